@@ -1,0 +1,250 @@
+/**
+ * The actor system of one node: a registry of mailboxes by actor path, `send` and `ask`,
+ * replies, and dead letters. Actors share no mutable state; they reach each other only
+ * through this. A path registered again after a restart keeps its mailbox, so a reference
+ * to an actor stays valid across restarts of the actor behind it.
+ */
+import { systemClock, type Clock, type TimerHandle } from '../lib/clock.js';
+import { describeError } from '../lib/errors.js';
+import { RateLimitedLog, silentLogger, type Logger } from '../lib/log.js';
+import {
+  AddressInUseError,
+  AskTimeoutError,
+  DeadLetterError,
+  InvalidAddressError,
+  MailboxFullError,
+  RemoteActorError,
+} from './errors.js';
+import { Dispatcher, Mailbox, type Deliver } from './mailbox.js';
+import { isValidSegment, type ActorMessage, type Address, type ReplyMessage } from './message.js';
+
+/** Counters the node exports as Prometheus metrics. */
+export interface ActorSystemMetrics {
+  deadLetter(reason: DeadLetterReason): void;
+  mailboxDropped(): void;
+}
+
+export type DeadLetterReason = 'unknown' | 'stopped' | 'undeliverable';
+
+export interface ActorSystemInit {
+  /** This node's id; `bzzz://<nodeId>/<path>` addresses with it are local. */
+  nodeId?: string;
+  /** Messages a mailbox holds before it drops new ones. */
+  mailboxCapacity?: number;
+  /** Default ask timeout. */
+  askTimeoutMs?: number;
+}
+
+export interface ActorSystemComponents {
+  clock?: Clock;
+  logger?: Logger;
+  metrics?: ActorSystemMetrics;
+}
+
+export interface AskOptions {
+  timeoutMs?: number;
+  from?: Address;
+}
+
+interface PendingAsk {
+  resolve(value: unknown): void;
+  reject(error: Error): void;
+  timer: TimerHandle;
+  to: string;
+  type: string;
+}
+
+const ASK_PREFIX = '$ask/';
+const REMOTE_PREFIX = 'bzzz://';
+
+export class ActorSystem {
+  readonly nodeId: string;
+  readonly mailboxCapacity: number;
+  readonly askTimeoutMs: number;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly #metrics: ActorSystemMetrics | undefined;
+  readonly #mailboxes = new Map<string, Mailbox>();
+  readonly #pending = new Map<string, PendingAsk>();
+  readonly #dispatcher: Dispatcher;
+  readonly #deadLetterLog: RateLimitedLog;
+  #nextCorr = 1;
+  #deadLetters = 0;
+
+  constructor(init: ActorSystemInit = {}, components: ActorSystemComponents = {}) {
+    this.nodeId = init.nodeId ?? 'local';
+    this.mailboxCapacity = init.mailboxCapacity ?? 10_000;
+    this.askTimeoutMs = init.askTimeoutMs ?? 5_000;
+    this.clock = components.clock ?? systemClock;
+    this.logger = components.logger ?? silentLogger();
+    this.#metrics = components.metrics;
+    this.#deadLetterLog = new RateLimitedLog(this.logger, this.clock, 60_000);
+    this.#dispatcher = new Dispatcher((message, error) => {
+      this.logger.error({ err: describeError(error), type: message.type }, 'actor failed to take a message');
+      this.#deadLetter('undeliverable', '(receiver)', message);
+    });
+  }
+
+  /** Dead letters since start. */
+  get deadLetters(): number {
+    return this.#deadLetters;
+  }
+
+  /** Number of registered mailboxes. */
+  get size(): number {
+    return this.#mailboxes.size;
+  }
+
+  /**
+   * Registers a receiver at `path`, or re-attaches one to the mailbox kept for that path
+   * while its actor restarted. Throws AddressInUseError if a live receiver holds the path.
+   */
+  register(path: string, deliver: Deliver): void {
+    assertPath(path);
+    const existing = this.#mailboxes.get(path);
+    if (existing !== undefined) {
+      if (existing.attached) throw new AddressInUseError(path);
+      existing.attach(deliver);
+      return;
+    }
+    const mailbox = new Mailbox(path, this.mailboxCapacity, this.#dispatcher);
+    this.#mailboxes.set(path, mailbox);
+    mailbox.attach(deliver);
+  }
+
+  /** Detaches the receiver but keeps the mailbox, buffering messages for a replacement. */
+  suspend(path: string): void {
+    this.#mailboxes.get(path)?.suspend();
+  }
+
+  /** Removes the mailbox; whatever it still held becomes dead letters. */
+  unregister(path: string): void {
+    const mailbox = this.#mailboxes.get(path);
+    if (mailbox === undefined) return;
+    this.#mailboxes.delete(path);
+    for (const message of mailbox.drainAll()) this.#deadLetter('stopped', path, message);
+  }
+
+  has(path: string): boolean {
+    return this.#mailboxes.has(path);
+  }
+
+  /** Paths of every registered actor. */
+  paths(): string[] {
+    return [...this.#mailboxes.keys()];
+  }
+
+  /**
+   * Sends a message; returns false when it could not be queued (a dead letter, or dropped
+   * by a full mailbox). Never throws for an unknown target.
+   */
+  send(to: Address, message: ActorMessage): boolean {
+    if (to.startsWith(ASK_PREFIX)) return this.#settle(to.slice(ASK_PREFIX.length), message);
+    const path = this.#localPath(to);
+    const mailbox = path === undefined ? undefined : this.#mailboxes.get(path);
+    if (mailbox === undefined) {
+      this.#deadLetter('unknown', to, message);
+      return false;
+    }
+    if (!mailbox.enqueue(message)) {
+      this.#metrics?.mailboxDropped();
+      this.#deadLetterLog.warn('mailbox_full', { to, type: message.type }, 'mailbox full: message dropped');
+      return false;
+    }
+    return true;
+  }
+
+  /** Sends a request and resolves with the reply's data, or rejects with a typed error. */
+  ask<R = unknown>(to: Address, message: ActorMessage, options: AskOptions = {}): Promise<R> {
+    const corr = `a${this.#nextCorr++}`;
+    const timeoutMs = options.timeoutMs ?? this.askTimeoutMs;
+    return new Promise<R>((resolve, reject) => {
+      const path = this.#localPath(to);
+      const mailbox = path === undefined ? undefined : this.#mailboxes.get(path);
+      if (mailbox === undefined) {
+        this.#deadLetter('unknown', to, message);
+        reject(new DeadLetterError(to, message.type));
+        return;
+      }
+      const timer = this.clock.setTimeout(() => {
+        this.#pending.delete(corr);
+        reject(new AskTimeoutError(to, message.type, timeoutMs));
+      }, timeoutMs);
+      this.#pending.set(corr, { resolve: resolve as (v: unknown) => void, reject, timer, to, type: message.type });
+      const request: ActorMessage = { ...message, replyTo: `${ASK_PREFIX}${corr}`, corr, ...(options.from ? { from: options.from } : {}) };
+      if (!mailbox.enqueue(request)) {
+        this.clock.clearTimeout(timer);
+        this.#pending.delete(corr);
+        this.#metrics?.mailboxDropped();
+        reject(new MailboxFullError(to, mailbox.capacity));
+      }
+    });
+  }
+
+  /** Answers a request received through `ask`. A request without `replyTo` is ignored. */
+  reply(request: ActorMessage, data: unknown): void {
+    if (request.replyTo === undefined || request.corr === undefined) return;
+    const reply: ReplyMessage = { type: 'bzzz.reply', corr: request.corr, data };
+    this.send(request.replyTo, reply);
+  }
+
+  /** Answers a request with an error; the asker's promise rejects with RemoteActorError. */
+  replyError(request: ActorMessage, error: Error): void {
+    if (request.replyTo === undefined || request.corr === undefined) return;
+    const reply: ReplyMessage = {
+      type: 'bzzz.reply',
+      corr: request.corr,
+      error: { name: error.name, message: error.message },
+    };
+    this.send(request.replyTo, reply);
+  }
+
+  /** Resolves when every queued message has been delivered. */
+  idle(): Promise<void> {
+    return this.#dispatcher.idle();
+  }
+
+  /** Rejects every pending ask (used at shutdown). */
+  close(): void {
+    for (const [corr, pending] of this.#pending) {
+      this.clock.clearTimeout(pending.timer);
+      pending.reject(new DeadLetterError(pending.to, pending.type));
+      this.#pending.delete(corr);
+    }
+  }
+
+  #settle(corr: string, message: ActorMessage): boolean {
+    const pending = this.#pending.get(corr);
+    if (pending === undefined) {
+      this.#deadLetter('unknown', `${ASK_PREFIX}${corr}`, message);
+      return false;
+    }
+    this.#pending.delete(corr);
+    this.clock.clearTimeout(pending.timer);
+    const reply = message as Partial<ReplyMessage>;
+    if (reply.error !== undefined) {
+      pending.reject(new RemoteActorError(pending.to, reply.error.name, reply.error.message));
+    } else {
+      pending.resolve(reply.data);
+    }
+    return true;
+  }
+
+  #localPath(to: Address): string | undefined {
+    if (!to.startsWith(REMOTE_PREFIX)) return to;
+    const rest = to.slice(REMOTE_PREFIX.length);
+    const slash = rest.indexOf('/');
+    if (slash < 0 || rest.slice(0, slash) !== this.nodeId) return undefined;
+    return rest.slice(slash + 1);
+  }
+
+  #deadLetter(reason: DeadLetterReason, to: string, message: ActorMessage): void {
+    this.#deadLetters++;
+    this.#metrics?.deadLetter(reason);
+    this.#deadLetterLog.warn(`dead_letter:${reason}`, { to, type: message.type }, 'dead letter');
+  }
+}
+
+function assertPath(path: string): void {
+  if (path.length === 0 || !path.split('/').every(isValidSegment)) throw new InvalidAddressError(path);
+}

@@ -1,0 +1,152 @@
+/**
+ * Binds an XState actor to the supervision tree and the mailbox: a {@link ChildSpec} whose
+ * start creates the actor as a root actor of its own (not as a `spawnChild` of a parent
+ * machine, which slows down quadratically with the number of children), registers it at its
+ * path, and turns its errors and completion into exit reasons for its supervisor. An actor
+ * with no error observer would crash the process; this one always has one.
+ *
+ * Graceful stop: a machine that handles `bzzz.stop` gets that event and is expected to reach
+ * a final state (it can clean up first); any other actor is stopped at once.
+ */
+import {
+  createActor,
+  type Actor,
+  type AnyActorLogic,
+  type InputFrom,
+  type InspectionEvent,
+  type Observer,
+  type SnapshotFrom,
+} from 'xstate';
+import { toError } from '../lib/errors.js';
+import { ExitSignal, NORMAL, SHUTDOWN, type ChildSpec, type RunningChild, type StartContext } from '../supervisor/child.js';
+import { STOP_EVENT } from './message.js';
+
+export interface XStateChildOptions<TLogic extends AnyActorLogic> {
+  /** The logic, or a function that provides its effects from the start context. */
+  logic: TLogic | ((ctx: StartContext) => TLogic);
+  input?: (ctx: StartContext) => InputFrom<TLogic>;
+  /** Resolves start only once the snapshot satisfies this (default: at once). */
+  ready?: (snapshot: SnapshotFrom<TLogic>) => boolean;
+  /** How long `ready` may take before the start counts as a crash (default 30 s). */
+  readyTimeoutMs?: number;
+  restart?: ChildSpec['restart'];
+  shutdown?: ChildSpec['shutdown'];
+  /** Receives the actor once started (tests, inspection). */
+  onStarted?: (actor: Actor<TLogic>) => void;
+}
+
+/** Process-wide inspection hook (`bzzz agent --inspect`), set before the tree starts. */
+let inspector: ((event: InspectionEvent) => void) | undefined;
+
+export function setInspector(inspect: ((event: InspectionEvent) => void) | undefined): void {
+  inspector = inspect;
+}
+
+/** An output of a final state that marks the actor's end as a failure. */
+export interface FailureOutput {
+  failure: { name: string; message: string; retryable?: boolean };
+}
+
+function isFailureOutput(output: unknown): output is FailureOutput {
+  return typeof output === 'object' && output !== null && 'failure' in output;
+}
+
+export function xstateChild<TLogic extends AnyActorLogic>(id: string, options: XStateChildOptions<TLogic>): ChildSpec {
+  return {
+    id,
+    type: 'worker',
+    restart: options.restart ?? 'permanent',
+    shutdown: options.shutdown ?? 5_000,
+    start: (ctx) => startXStateActor(ctx, options),
+  };
+}
+
+function startXStateActor<TLogic extends AnyActorLogic>(
+  ctx: StartContext,
+  options: XStateChildOptions<TLogic>,
+): Promise<RunningChild> {
+  const logic = typeof options.logic === 'function' ? options.logic(ctx) : options.logic;
+  const exit = new ExitSignal();
+  let stopRequested = false;
+  const actor = createActor(logic, {
+    id: ctx.path,
+    ...(options.input ? { input: options.input(ctx) } : {}),
+    ...(inspector ? { inspect: inspector } : {}),
+  }) as Actor<TLogic>;
+
+  const observer: Observer<SnapshotFrom<TLogic>> = {
+    error: (error) => exit.fire({ kind: 'error', error: toError(error) }),
+    complete: () => {
+      const snapshot = actor.getSnapshot() as { status: string; output?: unknown };
+      if (snapshot.status === 'done' && isFailureOutput(snapshot.output)) {
+        const { failure } = snapshot.output;
+        const error = Object.assign(new Error(failure.message), { name: failure.name, retryable: failure.retryable ?? true });
+        exit.fire({ kind: 'error', error });
+      } else {
+        exit.fire(stopRequested ? SHUTDOWN : NORMAL);
+      }
+    },
+  };
+  actor.subscribe(observer);
+  exit.listen(() => ctx.system.suspend(ctx.path));
+
+  const running: RunningChild = {
+    stop: async () => {
+      if (exit.exited) return;
+      stopRequested = true;
+      const snapshot = actor.getSnapshot() as { can?: (event: { type: string }) => boolean };
+      if (typeof snapshot.can === 'function' && snapshot.can({ type: STOP_EVENT })) {
+        actor.send({ type: STOP_EVENT } as never);
+      } else {
+        actor.stop();
+      }
+      await exit.wait();
+    },
+    kill: () => {
+      stopRequested = true;
+      actor.stop();
+      exit.fire(SHUTDOWN);
+    },
+    onExit: (listener) => exit.listen(listener),
+  };
+
+  actor.start();
+  if (exit.exited) {
+    const reason = exit.reason;
+    return Promise.reject(reason?.kind === 'error' ? reason.error : new Error(`${ctx.path} ended while starting`));
+  }
+  ctx.system.register(ctx.path, (message) => actor.send(message as never));
+  options.onStarted?.(actor);
+  if (options.ready === undefined) return Promise.resolve(running);
+  return waitReady(ctx, actor, options, exit, running);
+}
+
+function waitReady<TLogic extends AnyActorLogic>(
+  ctx: StartContext,
+  actor: Actor<TLogic>,
+  options: XStateChildOptions<TLogic>,
+  exit: ExitSignal,
+  running: RunningChild,
+): Promise<RunningChild> {
+  const ready = options.ready!;
+  if (ready(actor.getSnapshot())) return Promise.resolve(running);
+  return new Promise((resolve, reject) => {
+    const timeoutMs = options.readyTimeoutMs ?? 30_000;
+    const timer = ctx.clock.setTimeout(() => {
+      subscription.unsubscribe();
+      running.kill();
+      reject(new Error(`${ctx.path} not ready within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const subscription = actor.subscribe((snapshot) => {
+      if (!ready(snapshot)) return;
+      ctx.clock.clearTimeout(timer);
+      subscription.unsubscribe();
+      resolve(running);
+    });
+    exit.listen((reason) => {
+      ctx.clock.clearTimeout(timer);
+      subscription.unsubscribe();
+      reject(reason.kind === 'error' ? reason.error : new Error(`${ctx.path} ended before it was ready`));
+    });
+  });
+}

@@ -1,0 +1,78 @@
+/** The HTTP server on Hono and @hono/node-server. */
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { createAdaptorServer } from '@hono/node-server';
+import { Hono } from 'hono';
+import { NonRetryableError, describeError } from '../../lib/errors.js';
+import type { HttpComponents, HttpInit, HttpServer } from './index.js';
+
+/** The port is taken: restarting cannot help. */
+export class HttpPortInUseError extends NonRetryableError {
+  override readonly name = 'HttpPortInUseError';
+  constructor(readonly port: number, cause: unknown) {
+    super(`HTTP port ${port} is already in use (set BZZZ_HTTP_PORT, or 0 for a free port)`, { cause });
+  }
+}
+
+function routes({ view }: HttpComponents): Hono {
+  const app = new Hono();
+  app.get('/health/live', (c) => c.json({ status: 'pass' }));
+  app.get('/health/ready', (c) => {
+    const state = view.ready();
+    return c.json({ status: state.ready ? 'pass' : 'fail', reasons: state.reasons }, state.ready ? 200 : 503);
+  });
+  app.get('/health/checks', (c) => c.json({ checks: view.checks() }));
+  app.get('/health', (c) => {
+    const doc = view.health();
+    return c.json(doc, doc.status === 'fail' ? 503 : 200);
+  });
+  app.get('/metrics', async (c) => {
+    const { contentType, body } = await view.metrics();
+    return c.body(body, 200, { 'content-type': contentType });
+  });
+  app.get('/api/v1/status', (c) => c.json(view.status()));
+  app.get('/api/v1/peers', (c) => c.json(view.peers()));
+  app.get('/api/v1/tasks', (c) => c.json(view.tasks()));
+  app.get('/api/v1/leader', (c) => c.json(view.leader()));
+  app.notFound((c) => c.json({ error: 'not found' }, 404));
+  app.onError((error, c) => c.json({ error: describeError(error) }, 500));
+  return app;
+}
+
+export function startHttpServer(init: HttpInit, components: HttpComponents): Promise<HttpServer> {
+  const app = routes(components);
+  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+  return new Promise((resolve, reject) => {
+    const onStartError = (error: NodeJS.ErrnoException): void => {
+      reject(error.code === 'EADDRINUSE' ? new HttpPortInUseError(init.port, error) : error);
+    };
+    server.once('error', onStartError);
+    server.listen(init.port, init.host, () => {
+      server.off('error', onStartError);
+      const port = (server.address() as AddressInfo).port;
+      const failures: ((error: Error) => void)[] = [];
+      server.on('error', (error) => {
+        for (const listener of failures) listener(error);
+      });
+      let closed = false;
+      const close = (): Promise<void> => {
+        if (closed) return Promise.resolve();
+        closed = true;
+        return new Promise((done) => {
+          server.close(() => done());
+          server.closeIdleConnections();
+        });
+      };
+      resolve({
+        port,
+        url: `http://${init.host.includes(':') ? `[${init.host}]` : init.host}:${port}`,
+        onFailure: (listener) => failures.push(listener),
+        stop: close,
+        kill: () => {
+          server.closeAllConnections();
+          void close();
+        },
+      });
+    });
+  });
+}

@@ -1,0 +1,127 @@
+/**
+ * `bzzz agent`: one node in the foreground until SIGTERM, SIGINT or SIGQUIT. The first signal
+ * stops the tree in reverse order within the shutdown timeout and exits 0; a second signal,
+ * or the timeout, forces exit 1 and names the children that did not stop.
+ */
+import { loadConfig, type Config } from '../../config/index.js';
+import { describeError } from '../../lib/errors.js';
+import { createLogger, type Logger } from '../../lib/log.js';
+import { BzzzNode } from '../../node/node.js';
+import type { Command, CommandIO } from '../command.js';
+import { parseFlags } from '../flags.js';
+import { startInspection, type InspectSession } from '../inspect.js';
+
+const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const;
+
+export const agentCommand: Command = {
+  name: 'agent',
+  summary: 'run one agent node in the foreground',
+  usage: `Usage: bzzz agent [--config FILE] [--inspect [PORT|WS_URL]] [options]
+
+Runs one node until SIGTERM/SIGINT/SIGQUIT. Options override the config file and
+BZZZ_* environment variables:
+  --config FILE        YAML configuration (default ./bzzz.yaml if present)
+  --data-dir DIR       BZZZ_DATA_DIR (default ./.bzzz)
+  --node-name NAME     BZZZ_NODE_NAME (default: host name)
+  --http-port PORT     BZZZ_HTTP_PORT (default 9000; 0 picks a free port)
+  --log-level LEVEL    BZZZ_LOG_LEVEL (default info)
+  --inspect [TARGET]   stream actor inspection events: a ws:// URL, or a port for a
+                       local bridge to the Stately inspector (default 8080)`,
+  run: runAgent,
+};
+
+async function runAgent(io: CommandIO): Promise<number> {
+  const inspectIndex = io.argv.findIndex((a) => a === '--inspect');
+  const argv = [...io.argv];
+  let inspectTarget: string | undefined;
+  if (inspectIndex >= 0) {
+    const next = argv[inspectIndex + 1];
+    inspectTarget = next !== undefined && !next.startsWith('-') ? next : '8080';
+    argv.splice(inspectIndex, next === inspectTarget ? 2 : 1);
+  }
+  const { values } = parseFlags(argv, {
+    config: { type: 'string' },
+    'data-dir': { type: 'string' },
+    'node-name': { type: 'string' },
+    'http-port': { type: 'string' },
+    'log-level': { type: 'string' },
+  });
+  const config = loadConfig({
+    ...(values.config ? { file: values.config } : {}),
+    env: io.env,
+    cwd: io.cwd,
+    flags: {
+      data_dir: values['data-dir'],
+      node_name: values['node-name'],
+      http_port: values['http-port'],
+      log_level: values['log-level'],
+    },
+  });
+  const logger = createLogger({ level: config.log_level });
+  const inspection = inspectTarget === undefined ? undefined : startInspection(inspectTarget, logger);
+  try {
+    return await runNode(config, logger);
+  } finally {
+    inspection?.stop();
+  }
+}
+
+function runNode(config: Config, logger: Logger): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    let node: BzzzNode | undefined;
+    let stopping = false;
+    let done = false;
+    const finish = (code: number): void => {
+      if (done) return;
+      done = true;
+      for (const signal of SIGNALS) process.off(signal, onSignal);
+      resolve(code);
+    };
+    const shutdown = (why: string, code: number): void => {
+      if (stopping || node === undefined) return;
+      stopping = true;
+      logger.info({ why, timeoutMs: config.shutdown_timeout_ms }, 'shutting down');
+      const timer = setTimeout(() => {
+        logger.error({ stuck: node?.stuck() }, `shutdown timed out after ${config.shutdown_timeout_ms} ms; forcing exit`);
+        finish(1);
+      }, config.shutdown_timeout_ms);
+      node.stop().then(
+        () => {
+          clearTimeout(timer);
+          logger.info('stopped');
+          finish(code);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          logger.error({ err: describeError(error) }, 'shutdown failed');
+          finish(1);
+        },
+      );
+    };
+    function onSignal(signal: NodeJS.Signals): void {
+      if (stopping) {
+        logger.error({ signal, stuck: node?.stuck() }, 'second signal: forcing exit');
+        finish(1);
+        return;
+      }
+      shutdown(signal, 0);
+    }
+    for (const signal of SIGNALS) process.on(signal, onSignal);
+    BzzzNode.start(config, { logger }).then(
+      (started) => {
+        node = started;
+        started.onExit((reason) => {
+          if (reason.kind === 'error' && !stopping) {
+            logger.fatal({ err: describeError(reason.error) }, 'supervision tree failed; node exits');
+            finish(1);
+          }
+        });
+        started.onShutdownRequest((why) => shutdown(why, 1));
+      },
+      (error: unknown) => {
+        for (const signal of SIGNALS) process.off(signal, onSignal);
+        reject(error instanceof Error ? error : new Error(describeError(error)));
+      },
+    );
+  });
+}

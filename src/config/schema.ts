@@ -1,0 +1,73 @@
+/**
+ * The configuration of a node (SPEC §5): one flat set of keys, the same names in the YAML
+ * file (`http_port`), the environment (`BZZZ_HTTP_PORT`) and flags (`--http-port`).
+ * Every value is validated at start; a bad one names its key.
+ */
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(0).max(65_535);
+const bool = z.preprocess((v) => {
+  if (typeof v !== 'string') return v;
+  const s = v.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(s)) return true;
+  if (['0', 'false', 'no', 'off'].includes(s)) return false;
+  return v;
+}, z.boolean());
+const list = z.preprocess(
+  (v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v),
+  z.array(z.string().min(1).max(100)).max(100),
+);
+const url = z.url();
+const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/, 'letters, digits, - and _ (at most 63)');
+
+export const configSchema = z.strictObject({
+  cluster: name.default('local'),
+  node_name: z.string().min(1).max(100).optional(),
+  data_dir: z.string().min(1).default('./.bzzz'),
+  nats_url: z.string().min(1).optional(),
+  nats_creds: z.string().min(1).optional(),
+  redis_url: z.string().min(1).optional(),
+  http_port: port.default(9000),
+  http_host: z.string().min(1).default('127.0.0.1'),
+  mcp_port: port.default(3001),
+  proxy_port: port.default(3002),
+  resolver_port: port.default(3003),
+  p2p_listen: z.string().min(1).optional(),
+  p2p_mdns: bool.default(true),
+  github_token: z.string().min(1).optional(),
+  github_token_file: z.string().min(1).optional(),
+  github_api_url: url.optional(),
+  whoosh_url: url.optional(),
+  whoosh_api_key: z.string().min(1).optional(),
+  whoosh_api_key_file: z.string().min(1).optional(),
+  forge: z.enum(['local', 'github']).default('local'),
+  forge_dir: z.string().min(1).optional(),
+  llm: z.enum(['scripted', 'ollama', 'openai']).default('scripted'),
+  ollama_host: url.optional(),
+  openai_base_url: url.optional(),
+  openai_api_key: z.string().min(1).optional(),
+  openai_api_key_file: z.string().min(1).optional(),
+  model: z.string().min(1).optional(),
+  sandbox: z.enum(['docker', 'bwrap']).optional(),
+  escalation_webhook: url.optional(),
+  lease_ttl_ms: z.coerce.number().int().min(100).max(3_600_000).default(10_000),
+  max_tasks: z.coerce.number().int().min(1).max(1_000).default(3),
+  capabilities: list.default([]),
+  log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  shutdown_timeout_ms: z.coerce.number().int().min(100).max(600_000).default(30_000),
+  mailbox_capacity: z.coerce.number().int().min(1).max(10_000_000).default(10_000),
+  health_interval_ms: z.coerce.number().int().min(100).max(3_600_000).default(10_000),
+  critical_grace_ms: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
+  sign_messages: bool.default(true),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type ConfigKey = keyof Config;
+
+/** Keys whose values are secrets: never printed. */
+export const SECRET_KEYS: readonly ConfigKey[] = ['github_token', 'whoosh_api_key', 'openai_api_key'];
+
+/** Environment variables that are not `BZZZ_<KEY>`. */
+export const ENV_ALIASES: Readonly<Record<string, ConfigKey>> = { OLLAMA_HOST: 'ollama_host' };
+
+export const CONFIG_KEYS = Object.keys(configSchema.shape) as ConfigKey[];

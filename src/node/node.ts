@@ -1,0 +1,217 @@
+/**
+ * One bzzz node: identity, actor system, metrics, and the root of the supervision tree.
+ *
+ * ```
+ * root (rest_for_one)
+ * ├── infra (one_for_one): health, http
+ * ├── cluster (one_for_one): membership and election (to come)
+ * ├── work (one_for_one): tasks (dynamic)
+ * └── storage (one_for_one): content store (to come)
+ * ```
+ * Infrastructure starts first and stops last; a subtree that keeps failing takes the ones
+ * after it down with it (rest_for_one), and a failing root ends the node with an error.
+ */
+import { mkdir } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { ActorSystem } from '../actors/system.js';
+import { serviceSpec } from '../actors/service.js';
+import { startHttpServer, type HttpServer, type NodeView, type ReadyState } from '../adapters/http/index.js';
+import type { Config } from '../config/schema.js';
+import { systemClock, type Clock } from '../lib/clock.js';
+import { silentLogger, type Logger } from '../lib/log.js';
+import { loadOrCreateIdentity } from '../protocol/identity.js';
+import type { ChildSpec, ExitReason } from '../supervisor/child.js';
+import { supervisorSpec } from '../supervisor/spec.js';
+import { Supervisor } from '../supervisor/supervisor.js';
+import { dataDirCheck, eventLoopCheck, memoryCheck, treeCheck } from './checks.js';
+import { HealthMonitor, type HealthCheck } from './health.js';
+import { NodeMetrics } from './metrics.js';
+
+export interface NodeOptions {
+  logger?: Logger;
+  clock?: Clock;
+  /** More health checks (tests add failing ones). */
+  checks?: HealthCheck[];
+  /** More children of the root, after the standard subtrees. */
+  children?: ChildSpec[];
+}
+
+export class BzzzNode {
+  readonly #startedAt: number;
+  #http: HttpServer | undefined;
+  #health: HealthMonitor | undefined;
+  #shutdownListeners: ((reason: string) => void)[] = [];
+  #closeChecks: () => void = () => undefined;
+
+  readonly root: Supervisor;
+
+  private constructor(
+    readonly config: Config,
+    readonly nodeId: string,
+    readonly name: string,
+    readonly system: ActorSystem,
+    readonly metrics: NodeMetrics,
+    readonly logger: Logger,
+    readonly clock: Clock,
+    options: NodeOptions,
+  ) {
+    this.#startedAt = clock.now();
+    this.root = new Supervisor(
+      'root',
+      {
+        strategy: 'rest_for_one',
+        intensity: { maxRestarts: 3, periodMs: 5_000 },
+        children: [
+          supervisorSpec('infra', { children: this.#infraChildren(options.checks ?? []) }, { metrics }),
+          supervisorSpec('cluster', { children: [] }, { metrics }),
+          supervisorSpec('work', { children: [supervisorSpec('tasks', { strategy: 'dynamic' }, { metrics })] }, { metrics }),
+          supervisorSpec('storage', { children: [] }, { metrics }),
+          ...(options.children ?? []),
+        ],
+      },
+      { system, clock, logger, metrics },
+    );
+  }
+
+  /** Creates the data dir and identity, then starts the whole tree. */
+  static async start(config: Config, options: NodeOptions = {}): Promise<BzzzNode> {
+    const clock = options.clock ?? systemClock;
+    await mkdir(config.data_dir, { recursive: true });
+    const identity = await loadOrCreateIdentity(config.data_dir);
+    const name = config.node_name ?? hostname();
+    const logger = (options.logger ?? silentLogger()).child({ node: name });
+    if (identity.created) logger.info({ nodeId: identity.nodeId, path: identity.path }, 'created node identity');
+    const metrics = new NodeMetrics({ node: name, cluster: config.cluster });
+    const system = new ActorSystem(
+      { nodeId: identity.nodeId, mailboxCapacity: config.mailbox_capacity },
+      { clock, logger, metrics },
+    );
+    const node = new BzzzNode(config, identity.nodeId, name, system, metrics, logger, clock, options);
+    try {
+      await node.root.start();
+    } catch (error) {
+      node.#closeChecks();
+      throw error;
+    }
+    logger.info({ nodeId: identity.nodeId, http: node.#http?.url }, 'node started');
+    return node;
+  }
+
+  /** The HTTP server's URL, once started. */
+  get httpUrl(): string | undefined {
+    return this.#http?.url;
+  }
+
+  /** Stops the tree in reverse order. */
+  stop(): Promise<void> {
+    return this.root.stop().finally(() => {
+      this.#closeChecks();
+      this.system.close();
+    });
+  }
+
+  /** Paths of children that are still stopping (named when a shutdown times out). */
+  stuck(): string[] {
+    return this.root.stuck();
+  }
+
+  onExit(listener: (reason: ExitReason) => void): void {
+    this.root.onExit(listener);
+  }
+
+  /** Called when the node decides to shut itself down (a critical check stayed failed). */
+  onShutdownRequest(listener: (reason: string) => void): void {
+    this.#shutdownListeners.push(listener);
+  }
+
+  ready(): ReadyState {
+    const reasons: string[] = [];
+    if (this.root.state !== 'running') reasons.push(`supervision tree ${this.root.state}`);
+    if (this.#http === undefined) reasons.push('http not started');
+    return { ready: reasons.length === 0, reasons };
+  }
+
+  #infraChildren(extra: HealthCheck[]): ChildSpec[] {
+    const loop = eventLoopCheck();
+    this.#closeChecks = () => loop.close();
+    const checks = [treeCheck(() => this.root.state), dataDirCheck(this.config.data_dir), loop, memoryCheck(), ...extra];
+    const health = serviceSpec('health', async () => {
+      const monitor = new HealthMonitor(checks, {
+        clock: this.clock,
+        logger: this.logger,
+        defaultIntervalMs: this.config.health_interval_ms,
+        criticalGraceMs: this.config.critical_grace_ms,
+        onCriticalFailure: (check, message) => {
+          for (const listener of this.#shutdownListeners) listener(`critical health check ${check} failed: ${message}`);
+        },
+        onStatus: (check, up) => this.metrics.healthCheck.set({ check }, up ? 1 : 0),
+      });
+      this.#health = monitor;
+      void monitor.start();
+      return monitor;
+    });
+    const http = serviceSpec('http', async () => {
+      const server = await startHttpServer(
+        { host: this.config.http_host, port: this.config.http_port },
+        { view: this.#view(), logger: this.logger },
+      );
+      this.#http = server;
+      this.logger.info({ url: server.url }, 'HTTP listening');
+      return {
+        onFailure: (listener: (error: Error) => void) => server.onFailure(listener),
+        stop: async () => {
+          this.#http = undefined;
+          await server.stop();
+        },
+        kill: () => {
+          this.#http = undefined;
+          server.kill();
+        },
+      };
+    });
+    return [health, http];
+  }
+
+  #view(): NodeView {
+    return {
+      ready: () => {
+        const state = this.ready();
+        this.metrics.ready.set(state.ready ? 1 : 0);
+        return state;
+      },
+      health: () => ({
+        status: this.#health?.overall() ?? 'pass',
+        ready: this.ready().ready,
+        node: this.name,
+        uptime_s: Math.round((this.clock.now() - this.#startedAt) / 1000),
+        checks: this.#health?.statuses() ?? [],
+      }),
+      checks: () => this.#health?.statuses() ?? [],
+      metrics: async () => ({ contentType: this.metrics.contentType, body: await this.metrics.text() }),
+      status: () => this.status(),
+      peers: () => this.status().nodes,
+      tasks: () => [],
+      leader: () => null,
+    };
+  }
+
+  /** The cluster view (SPEC §4 `bzzz status --json`). */
+  status(): StatusDocument {
+    const self = { id: this.nodeId, name: this.name };
+    return {
+      cluster: this.config.cluster,
+      self,
+      leader: null,
+      nodes: [{ ...self, state: 'alive', capabilities: this.config.capabilities, tasks: 0 }],
+      tasks: [],
+    };
+  }
+}
+
+export interface StatusDocument {
+  cluster: string;
+  self: { id: string; name: string };
+  leader: { node: string; term: number } | null;
+  nodes: { id: string; name: string; state: string; capabilities: string[]; tasks: number }[];
+  tasks: { key: string; state: string; holder: string | null }[];
+}
