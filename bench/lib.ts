@@ -41,13 +41,33 @@ export function round(value: number, digits = 3): number {
 }
 
 /** A throughput figure: ours and the baseline in the same unit, ratio ours/baseline. */
-export function throughput(bench: string, unit: string, ours: number, baseline: string, base: number): Figure {
-  return { bench, value: round(ours, 1), unit, baseline, baseline_value: round(base, 1), ratio: round(ours / base) };
+export function throughput(
+  bench: string,
+  unit: string,
+  ours: number,
+  baseline: string,
+  base: number,
+): Figure {
+  return {
+    bench,
+    value: round(ours, 1),
+    unit,
+    baseline,
+    baseline_value: round(base, 1),
+    ratio: round(ours / base),
+  };
 }
 
 /** A latency figure: ratio baseline/ours, so higher is better. */
 export function latency(bench: string, unit: string, ours: number, baseline: string, base: number): Figure {
-  return { bench, value: round(ours), unit, baseline, baseline_value: round(base), ratio: round(base / ours) };
+  return {
+    bench,
+    value: round(ours),
+    unit,
+    baseline,
+    baseline_value: round(base),
+    ratio: round(base / ours),
+  };
 }
 
 /** Progress on stderr, so stdout ends with the JSON lines only. */

@@ -18,7 +18,11 @@ let failed = false;
 for (const file of files) {
   const mod = (await import(pathToFileURL(join(dir, file)).href)) as { default: Benchmark };
   const bench = mod.default;
-  if (wanted.length > 0 && !wanted.some((w) => bench.name === w || bench.name.startsWith(`${w}.`) || file.startsWith(w))) continue;
+  if (
+    wanted.length > 0 &&
+    !wanted.some((w) => bench.name === w || bench.name.startsWith(`${w}.`) || file.startsWith(w))
+  )
+    continue;
   progress(`running ${bench.name}`);
   try {
     figures.push(...(await bench.run()));

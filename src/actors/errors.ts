@@ -4,7 +4,10 @@ import { BzzzError } from '../lib/errors.js';
 /** The target of a send or ask is unknown or has stopped: the message became a dead letter. */
 export class DeadLetterError extends BzzzError {
   override readonly name = 'DeadLetterError';
-  constructor(readonly address: string, readonly messageType: string) {
+  constructor(
+    readonly address: string,
+    readonly messageType: string,
+  ) {
     super(`no actor at ${address} (message ${messageType} became a dead letter)`, { retryable: true });
   }
 }
@@ -12,7 +15,11 @@ export class DeadLetterError extends BzzzError {
 /** An ask got no reply in time. */
 export class AskTimeoutError extends BzzzError {
   override readonly name = 'AskTimeoutError';
-  constructor(readonly address: string, readonly messageType: string, readonly timeoutMs: number) {
+  constructor(
+    readonly address: string,
+    readonly messageType: string,
+    readonly timeoutMs: number,
+  ) {
     super(`no reply from ${address} to ${messageType} within ${timeoutMs} ms`, { retryable: true });
   }
 }
@@ -20,7 +27,10 @@ export class AskTimeoutError extends BzzzError {
 /** The receiver's mailbox was full; the message was dropped (overflow policy: drop newest). */
 export class MailboxFullError extends BzzzError {
   override readonly name = 'MailboxFullError';
-  constructor(readonly address: string, readonly capacity: number) {
+  constructor(
+    readonly address: string,
+    readonly capacity: number,
+  ) {
     super(`mailbox of ${address} is full (${capacity} messages); message dropped`, { retryable: true });
   }
 }
@@ -28,7 +38,11 @@ export class MailboxFullError extends BzzzError {
 /** The receiver answered an ask with an error. */
 export class RemoteActorError extends BzzzError {
   override readonly name = 'RemoteActorError';
-  constructor(readonly address: string, readonly remoteName: string, message: string) {
+  constructor(
+    readonly address: string,
+    readonly remoteName: string,
+    message: string,
+  ) {
     super(`${address} replied with ${remoteName}: ${message}`, { retryable: false });
   }
 }

@@ -170,8 +170,14 @@ export class ActorSystem {
         this.#pending.delete(corr);
         reject(new AskTimeoutError(to, message.type, timeoutMs));
       }, timeoutMs);
-      this.#pending.set(corr, { resolve: resolve as (v: unknown) => void, reject, timer, to, type: message.type });
-      const request: ActorMessage = { ...message, replyTo: `${ASK_PREFIX}${corr}`, corr, ...(options.from ? { from: options.from } : {}) };
+      const settle = (value: unknown): void => resolve(value as R);
+      this.#pending.set(corr, { resolve: settle, reject, timer, to, type: message.type });
+      const request: ActorMessage = {
+        ...message,
+        replyTo: `${ASK_PREFIX}${corr}`,
+        corr,
+        ...(options.from ? { from: options.from } : {}),
+      };
       if (!mailbox.enqueue(request)) {
         this.clock.clearTimeout(timer);
         this.#pending.delete(corr);

@@ -18,7 +18,14 @@ import {
   type SnapshotFrom,
 } from 'xstate';
 import { toError } from '../lib/errors.js';
-import { ExitSignal, NORMAL, SHUTDOWN, type ChildSpec, type RunningChild, type StartContext } from '../supervisor/child.js';
+import {
+  ExitSignal,
+  NORMAL,
+  SHUTDOWN,
+  type ChildSpec,
+  type RunningChild,
+  type StartContext,
+} from '../supervisor/child.js';
 import { STOP_EVENT } from './message.js';
 
 export interface XStateChildOptions<TLogic extends AnyActorLogic> {
@@ -51,7 +58,10 @@ function isFailureOutput(output: unknown): output is FailureOutput {
   return typeof output === 'object' && output !== null && 'failure' in output;
 }
 
-export function xstateChild<TLogic extends AnyActorLogic>(id: string, options: XStateChildOptions<TLogic>): ChildSpec {
+export function xstateChild<TLogic extends AnyActorLogic>(
+  id: string,
+  options: XStateChildOptions<TLogic>,
+): ChildSpec {
   return {
     id,
     type: 'worker',
@@ -68,11 +78,11 @@ function startXStateActor<TLogic extends AnyActorLogic>(
   const logic = typeof options.logic === 'function' ? options.logic(ctx) : options.logic;
   const exit = new ExitSignal();
   let stopRequested = false;
-  const actor = createActor(logic, {
+  const actor: Actor<TLogic> = createActor(logic, {
     id: ctx.path,
     ...(options.input ? { input: options.input(ctx) } : {}),
     ...(inspector ? { inspect: inspector } : {}),
-  }) as Actor<TLogic>;
+  });
 
   const observer: Observer<SnapshotFrom<TLogic>> = {
     error: (error) => exit.fire({ kind: 'error', error: toError(error) }),
@@ -80,7 +90,10 @@ function startXStateActor<TLogic extends AnyActorLogic>(
       const snapshot = actor.getSnapshot() as { status: string; output?: unknown };
       if (snapshot.status === 'done' && isFailureOutput(snapshot.output)) {
         const { failure } = snapshot.output;
-        const error = Object.assign(new Error(failure.message), { name: failure.name, retryable: failure.retryable ?? true });
+        const error = Object.assign(new Error(failure.message), {
+          name: failure.name,
+          retryable: failure.retryable ?? true,
+        });
         exit.fire({ kind: 'error', error });
       } else {
         exit.fire(stopRequested ? SHUTDOWN : NORMAL);
@@ -113,7 +126,9 @@ function startXStateActor<TLogic extends AnyActorLogic>(
   actor.start();
   if (exit.exited) {
     const reason = exit.reason;
-    return Promise.reject(reason?.kind === 'error' ? reason.error : new Error(`${ctx.path} ended while starting`));
+    return Promise.reject(
+      reason?.kind === 'error' ? reason.error : new Error(`${ctx.path} ended while starting`),
+    );
   }
   ctx.system.register(ctx.path, (message) => actor.send(message as never));
   options.onStarted?.(actor);

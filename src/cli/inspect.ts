@@ -21,7 +21,10 @@ export function startInspection(target: string, logger: Logger): InspectSession 
     const port = Number(target);
     server = createInspectorServer({ port, autoOpen: false });
     url = `ws://127.0.0.1:${port}`;
-    logger.info({ page: `http://127.0.0.1:${port}`, ws: url }, 'inspector bridge started: open the page to watch the actors');
+    logger.info(
+      { page: `http://127.0.0.1:${port}`, ws: url },
+      'inspector bridge started: open the page to watch the actors',
+    );
   }
   const inspector = createWebSocketInspector({ url });
   setInspector((event) => inspector.inspect.next?.(event));

@@ -7,7 +7,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { BzzzError } from '../lib/errors.js';
-import { CONFIG_KEYS, ENV_ALIASES, SECRET_KEYS, configSchema, type Config, type ConfigKey } from './schema.js';
+import {
+  CONFIG_KEYS,
+  ENV_ALIASES,
+  SECRET_KEYS,
+  configSchema,
+  type Config,
+  type ConfigKey,
+} from './schema.js';
 
 export class ConfigError extends BzzzError {
   override readonly name = 'ConfigError';
@@ -86,16 +93,25 @@ function readYaml(path: string, label: string): Record<string, unknown> {
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new ConfigError('config', label, `cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    throw new ConfigError(
+      'config',
+      label,
+      `cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+    );
   }
   let value: unknown;
   try {
     value = parseYaml(text);
   } catch (error) {
-    throw new ConfigError('config', label, `not valid YAML: ${(error as Error).message.split('\n')[0] ?? ''}`);
+    throw new ConfigError(
+      'config',
+      label,
+      `not valid YAML: ${(error as Error).message.split('\n')[0] ?? ''}`,
+    );
   }
   if (value === null || value === undefined) return {};
-  if (typeof value !== 'object' || Array.isArray(value)) throw new ConfigError('config', label, 'must be a mapping of keys');
+  if (typeof value !== 'object' || Array.isArray(value))
+    throw new ConfigError('config', label, 'must be a mapping of keys');
   return value as Record<string, unknown>;
 }
 
@@ -114,7 +130,11 @@ function readSecretFiles(config: Config, cwd: string): void {
       (config as Record<string, unknown>)[key] = secret;
     } catch (error) {
       if (error instanceof ConfigError) throw error;
-      throw new ConfigError(fileKey, file, `cannot read: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+      throw new ConfigError(
+        fileKey,
+        file,
+        `cannot read: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
+      );
     }
   }
 }

@@ -14,7 +14,13 @@ const bool = z.preprocess((v) => {
   return v;
 }, z.boolean());
 const list = z.preprocess(
-  (v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v),
+  (v) =>
+    typeof v === 'string'
+      ? v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : v,
   z.array(z.string().min(1).max(100)).max(100),
 );
 const url = z.url();

@@ -29,10 +29,13 @@ class SystemClock implements Clock {
 
   setTimeout(fn: () => void, ms: number): TimerHandle {
     const id = this.#next++;
-    const timer = setTimeout(() => {
-      this.#timers.delete(id);
-      fn();
-    }, Math.max(0, ms));
+    const timer = setTimeout(
+      () => {
+        this.#timers.delete(id);
+        fn();
+      },
+      Math.max(0, ms),
+    );
     this.#timers.set(id, timer);
     return { id };
   }

@@ -30,7 +30,9 @@ export class NonRetryableError extends BzzzError {
 
 /** True when `error` says that trying again cannot help. */
 export function isNonRetryable(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { retryable?: unknown }).retryable === false;
+  return (
+    typeof error === 'object' && error !== null && (error as { retryable?: unknown }).retryable === false
+  );
 }
 
 /** A one-line description of any thrown value. */

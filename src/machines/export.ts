@@ -5,8 +5,10 @@
  */
 import type { AnyStateMachine } from 'xstate';
 
+type Target = string | { id: string };
+
 interface TransitionDef {
-  target: string[];
+  target: Target[];
   eventType: string | null;
   guard?: { type?: string } | undefined;
 }
@@ -15,7 +17,7 @@ interface StateDef {
   id: string;
   key: string;
   type: string;
-  initial?: { target: string[] };
+  initial?: { target: Target[] };
   states: Record<string, StateDef>;
   transitions: TransitionDef[];
   invoke: { src: unknown; id: string }[];
@@ -26,7 +28,9 @@ export function machineDefinition(machine: AnyStateMachine): unknown {
   return machine.root.definition;
 }
 
-function mermaidId(id: string): string {
+/** A mermaid identifier for a state given by id (`#service.opening`) or by node. */
+function mermaidId(target: Target): string {
+  const id = typeof target === 'string' ? target.replace(/^#/, '') : target.id;
   return id.replace(/[^A-Za-z0-9_]/g, '_');
 }
 
@@ -54,7 +58,7 @@ export function toMermaid(machine: AnyStateMachine): string {
   const lines = ['stateDiagram-v2'];
   const walk = (state: StateDef, indent: string): void => {
     const initial = state.initial?.target[0];
-    if (initial !== undefined) lines.push(`${indent}[*] --> ${mermaidId(initial.replace(/^#/, ''))}`);
+    if (initial !== undefined) lines.push(`${indent}[*] --> ${mermaidId(initial)}`);
     for (const child of Object.values(state.states)) {
       const id = mermaidId(child.id);
       if (Object.keys(child.states).length > 0) {
@@ -69,16 +73,17 @@ export function toMermaid(machine: AnyStateMachine): string {
     for (const child of Object.values(state.states)) {
       for (const t of child.transitions) {
         const label = eventLabel(t.eventType, invokes) + (t.guard?.type ? ` [${t.guard.type}]` : '');
-        const targets = t.target.length > 0 ? t.target : [`#${child.id}`];
+        const targets: Target[] = t.target.length > 0 ? t.target : [child.id];
         for (const target of targets) {
-          lines.push(`${indent}${mermaidId(child.id)} --> ${mermaidId(target.replace(/^#/, ''))} : ${label}`);
+          lines.push(`${indent}${mermaidId(child.id)} --> ${mermaidId(target)} : ${label}`);
         }
       }
     }
   };
   walk(root, '  ');
   for (const t of root.transitions) {
-    for (const target of t.target) lines.push(`  note right of ${mermaidId(target.replace(/^#/, ''))} : any state on ${eventLabel(t.eventType, invokes)}`);
+    for (const target of t.target)
+      lines.push(`  note right of ${mermaidId(target)} : any state on ${eventLabel(t.eventType, invokes)}`);
   }
   return lines.join('\n');
 }

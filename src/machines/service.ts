@@ -4,7 +4,7 @@
  * `open`, `watch` (reports a failure while running) and `close`, and `hold` (whose cleanup
  * releases the resource at once when the actor is killed), provided where the actor is created.
  */
-import { fromCallback, fromPromise, setup } from 'xstate';
+import { assign, fromCallback, fromPromise, setup } from 'xstate';
 
 export interface ServiceInput {
   name: string;
@@ -16,12 +16,16 @@ export interface ServiceFailure {
 
 export type ServiceEvent = { type: 'service.failed'; error: unknown } | { type: 'bzzz.stop' };
 
-function failureOf(error: unknown): ServiceFailure {
+interface ServiceContext extends ServiceInput {
+  failure?: ServiceFailure['failure'];
+}
+
+function failureOf(error: unknown): ServiceFailure['failure'] {
   if (error instanceof Error) {
     const retryable = (error as { retryable?: unknown }).retryable !== false;
-    return { failure: { name: error.name, message: error.message, retryable } };
+    return { name: error.name, message: error.message, retryable };
   }
-  return { failure: { name: 'Error', message: String(error), retryable: true } };
+  return { name: 'Error', message: String(error), retryable: true };
 }
 
 const notProvided = (name: string) => () => {
@@ -31,9 +35,12 @@ const notProvided = (name: string) => () => {
 export const serviceMachine = setup({
   types: {
     input: {} as ServiceInput,
-    context: {} as ServiceInput,
+    context: {} as ServiceContext,
     events: {} as ServiceEvent,
     output: {} as ServiceFailure | { closed: true },
+  },
+  actions: {
+    recordFailure: assign({ failure: (_, params: { error: unknown }) => failureOf(params.error) }),
   },
   actors: {
     open: fromPromise<void>(notProvided('open')),
@@ -51,7 +58,10 @@ export const serviceMachine = setup({
       invoke: {
         src: 'open',
         onDone: 'running',
-        onError: 'failed',
+        onError: {
+          target: 'failed',
+          actions: { type: 'recordFailure', params: ({ event }) => ({ error: event.error }) },
+        },
       },
       on: { 'bzzz.stop': 'closing' },
     },
@@ -59,7 +69,10 @@ export const serviceMachine = setup({
       tags: ['ready'],
       invoke: { src: 'watch' },
       on: {
-        'service.failed': 'failed',
+        'service.failed': {
+          target: 'failed',
+          actions: { type: 'recordFailure', params: ({ event }) => ({ error: event.error }) },
+        },
         'bzzz.stop': 'closing',
       },
     },
@@ -69,9 +82,5 @@ export const serviceMachine = setup({
     closed: { type: 'final' },
     failed: { type: 'final' },
   },
-  output: ({ event }) => {
-    const e = event as { type: string; error?: unknown };
-    if (e.type === 'service.failed' || e.type.startsWith('xstate.error.actor')) return failureOf(e.error);
-    return { closed: true };
-  },
+  output: ({ context }) => (context.failure ? { failure: context.failure } : { closed: true as const }),
 });

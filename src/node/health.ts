@@ -49,7 +49,10 @@ export class HealthMonitor {
   #running = false;
   #tripped = false;
 
-  constructor(checks: HealthCheck[], private readonly options: HealthMonitorOptions) {
+  constructor(
+    checks: HealthCheck[],
+    private readonly options: HealthMonitorOptions,
+  ) {
     this.#states = checks.map((check) => ({
       check,
       status: {
@@ -140,7 +143,8 @@ export class HealthMonitor {
       failing_since: state.failingSince === undefined ? null : new Date(state.failingSince).toISOString(),
     };
     this.options.onStatus?.(state.check.name, ok);
-    if (!ok && !wasFailing) this.options.logger.warn({ check: state.check.name, message }, 'health check failing');
+    if (!ok && !wasFailing)
+      this.options.logger.warn({ check: state.check.name, message }, 'health check failing');
     if (ok && wasFailing) this.options.logger.info({ check: state.check.name }, 'health check recovered');
     if (
       !ok &&
@@ -150,7 +154,10 @@ export class HealthMonitor {
       now - (state.failingSince ?? now) >= this.options.criticalGraceMs
     ) {
       this.#tripped = true;
-      this.options.logger.error({ check: state.check.name, message }, 'critical health check stayed failed: shutting down');
+      this.options.logger.error(
+        { check: state.check.name, message },
+        'critical health check stayed failed: shutting down',
+      );
       this.options.onCriticalFailure(state.check.name, message);
     }
   }

@@ -27,7 +27,12 @@ export class NodeMetrics implements ActorSystemMetrics, SupervisorMetrics {
       labelNames: ['supervisor'],
       registers,
     });
-    this.actors = new Gauge({ name: 'bzzz_actors', help: 'Running supervised children, by kind', labelNames: ['kind'], registers });
+    this.actors = new Gauge({
+      name: 'bzzz_actors',
+      help: 'Running supervised children, by kind',
+      labelNames: ['kind'],
+      registers,
+    });
     this.actors.set({ kind: 'worker' }, 0);
     this.actors.set({ kind: 'supervisor' }, 0);
     this.deadLetters = new Counter({

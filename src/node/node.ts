@@ -64,7 +64,11 @@ export class BzzzNode {
         children: [
           supervisorSpec('infra', { children: this.#infraChildren(options.checks ?? []) }, { metrics }),
           supervisorSpec('cluster', { children: [] }, { metrics }),
-          supervisorSpec('work', { children: [supervisorSpec('tasks', { strategy: 'dynamic' }, { metrics })] }, { metrics }),
+          supervisorSpec(
+            'work',
+            { children: [supervisorSpec('tasks', { strategy: 'dynamic' }, { metrics })] },
+            { metrics },
+          ),
           supervisorSpec('storage', { children: [] }, { metrics }),
           ...(options.children ?? []),
         ],
@@ -80,7 +84,8 @@ export class BzzzNode {
     const identity = await loadOrCreateIdentity(config.data_dir);
     const name = config.node_name ?? hostname();
     const logger = (options.logger ?? silentLogger()).child({ node: name });
-    if (identity.created) logger.info({ nodeId: identity.nodeId, path: identity.path }, 'created node identity');
+    if (identity.created)
+      logger.info({ nodeId: identity.nodeId, path: identity.path }, 'created node identity');
     const metrics = new NodeMetrics({ node: name, cluster: config.cluster });
     const system = new ActorSystem(
       { nodeId: identity.nodeId, mailboxCapacity: config.mailbox_capacity },
@@ -134,21 +139,28 @@ export class BzzzNode {
   #infraChildren(extra: HealthCheck[]): ChildSpec[] {
     const loop = eventLoopCheck();
     this.#closeChecks = () => loop.close();
-    const checks = [treeCheck(() => this.root.state), dataDirCheck(this.config.data_dir), loop, memoryCheck(), ...extra];
-    const health = serviceSpec('health', async () => {
+    const checks = [
+      treeCheck(() => this.root.state),
+      dataDirCheck(this.config.data_dir),
+      loop,
+      memoryCheck(),
+      ...extra,
+    ];
+    const health = serviceSpec('health', () => {
       const monitor = new HealthMonitor(checks, {
         clock: this.clock,
         logger: this.logger,
         defaultIntervalMs: this.config.health_interval_ms,
         criticalGraceMs: this.config.critical_grace_ms,
         onCriticalFailure: (check, message) => {
-          for (const listener of this.#shutdownListeners) listener(`critical health check ${check} failed: ${message}`);
+          for (const listener of this.#shutdownListeners)
+            listener(`critical health check ${check} failed: ${message}`);
         },
         onStatus: (check, up) => this.metrics.healthCheck.set({ check }, up ? 1 : 0),
       });
       this.#health = monitor;
       void monitor.start();
-      return monitor;
+      return Promise.resolve(monitor);
     });
     const http = serviceSpec('http', async () => {
       const server = await startHttpServer(

@@ -11,22 +11,35 @@ export class RestartIntensityError extends BzzzError {
     readonly periodMs: number,
     cause?: unknown,
   ) {
-    super(`${supervisor}: more than ${maxRestarts} restarts within ${periodMs} ms (last: ${child})`, { cause });
+    super(`${supervisor}: more than ${maxRestarts} restarts within ${periodMs} ms (last: ${child})`, {
+      cause,
+    });
   }
 }
 
 /** A permanent child failed with an error that says retrying cannot help. */
 export class ChildFailedError extends BzzzError {
   override readonly name = 'ChildFailedError';
-  constructor(readonly supervisor: string, readonly child: string, cause: Error) {
-    super(`${supervisor}: child ${child} failed and cannot be restarted: ${cause.message}`, { cause, retryable: false });
+  constructor(
+    readonly supervisor: string,
+    readonly child: string,
+    cause: Error,
+  ) {
+    super(`${supervisor}: child ${child} failed and cannot be restarted: ${cause.message}`, {
+      cause,
+      retryable: false,
+    });
   }
 }
 
 /** A child crashed while the supervisor was starting its children. */
 export class StartFailedError extends BzzzError {
   override readonly name = 'StartFailedError';
-  constructor(readonly supervisor: string, readonly child: string, cause: unknown) {
+  constructor(
+    readonly supervisor: string,
+    readonly child: string,
+    cause: unknown,
+  ) {
     const detail = cause instanceof Error ? cause.message : String(cause);
     super(`${supervisor}: child ${child} failed to start: ${detail}`, { cause });
   }
@@ -35,7 +48,10 @@ export class StartFailedError extends BzzzError {
 /** A child id that is already taken or unknown. */
 export class ChildSpecError extends BzzzError {
   override readonly name = 'ChildSpecError';
-  constructor(readonly supervisor: string, message: string) {
+  constructor(
+    readonly supervisor: string,
+    message: string,
+  ) {
     super(`${supervisor}: ${message}`, { retryable: false });
   }
 }

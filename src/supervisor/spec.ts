@@ -13,7 +13,11 @@ export interface SupervisorSpecOptions {
 }
 
 /** A nested supervisor as a child of another. */
-export function supervisorSpec(id: string, init: SupervisorInit, options: SupervisorSpecOptions = {}): ChildSpec {
+export function supervisorSpec(
+  id: string,
+  init: SupervisorInit,
+  options: SupervisorSpecOptions = {},
+): ChildSpec {
   return {
     id,
     type: 'supervisor',

@@ -100,7 +100,8 @@ export class Supervisor {
 
   /** Stops every child (reverse start order; dynamic children in parallel) and exits. */
   stop(): Promise<void> {
-    if (this.#state === 'stopped' || this.#state === 'stopping') return this.#exit.wait().then(() => undefined);
+    if (this.#state === 'stopped' || this.#state === 'stopping')
+      return this.#exit.wait().then(() => undefined);
     this.#state = 'stopping';
     for (const entry of this.#entries.values()) this.#cancelTimer(entry);
     return this.#enqueue(async () => {
@@ -251,7 +252,11 @@ export class Supervisor {
     const restart = entry.spec.restart ?? 'permanent';
     const abnormal = reason.kind === 'error';
     const log = this.#components.logger;
-    if (abnormal) log.warn({ supervisor: this.path, child: entry.spec.id, err: describeError(reason.error) }, 'child crashed');
+    if (abnormal)
+      log.warn(
+        { supervisor: this.path, child: entry.spec.id, err: describeError(reason.error) },
+        'child crashed',
+      );
 
     if (restart === 'temporary' || (restart === 'transient' && !abnormal)) {
       this.#forget(entry);
@@ -278,7 +283,13 @@ export class Supervisor {
   async #restart(entry: Entry, cause: Error | undefined): Promise<void> {
     if (!this.#intensity.record()) {
       await this.#fail(
-        new RestartIntensityError(this.path, entry.spec.id, this.#intensity.maxRestarts, this.#intensity.periodMs, cause),
+        new RestartIntensityError(
+          this.path,
+          entry.spec.id,
+          this.#intensity.maxRestarts,
+          this.#intensity.periodMs,
+          cause,
+        ),
       );
       return;
     }
@@ -330,23 +341,35 @@ export class Supervisor {
         for (const rest of group.slice(i)) rest.state = 'restarting';
         if (!this.#intensity.record()) {
           await this.#fail(
-            new RestartIntensityError(this.path, entry.spec.id, this.#intensity.maxRestarts, this.#intensity.periodMs, error),
+            new RestartIntensityError(
+              this.path,
+              entry.spec.id,
+              this.#intensity.maxRestarts,
+              this.#intensity.periodMs,
+              error,
+            ),
           );
           return;
         }
         const delay = this.#backoff.delay(entry.consecutive++);
         const remaining = group.slice(i);
-        entry.timer = this.#components.clock.setTimeout(() => {
-          entry.timer = undefined;
-          void this.#enqueue(() => this.#restartGroup(remaining));
-        }, Math.max(delay, 1));
+        entry.timer = this.#components.clock.setTimeout(
+          () => {
+            entry.timer = undefined;
+            void this.#enqueue(() => this.#restartGroup(remaining));
+          },
+          Math.max(delay, 1),
+        );
         return;
       }
     }
   }
 
   async #fail(error: Error): Promise<void> {
-    this.#components.logger.error({ supervisor: this.path, err: describeError(error) }, 'supervisor giving up');
+    this.#components.logger.error(
+      { supervisor: this.path, err: describeError(error) },
+      'supervisor giving up',
+    );
     this.#state = 'stopping';
     for (const entry of this.#entries.values()) this.#cancelTimer(entry);
     await this.#stopAll();
@@ -377,7 +400,10 @@ export class Supervisor {
         try {
           await job();
         } catch (error) {
-          this.#components.logger.error({ supervisor: this.path, err: describeError(error) }, 'supervisor job failed');
+          this.#components.logger.error(
+            { supervisor: this.path, err: describeError(error) },
+            'supervisor job failed',
+          );
         }
       }
     }

@@ -49,11 +49,15 @@ describe('mailbox send and ask', () => {
 
   it('answers ask with the reply data, and rejects with the remote error', async () => {
     const system = new ActorSystem();
-    const sup = new Supervisor('root', { children: [xstateChild('counter', { logic: counterMachine(system) })] }, {
-      system,
-      clock: system.clock,
-      logger: silentLogger(),
-    });
+    const sup = new Supervisor(
+      'root',
+      { children: [xstateChild('counter', { logic: counterMachine(system) })] },
+      {
+        system,
+        clock: system.clock,
+        logger: silentLogger(),
+      },
+    );
     await sup.start();
     system.send('root/counter', { type: 'inc' });
     system.send('root/counter', { type: 'inc' });
@@ -64,7 +68,10 @@ describe('mailbox send and ask', () => {
 
   it('turns messages to unknown or stopped actors into dead letters', async () => {
     const dead: string[] = [];
-    const system = new ActorSystem({}, { metrics: { deadLetter: (r) => dead.push(r), mailboxDropped: () => undefined } });
+    const system = new ActorSystem(
+      {},
+      { metrics: { deadLetter: (r) => dead.push(r), mailboxDropped: () => undefined } },
+    );
     expect(system.send('nobody', { type: 'x' })).toBe(false);
     await expect(system.ask('nobody', { type: 'y' })).rejects.toBeInstanceOf(DeadLetterError);
     system.register('gone', () => undefined);
@@ -122,11 +129,15 @@ describe('mailbox send and ask', () => {
         },
       },
     });
-    const sup = new Supervisor('root', { children: [xstateChild('w', { logic: machine })] }, {
-      system,
-      clock: system.clock,
-      logger: silentLogger(),
-    });
+    const sup = new Supervisor(
+      'root',
+      { children: [xstateChild('w', { logic: machine })] },
+      {
+        system,
+        clock: system.clock,
+        logger: silentLogger(),
+      },
+    );
     await sup.start();
     system.send('root/w', { type: 'inc' });
     system.send('root/w', { type: 'boom' });

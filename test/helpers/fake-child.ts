@@ -2,7 +2,14 @@
  * Children for supervisor tests whose every start, stop and crash is recorded in a shared
  * journal, so a test can assert the exact order of events.
  */
-import { ExitSignal, SHUTDOWN, type ChildSpec, type RestartType, type RunningChild, type Shutdown } from '../../src/supervisor/index.js';
+import {
+  ExitSignal,
+  SHUTDOWN,
+  type ChildSpec,
+  type RestartType,
+  type RunningChild,
+  type Shutdown,
+} from '../../src/supervisor/index.js';
 
 export class Journal {
   readonly events: string[] = [];

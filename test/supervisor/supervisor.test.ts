@@ -17,7 +17,12 @@ import { fakeChild, Journal } from '../helpers/fake-child.js';
 function setup(init: SupervisorInit) {
   const clock = new SimulatedClock();
   const system = new ActorSystem({}, { clock });
-  const supervisor = new Supervisor('root', init, { system, clock, logger: silentLogger(), random: () => 0.5 });
+  const supervisor = new Supervisor('root', init, {
+    system,
+    clock,
+    logger: silentLogger(),
+    random: () => 0.5,
+  });
   const exits: ExitReason[] = [];
   supervisor.onExit((r) => exits.push(r));
   return { clock, system, supervisor, exits };
@@ -51,7 +56,10 @@ describe('supervisor strategies', () => {
   it('rest_for_one restarts the crashed child and those started after it', async () => {
     const j = new Journal();
     const [a, b, c, d] = ['a', 'b', 'c', 'd'].map((id) => fakeChild(id, j));
-    const { supervisor, clock } = setup({ strategy: 'rest_for_one', children: [a!.spec, b!.spec, c!.spec, d!.spec] });
+    const { supervisor, clock } = setup({
+      strategy: 'rest_for_one',
+      children: [a!.spec, b!.spec, c!.spec, d!.spec],
+    });
     await supervisor.start();
     j.clear();
     b!.current!.crash();
@@ -68,7 +76,10 @@ describe('restart types', () => {
     const t = fakeChild('t', j, { restart: 'transient' });
     const t2 = fakeChild('t2', j, { restart: 'transient' });
     const tmp = fakeChild('tmp', j, { restart: 'temporary' });
-    const { supervisor, clock } = setup({ children: [p.spec, t.spec, t2.spec, tmp.spec], intensity: { maxRestarts: 10 } });
+    const { supervisor, clock } = setup({
+      children: [p.spec, t.spec, t2.spec, tmp.spec],
+      intensity: { maxRestarts: 10 },
+    });
     await supervisor.start();
     p.current!.finish();
     t.current!.finish();
@@ -180,7 +191,10 @@ describe('restart intensity and backoff', () => {
     const j = new Journal();
     const worker = fakeChild('worker', j);
     const other = fakeChild('other', j);
-    const mid = supervisorSpec('mid', { children: [worker.spec], intensity: { maxRestarts: 1, periodMs: 10_000 } });
+    const mid = supervisorSpec('mid', {
+      children: [worker.spec],
+      intensity: { maxRestarts: 1, periodMs: 10_000 },
+    });
     const { supervisor, clock, exits } = setup({
       children: [other.spec, mid],
       intensity: { maxRestarts: 1, periodMs: 10_000 },
@@ -195,7 +209,7 @@ describe('restart intensity and backoff', () => {
     const reason = exits[0]!;
     expect(reason.kind).toBe('error');
     expect(reason.kind === 'error' && reason.error).toBeInstanceOf(RestartIntensityError);
-    expect(reason.kind === 'error' && (reason.error as RestartIntensityError).supervisor).toBe('root');
+    expect(reason.kind === 'error' && reason.error).toMatchObject({ supervisor: 'root' });
     expect(j.events.at(-1)).toBe('stop other');
   });
 });

@@ -9,7 +9,10 @@ import type { HttpComponents, HttpInit, HttpServer } from './index.js';
 /** The port is taken: restarting cannot help. */
 export class HttpPortInUseError extends NonRetryableError {
   override readonly name = 'HttpPortInUseError';
-  constructor(readonly port: number, cause: unknown) {
+  constructor(
+    readonly port: number,
+    cause: unknown,
+  ) {
     super(`HTTP port ${port} is already in use (set BZZZ_HTTP_PORT, or 0 for a free port)`, { cause });
   }
 }

@@ -4,12 +4,13 @@
  * or the timeout, forces exit 1 and names the children that did not stop.
  */
 import { loadConfig, type Config } from '../../config/index.js';
-import { describeError } from '../../lib/errors.js';
+import { systemClock } from '../../lib/clock.js';
 import { createLogger, type Logger } from '../../lib/log.js';
 import { BzzzNode } from '../../node/node.js';
+import { ShutdownController } from '../../node/shutdown.js';
 import type { Command, CommandIO } from '../command.js';
 import { parseFlags } from '../flags.js';
-import { startInspection, type InspectSession } from '../inspect.js';
+import { startInspection } from '../inspect.js';
 
 const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const;
 
@@ -66,62 +67,22 @@ async function runAgent(io: CommandIO): Promise<number> {
   }
 }
 
-function runNode(config: Config, logger: Logger): Promise<number> {
-  return new Promise<number>((resolve, reject) => {
-    let node: BzzzNode | undefined;
-    let stopping = false;
-    let done = false;
-    const finish = (code: number): void => {
-      if (done) return;
-      done = true;
-      for (const signal of SIGNALS) process.off(signal, onSignal);
-      resolve(code);
-    };
-    const shutdown = (why: string, code: number): void => {
-      if (stopping || node === undefined) return;
-      stopping = true;
-      logger.info({ why, timeoutMs: config.shutdown_timeout_ms }, 'shutting down');
-      const timer = setTimeout(() => {
-        logger.error({ stuck: node?.stuck() }, `shutdown timed out after ${config.shutdown_timeout_ms} ms; forcing exit`);
-        finish(1);
-      }, config.shutdown_timeout_ms);
-      node.stop().then(
-        () => {
-          clearTimeout(timer);
-          logger.info('stopped');
-          finish(code);
-        },
-        (error: unknown) => {
-          clearTimeout(timer);
-          logger.error({ err: describeError(error) }, 'shutdown failed');
-          finish(1);
-        },
-      );
-    };
-    function onSignal(signal: NodeJS.Signals): void {
-      if (stopping) {
-        logger.error({ signal, stuck: node?.stuck() }, 'second signal: forcing exit');
-        finish(1);
-        return;
-      }
-      shutdown(signal, 0);
-    }
-    for (const signal of SIGNALS) process.on(signal, onSignal);
-    BzzzNode.start(config, { logger }).then(
-      (started) => {
-        node = started;
-        started.onExit((reason) => {
-          if (reason.kind === 'error' && !stopping) {
-            logger.fatal({ err: describeError(reason.error) }, 'supervision tree failed; node exits');
-            finish(1);
-          }
-        });
-        started.onShutdownRequest((why) => shutdown(why, 1));
-      },
-      (error: unknown) => {
-        for (const signal of SIGNALS) process.off(signal, onSignal);
-        reject(error instanceof Error ? error : new Error(describeError(error)));
-      },
-    );
+async function runNode(config: Config, logger: Logger): Promise<number> {
+  const node = await BzzzNode.start(config, { logger });
+  const shutdown = new ShutdownController(node, {
+    clock: systemClock,
+    logger,
+    timeoutMs: config.shutdown_timeout_ms,
   });
+  const onSignal = (signal: NodeJS.Signals): void => shutdown.signal(signal);
+  for (const signal of SIGNALS) process.on(signal, onSignal);
+  node.onExit((reason) => {
+    if (reason.kind === 'error') shutdown.failed(reason.error);
+  });
+  node.onShutdownRequest((why) => shutdown.request(why, 1));
+  try {
+    return await shutdown.exitCode;
+  } finally {
+    for (const signal of SIGNALS) process.off(signal, onSignal);
+  }
 }

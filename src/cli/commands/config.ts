@@ -16,8 +16,13 @@ BZZZ_* environment variables and flags. Secrets are shown as [redacted].`,
       config: { type: 'string' },
       json: { type: 'boolean', default: false },
     });
-    if (positionals[0] !== 'print' || positionals.length > 1) throw new UsageError('expected: bzzz config print');
-    const config = loadConfig({ ...(values.config ? { file: values.config } : {}), env: io.env, cwd: io.cwd });
+    if (positionals[0] !== 'print' || positionals.length > 1)
+      throw new UsageError('expected: bzzz config print');
+    const config = loadConfig({
+      ...(values.config ? { file: values.config } : {}),
+      env: io.env,
+      cwd: io.cwd,
+    });
     const shown = redactConfig(config);
     if (values.json) writeLine(io.stdout, JSON.stringify(shown, null, 2));
     else io.stdout.write(stringify(shown));

@@ -3,5 +3,7 @@ import type { Command } from '../command.js';
 import { agentCommand } from './agent.js';
 import { configCommand } from './config.js';
 import { machinesCommand } from './machines.js';
+import { repoCommand } from './repo.js';
+import { taskCommand } from './task.js';
 
-export const commands: readonly Command[] = [agentCommand, machinesCommand, configCommand];
+export const commands: readonly Command[] = [agentCommand, repoCommand, taskCommand, machinesCommand, configCommand];

@@ -17,9 +17,12 @@ Machines: ${Object.keys(machines).join(', ')}`,
   run: (io) => {
     const { values, positionals } = parseFlags(io.argv, { format: { type: 'string', default: 'json' } });
     const format = values.format;
-    if (format !== 'json' && format !== 'mermaid') throw new UsageError(`--format must be json or mermaid, not ${String(format)}`);
+    if (format !== 'json' && format !== 'mermaid')
+      throw new UsageError(`--format must be json or mermaid, not ${format ?? ''}`);
     const names = positionals.length > 0 ? positionals : Object.keys(machines);
-    for (const name of names) if (!(name in machines)) throw new UsageError(`unknown machine ${name}; known: ${Object.keys(machines).join(', ')}`);
+    for (const name of names)
+      if (!(name in machines))
+        throw new UsageError(`unknown machine ${name}; known: ${Object.keys(machines).join(', ')}`);
     if (format === 'json') {
       const out: Record<string, unknown> = {};
       for (const name of names) out[name] = machineDefinition(machines[name]!);

@@ -1,0 +1,153 @@
+/**
+ * Running git for the forges: no shell, a controlled environment (no system or global config,
+ * never a prompt), secrets given through the environment of one process only and redacted
+ * from every error, and a push that never runs inside the sandbox-written repository.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { GitCommandError, redactSecrets } from './errors.js';
+
+export interface GitOptions {
+  cwd?: string;
+  /** Extra environment for this one git process. */
+  env?: Record<string, string>;
+  input?: string;
+  /** Redacted from errors. */
+  secrets?: readonly string[];
+  timeoutMs?: number;
+}
+
+/** The identity bzzz commits with when it creates a repository. */
+export const BZZZ_GIT_IDENTITY = { name: 'bzzz', email: 'bzzz@localhost' } as const;
+
+function baseEnv(): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: process.env.HOME ?? tmpdir(),
+    LANG: 'C',
+    LC_ALL: 'C',
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_CONFIG_GLOBAL: '/dev/null',
+    GIT_TERMINAL_PROMPT: '0',
+    GIT_ASKPASS: '/bin/false',
+    GIT_AUTHOR_NAME: BZZZ_GIT_IDENTITY.name,
+    GIT_AUTHOR_EMAIL: BZZZ_GIT_IDENTITY.email,
+    GIT_COMMITTER_NAME: BZZZ_GIT_IDENTITY.name,
+    GIT_COMMITTER_EMAIL: BZZZ_GIT_IDENTITY.email,
+  };
+}
+
+/** Runs `git args...`; resolves stdout, rejects with a redacted {@link GitCommandError}. */
+export function git(args: readonly string[], options: GitOptions = {}): Promise<string> {
+  const secrets = options.secrets ?? [];
+  return new Promise((resolve, reject) => {
+    const child = execFile(
+      'git',
+      [...args],
+      {
+        cwd: options.cwd,
+        env: { ...baseEnv(), ...options.env },
+        timeout: options.timeoutMs ?? 120_000,
+        maxBuffer: 64 * 1024 * 1024,
+        encoding: 'utf8',
+      },
+      (error, stdout, stderr) => {
+        if (error === null) {
+          resolve(stdout);
+          return;
+        }
+        const code = typeof error.code === 'number' ? error.code : null;
+        const command = args.find((a) => !a.startsWith('-') && !a.includes('=')) ?? 'git';
+        const detail = redactSecrets(stderr.slice(-4000) || error.message, secrets);
+        // The original error's message can hold the command line; keep only a redacted copy.
+        reject(
+          new GitCommandError(command, code, detail, {
+            cause: new Error(redactSecrets(error.message, secrets)),
+          }),
+        );
+      },
+    );
+    // git may exit without reading its input (an error): that is reported above, not here.
+    child.stdin?.on('error', () => undefined);
+    if (options.input === undefined) child.stdin?.end();
+    else child.stdin?.end(options.input);
+  });
+}
+
+/** Creates a bare repository at `path` whose `main` holds one commit with a README. */
+export async function initBareWithCommit(path: string, title: string): Promise<string> {
+  await git(['init', '--quiet', '--bare', '--initial-branch=main', path]);
+  const blob = (await git(['hash-object', '-w', '--stdin'], { cwd: path, input: `# ${title}\n` })).trim();
+  const tree = (await git(['mktree'], { cwd: path, input: `100644 blob ${blob}\tREADME.md\n` })).trim();
+  const commit = (await git(['commit-tree', tree, '-m', 'Initial commit'], { cwd: path })).trim();
+  await git(['update-ref', 'refs/heads/main', commit], { cwd: path });
+  return commit;
+}
+
+export interface PushFromOptions {
+  /** The repository holding the work; it is read by `git fetch`, never run in. */
+  from: string;
+  sourceRef: string;
+  branch: string;
+  remote: string;
+  /** Environment carrying the credential, for the push process only. */
+  pushEnv?: Record<string, string>;
+  secrets?: readonly string[];
+}
+
+/**
+ * Copies `sourceRef` of `from` into a fresh private bare repository, then force-pushes it from
+ * there as `refs/heads/<branch>`. The push never reads the work repository's config or hooks,
+ * which sandboxed commands could have written (an `insteadOf` could otherwise steal the token).
+ */
+export async function pushFrom(options: PushFromOptions): Promise<string> {
+  if (options.sourceRef.startsWith('-')) throw new GitCommandError('fetch', null, 'bad source ref');
+  const scratch = await mkdtemp(join(tmpdir(), 'bzzz-push-'));
+  try {
+    await git(['init', '--quiet', '--bare', scratch]);
+    await git(
+      [
+        '-c',
+        'core.hooksPath=/dev/null',
+        'fetch',
+        '--quiet',
+        '--no-tags',
+        '--',
+        resolve(options.from),
+        `+${options.sourceRef}:refs/heads/${options.branch}`,
+      ],
+      { cwd: scratch },
+    );
+    const commit = (
+      await git(['rev-parse', '--verify', `refs/heads/${options.branch}^{commit}`], { cwd: scratch })
+    ).trim();
+    await git(
+      [
+        '-c',
+        'core.hooksPath=/dev/null',
+        'push',
+        '--quiet',
+        '--force',
+        '--',
+        options.remote,
+        `refs/heads/${options.branch}:refs/heads/${options.branch}`,
+      ],
+      { cwd: scratch, env: options.pushEnv ?? {}, secrets: options.secrets ?? [] },
+    );
+    return commit;
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+/** Environment that gives `git` an HTTP Authorization header without argv or disk. */
+export function authHeaderEnv(token: string): Record<string, string> {
+  const basic = Buffer.from(`x-access-token:${token}`).toString('base64');
+  return {
+    GIT_CONFIG_COUNT: '1',
+    GIT_CONFIG_KEY_0: 'http.extraHeader',
+    GIT_CONFIG_VALUE_0: `Authorization: Basic ${basic}`,
+  };
+}

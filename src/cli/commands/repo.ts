@@ -1,0 +1,98 @@
+/**
+ * `bzzz repo add|list`: the repositories of the local forge (`BZZZ_FORGE_DIR`, default
+ * `<BZZZ_DATA_DIR or ./.bzzz>/forge`). `add --from` imports an existing repository.
+ */
+import { isAbsolute, join, resolve } from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { InvalidRepoNameError, LocalForge } from '../../adapters/forge/index.js';
+import { silentLogger, systemClock } from '../../lib/index.js';
+import { UsageError, writeLine, type Command, type CommandIO } from '../command.js';
+
+const USAGE = `Usage:
+  bzzz repo add OWNER/NAME [--from PATH|GIT_URL]   add a repository to the local forge
+                                                   (import PATH or GIT_URL; else a new one
+                                                   with an initial commit on main)
+  bzzz repo list [--json]                          repositories and their clone URLs
+
+The local forge lives in BZZZ_FORGE_DIR (default <BZZZ_DATA_DIR or ./.bzzz>/forge).`;
+
+/** The local forge directory that `io.env` names. */
+export function forgeDir(io: Pick<CommandIO, 'env' | 'cwd'>): string {
+  const explicit = io.env.BZZZ_FORGE_DIR;
+  if (explicit !== undefined && explicit !== '') return resolve(io.cwd, explicit);
+  return resolve(io.cwd, join(io.env.BZZZ_DATA_DIR ?? '.bzzz', 'forge'));
+}
+
+/** The local forge of `io`'s environment. */
+export function localForge(io: Pick<CommandIO, 'env' | 'cwd'>): LocalForge {
+  return new LocalForge({ dir: forgeDir(io) }, { logger: silentLogger(), clock: systemClock });
+}
+
+/** Parses flags strictly: an unknown flag or a missing value is a {@link UsageError}. */
+export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(
+  args: string[],
+  options: T,
+): ReturnType<typeof parseArgs<{ args: string[]; options: T; allowPositionals: true; strict: true }>> {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+}
+
+/** True when `argv` asks for help. */
+export function wantsHelp(argv: string[]): boolean {
+  return argv.includes('--help') || argv.includes('-h');
+}
+
+export const repoCommand: Command = {
+  name: 'repo',
+  summary: 'add and list repositories of the local forge',
+  usage: USAGE,
+  async run(io) {
+    const [sub, ...rest] = io.argv;
+    if (wantsHelp(io.argv)) {
+      writeLine(io.stdout, USAGE);
+      return 0;
+    }
+    if (sub === undefined) throw new UsageError('missing command: add or list (see --help)');
+    if (sub === 'add') return add(io, rest);
+    if (sub === 'list') return list(io, rest);
+    throw new UsageError(`unknown repo command ${JSON.stringify(sub)} (expected add or list)`);
+  },
+};
+
+async function add(io: CommandIO, args: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(args, { from: { type: 'string' } });
+  if (positionals.length !== 1) throw new UsageError('repo add needs exactly one OWNER/NAME');
+  const from = values.from;
+  const source = from === undefined || isUrlLike(from) || isAbsolute(from) ? from : resolve(io.cwd, from);
+  try {
+    const repo = await localForge(io).addRepo(
+      positionals[0] ?? '',
+      source === undefined ? {} : { from: source },
+    );
+    writeLine(io.stdout, `${repo.name} ${repo.cloneUrl}`);
+    return 0;
+  } catch (error) {
+    if (error instanceof InvalidRepoNameError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+async function list(io: CommandIO, args: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(args, { json: { type: 'boolean' } });
+  if (positionals.length > 0) throw new UsageError('repo list takes no arguments');
+  const repos = (await localForge(io).listRepos()).map((r) => ({ name: r.name, url: r.cloneUrl }));
+  if (values.json === true) {
+    writeLine(io.stdout, JSON.stringify(repos));
+    return 0;
+  }
+  if (repos.length === 0) writeLine(io.stdout, 'no repositories (bzzz repo add OWNER/NAME)');
+  for (const r of repos) writeLine(io.stdout, `${r.name}  ${r.url}`);
+  return 0;
+}
+
+function isUrlLike(from: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(from) || /^[^/]+@[^/]+:/.test(from);
+}
