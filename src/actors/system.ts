@@ -66,6 +66,8 @@ export class ActorSystem {
   readonly #metrics: ActorSystemMetrics | undefined;
   readonly #mailboxes = new Map<string, Mailbox>();
   readonly #pending = new Map<string, PendingAsk>();
+  readonly #exits = new Map<string, (reason: Error) => void>();
+  readonly #topics = new Map<string, Set<string>>();
   readonly #dispatcher: Dispatcher;
   readonly #deadLetterLog: RateLimitedLog;
   #nextCorr = 1;
@@ -99,8 +101,10 @@ export class ActorSystem {
    * Registers a receiver at `path`, or re-attaches one to the mailbox kept for that path
    * while its actor restarted. Throws AddressInUseError if a live receiver holds the path.
    */
-  register(path: string, deliver: Deliver): void {
+  register(path: string, deliver: Deliver, exit?: (reason: Error) => void): void {
     assertPath(path);
+    if (exit !== undefined) this.#exits.set(path, exit);
+    else this.#exits.delete(path);
     const existing = this.#mailboxes.get(path);
     if (existing !== undefined) {
       if (existing.attached) throw new AddressInUseError(path);
@@ -115,6 +119,50 @@ export class ActorSystem {
   /** Detaches the receiver but keeps the mailbox, buffering messages for a replacement. */
   suspend(path: string): void {
     this.#mailboxes.get(path)?.suspend();
+    this.#exits.delete(path);
+  }
+
+  /**
+   * Ends the actor at `path` abnormally with `reason`, as Erlang's `exit(Pid, Reason)`: its
+   * supervisor sees a crash. False when no live actor is there.
+   */
+  exit(path: string, reason: Error): boolean {
+    const exit = this.#exits.get(path);
+    if (exit === undefined) return false;
+    this.#exits.delete(path);
+    exit(reason);
+    return true;
+  }
+
+  /** Delivers every message published on `topic` to the actor at `path`. */
+  subscribe(topic: string, path: string): void {
+    let subscribers = this.#topics.get(topic);
+    if (subscribers === undefined) {
+      subscribers = new Set();
+      this.#topics.set(topic, subscribers);
+    }
+    subscribers.add(path);
+  }
+
+  unsubscribe(topic: string, path: string): void {
+    const subscribers = this.#topics.get(topic);
+    subscribers?.delete(path);
+    if (subscribers?.size === 0) this.#topics.delete(topic);
+  }
+
+  /** Sends `message` to every subscriber of `topic` in this process; returns how many got it. */
+  publish(topic: string, message: ActorMessage): number {
+    const subscribers = this.#topics.get(topic);
+    if (subscribers === undefined) return 0;
+    let delivered = 0;
+    for (const path of subscribers) {
+      if (!this.#mailboxes.has(path)) {
+        subscribers.delete(path);
+        continue;
+      }
+      if (this.send(path, message)) delivered++;
+    }
+    return delivered;
   }
 
   /** Removes the mailbox; whatever it still held becomes dead letters. */
@@ -122,6 +170,7 @@ export class ActorSystem {
     const mailbox = this.#mailboxes.get(path);
     if (mailbox === undefined) return;
     this.#mailboxes.delete(path);
+    this.#exits.delete(path);
     for (const message of mailbox.drainAll()) this.#deadLetter('stopped', path, message);
   }
 

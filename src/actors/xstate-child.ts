@@ -130,7 +130,14 @@ function startXStateActor<TLogic extends AnyActorLogic>(
       reason?.kind === 'error' ? reason.error : new Error(`${ctx.path} ended while starting`),
     );
   }
-  ctx.system.register(ctx.path, (message) => actor.send(message as never));
+  ctx.system.register(
+    ctx.path,
+    (message) => actor.send(message as never),
+    (reason) => {
+      actor.stop();
+      exit.fire({ kind: 'error', error: reason });
+    },
+  );
   options.onStarted?.(actor);
   if (options.ready === undefined) return Promise.resolve(running);
   return waitReady(ctx, actor, options, exit, running);

@@ -1,10 +1,27 @@
 /** Every pure machine of bzzz, by name (exported by `bzzz machines`). */
 import type { AnyStateMachine } from 'xstate';
+import { agentMachine } from './agent.js';
+import { pollerMachine } from './poller.js';
 import { serviceMachine } from './service.js';
+import { taskMachine } from './task.js';
 
-export { serviceMachine };
+export { agentMachine, pollerMachine, serviceMachine, taskMachine };
+export { capabilitiesMatch, type AgentEvent, type AgentInput, type AnnouncedTask } from './agent.js';
+export type { PollerInput } from './poller.js';
+export type {
+  StepDecision,
+  TaskContext,
+  TaskEvent,
+  TaskHistoryEntry,
+  TaskInput,
+  TaskOutput,
+  TaskState,
+} from './task.js';
 export type { ServiceEvent, ServiceFailure, ServiceInput } from './service.js';
 
 export const machines: Readonly<Record<string, AnyStateMachine>> = {
+  agent: agentMachine,
+  poller: pollerMachine,
   service: serviceMachine,
+  task: taskMachine,
 };

@@ -163,3 +163,38 @@ describe('mailbox send and ask', () => {
     expect(got).toEqual(['hi']);
   });
 });
+
+describe('exit signals and topics', () => {
+  it('ends an actor abnormally with system.exit, so its supervisor restarts it', async () => {
+    const system = new ActorSystem();
+    let starts = 0;
+    const machine = createMachine({ on: { ping: {} } });
+    const sup = new Supervisor(
+      'root',
+      { children: [xstateChild('w', { logic: machine, onStarted: () => starts++ })] },
+      { system, clock: system.clock, logger: silentLogger() },
+    );
+    await sup.start();
+    expect(system.exit('root/w', new Error('nemesis'))).toBe(true);
+    await new Promise((r) => setImmediate(r));
+    expect(starts).toBe(2);
+    expect(system.exit('root/nobody', new Error('x'))).toBe(false);
+    await sup.stop();
+  });
+
+  it('publishes to every subscriber of a topic and forgets stopped ones', async () => {
+    const system = new ActorSystem();
+    const got: string[] = [];
+    system.register('a', (m) => got.push(`a:${m.type}`));
+    system.register('b', (m) => got.push(`b:${m.type}`));
+    system.subscribe('news', 'a');
+    system.subscribe('news', 'b');
+    expect(system.publish('news', { type: 'x' })).toBe(2);
+    await system.idle();
+    system.unregister('b');
+    expect(system.publish('news', { type: 'y' })).toBe(1);
+    expect(system.publish('other', { type: 'z' })).toBe(0);
+    await system.idle();
+    expect(got).toEqual(['a:x', 'b:x', 'a:y']);
+  });
+});

@@ -1,0 +1,66 @@
+// The Ollama reasoner against a loopback server speaking Ollama's /api/chat.
+import { describe, expect, it } from 'vitest';
+import { createReasoner, type Decision } from '../../src/adapters/llm/index.js';
+import { SimulatedClock, silentLogger } from '../../src/lib/index.js';
+import { reasonerCompliance, remoteReasonerCompliance } from '../compliance/reasoner.js';
+import { startFakeOllama } from '../fakes/ollama-server.js';
+
+const toText = (decision: Decision) =>
+  JSON.stringify(
+    decision.kind === 'command'
+      ? { action: 'command', command: decision.command }
+      : decision.kind === 'done'
+        ? { action: 'done', summary: decision.summary }
+        : { action: 'help', question: decision.question },
+  );
+
+reasonerCompliance('ollama', async () => {
+  const clock = new SimulatedClock();
+  const server = await startFakeOllama({ clock });
+  const reasoner = createReasoner(
+    { backend: 'ollama', host: server.url, model: 'qwen2.5-coder:7b' },
+    { clock, logger: silentLogger() },
+  );
+  return {
+    reasoner,
+    clock,
+    script(commands) {
+      for (const command of commands)
+        server.enqueue({ kind: 'text', text: toText({ kind: 'command', command }) });
+      server.enqueue({ kind: 'text', text: toText({ kind: 'done', summary: 'all steps ran' }) });
+      return { key: 'local:demo/app#1', title: 'A task', body: 'Do it.' };
+    },
+    close: () => server.close(),
+  };
+});
+
+remoteReasonerCompliance('ollama', async (options) => {
+  const clock = new SimulatedClock();
+  const server = await startFakeOllama({ clock });
+  const reasoner = createReasoner(
+    { backend: 'ollama', host: server.url, ...options },
+    { clock, logger: silentLogger() },
+  );
+  return { reasoner, clock, server, close: () => server.close() };
+});
+
+describe('ollama reasoner', () => {
+  it('asks Ollama for JSON output and caps the tokens it may generate', async () => {
+    const clock = new SimulatedClock();
+    const server = await startFakeOllama({ clock });
+    try {
+      const reasoner = createReasoner(
+        { backend: 'ollama', host: server.url, model: 'llama3', maxOutputTokens: 300 },
+        { clock, logger: silentLogger() },
+      );
+      server.enqueue({ kind: 'text', text: '{"action":"done","summary":"nothing to do"}' });
+      await reasoner.next({ task: { key: 'local:a/b#1', title: 't', body: 'b' }, history: [] });
+      expect(server.requests[0]).toMatchObject({
+        path: '/api/chat',
+        body: { model: 'llama3', stream: true, format: 'json', options: { num_predict: 300 } },
+      });
+    } finally {
+      await server.close();
+    }
+  });
+});
