@@ -24,7 +24,16 @@ export interface ActorSystemMetrics {
   mailboxDropped(): void;
 }
 
-export type DeadLetterReason = 'unknown' | 'stopped' | 'undeliverable';
+export type DeadLetterReason = 'unknown' | 'stopped' | 'undeliverable' | 'no_route';
+
+/**
+ * Carries messages to actors on other nodes and topics to other processes (the NATS bus).
+ * `send` returns false when the message could not be handed over.
+ */
+export interface RemoteTransport {
+  send(address: Address, message: ActorMessage): boolean;
+  publish(topic: string, message: ActorMessage): void;
+}
 
 export interface ActorSystemInit {
   /** This node's id; `bzzz://<nodeId>/<path>` addresses with it are local. */
@@ -71,6 +80,7 @@ export class ActorSystem {
   readonly #dispatcher: Dispatcher;
   readonly #deadLetterLog: RateLimitedLog;
   #nextCorr = 1;
+  #remote: RemoteTransport | undefined;
   #deadLetters = 0;
 
   constructor(init: ActorSystemInit = {}, components: ActorSystemComponents = {}) {
@@ -85,6 +95,16 @@ export class ActorSystem {
       this.logger.error({ err: describeError(error), type: message.type }, 'actor failed to take a message');
       this.#deadLetter('undeliverable', '(receiver)', message);
     });
+  }
+
+  /** Connects (or, with undefined, disconnects) the transport to other nodes. */
+  setRemote(transport: RemoteTransport | undefined): void {
+    this.#remote = transport;
+  }
+
+  /** The address other nodes use for `path` on this node. */
+  addressOf(path: string): Address {
+    return `${REMOTE_PREFIX}${this.nodeId}/${path}`;
   }
 
   /** Dead letters since start. */
@@ -150,8 +170,17 @@ export class ActorSystem {
     if (subscribers?.size === 0) this.#topics.delete(topic);
   }
 
-  /** Sends `message` to every subscriber of `topic` in this process; returns how many got it. */
+  /**
+   * Sends `message` to every subscriber of `topic` in this process and, through the remote
+   * transport, to other processes; returns how many local subscribers got it.
+   */
   publish(topic: string, message: ActorMessage): number {
+    this.#remote?.publish(topic, message);
+    return this.deliverTopic(topic, message);
+  }
+
+  /** Delivers a topic message to this process's subscribers only (what the bus calls on receipt). */
+  deliverTopic(topic: string, message: ActorMessage): number {
     const subscribers = this.#topics.get(topic);
     if (subscribers === undefined) return 0;
     let delivered = 0;
@@ -190,6 +219,8 @@ export class ActorSystem {
   send(to: Address, message: ActorMessage): boolean {
     if (to.startsWith(ASK_PREFIX)) return this.#settle(to.slice(ASK_PREFIX.length), message);
     const path = this.#localPath(to);
+    if (path === undefined) return this.#sendRemote(to, message);
+    if (path.startsWith(ASK_PREFIX)) return this.#settle(path.slice(ASK_PREFIX.length), message);
     const mailbox = path === undefined ? undefined : this.#mailboxes.get(path);
     if (mailbox === undefined) {
       this.#deadLetter('unknown', to, message);
@@ -210,8 +241,8 @@ export class ActorSystem {
     return new Promise<R>((resolve, reject) => {
       const path = this.#localPath(to);
       const mailbox = path === undefined ? undefined : this.#mailboxes.get(path);
-      if (mailbox === undefined) {
-        this.#deadLetter('unknown', to, message);
+      if (mailbox === undefined && (path !== undefined || this.#remote === undefined)) {
+        this.#deadLetter(path === undefined ? 'no_route' : 'unknown', to, message);
         reject(new DeadLetterError(to, message.type));
         return;
       }
@@ -221,12 +252,21 @@ export class ActorSystem {
       }, timeoutMs);
       const settle = (value: unknown): void => resolve(value as R);
       this.#pending.set(corr, { resolve: settle, reject, timer, to, type: message.type });
+      const replyTo = mailbox === undefined ? this.addressOf(`${ASK_PREFIX}${corr}`) : `${ASK_PREFIX}${corr}`;
       const request: ActorMessage = {
         ...message,
-        replyTo: `${ASK_PREFIX}${corr}`,
+        replyTo,
         corr,
         ...(options.from ? { from: options.from } : {}),
       };
+      if (mailbox === undefined) {
+        if (!this.#sendRemote(to, request)) {
+          this.clock.clearTimeout(timer);
+          this.#pending.delete(corr);
+          reject(new DeadLetterError(to, message.type));
+        }
+        return;
+      }
       if (!mailbox.enqueue(request)) {
         this.clock.clearTimeout(timer);
         this.#pending.delete(corr);
@@ -266,6 +306,12 @@ export class ActorSystem {
       pending.reject(new DeadLetterError(pending.to, pending.type));
       this.#pending.delete(corr);
     }
+  }
+
+  #sendRemote(to: Address, message: ActorMessage): boolean {
+    if (this.#remote !== undefined && this.#remote.send(to, message)) return true;
+    this.#deadLetter(this.#remote === undefined ? 'no_route' : 'undeliverable', to, message);
+    return false;
   }
 
   #settle(corr: string, message: ActorMessage): boolean {

@@ -48,6 +48,8 @@ export const configSchema = z.strictObject({
   whoosh_api_key_file: z.string().min(1).optional(),
   forge: z.enum(['local', 'github']).default('local'),
   forge_dir: z.string().min(1).optional(),
+  repos: list.default([]),
+  poll_interval_ms: z.coerce.number().int().min(50).max(3_600_000).optional(),
   llm: z.enum(['scripted', 'ollama', 'openai']).default('scripted'),
   ollama_host: url.optional(),
   openai_base_url: url.optional(),

@@ -162,6 +162,32 @@ describe('mailbox send and ask', () => {
     await system.idle();
     expect(got).toEqual(['hi']);
   });
+
+  it('hands remote addresses and topics to the transport, and settles a remote reply', async () => {
+    const system = new ActorSystem({ nodeId: 'n1' });
+    const sent: { to: string; type: string; replyTo?: string; corr?: string }[] = [];
+    const published: string[] = [];
+    system.setRemote({
+      send: (to, message) => {
+        sent.push({
+          to,
+          type: message.type,
+          ...(message.replyTo ? { replyTo: message.replyTo } : {}),
+          ...(message.corr ? { corr: message.corr } : {}),
+        });
+        return true;
+      },
+      publish: (topic, message) => published.push(`${topic}:${message.type}`),
+    });
+    expect(system.send('bzzz://n2/root/a', { type: 'hello' })).toBe(true);
+    const answer = system.ask<string>('bzzz://n2/root/a', { type: 'q' });
+    const request = sent[1]!;
+    expect(request.replyTo).toBe(`bzzz://n1/$ask/${request.corr!}`);
+    system.send(request.replyTo!, { type: 'bzzz.reply', corr: request.corr!, data: 'pong' } as never);
+    await expect(answer).resolves.toBe('pong');
+    system.publish('coordination', { type: 'task_announcement' });
+    expect(published).toEqual(['coordination:task_announcement']);
+  });
 });
 
 describe('exit signals and topics', () => {

@@ -18,6 +18,7 @@ export * from './errors.js';
 export * from './names.js';
 export { DEFAULT_LOCAL_REPO, LocalForge, type LocalForgeInit, type NewTask } from './local.js';
 export { GitHubForge, type GitHubForgeInit } from './github.js';
+export { checkoutTask, type Checkout } from './checkout.js';
 
 /** Awaited right before each external effect; throws (e.g. `LeaseLostError`) to stop it. */
 export type Fence = () => Promise<void>;

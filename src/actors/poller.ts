@@ -1,0 +1,54 @@
+/**
+ * The poller actor: every interval, the open tasks of the forge that no live claim holds,
+ * announced on the coordination topic (`task_announcement`). One per process on the embedded
+ * default; the election makes it one per cluster.
+ */
+import type { ClaimStore } from '../adapters/claims/index.js';
+import type { Forge } from '../adapters/forge/index.js';
+import { describeError } from '../lib/errors.js';
+import type { Logger } from '../lib/log.js';
+import { RateLimitedLog } from '../lib/log.js';
+import type { AnnouncedTask } from '../machines/agent.js';
+import { pollerMachine } from '../machines/poller.js';
+import type { ChildSpec } from '../supervisor/child.js';
+import { fromPromise } from 'xstate';
+import { TOPICS } from './task/deps.js';
+import { xstateChild } from './xstate-child.js';
+
+export interface PollerSpecOptions {
+  forge: Forge;
+  claims: ClaimStore;
+  intervalMs: number;
+  logger: Logger;
+}
+
+/** Open tasks with no live claim. */
+export async function unclaimedTasks(forge: Forge, claims: ClaimStore): Promise<AnnouncedTask[]> {
+  const open = await forge.listOpenTasks();
+  const out: AnnouncedTask[] = [];
+  for (const task of open) {
+    if ((await claims.read(task.key)) !== null) continue;
+    out.push({ key: task.key, title: task.title, body: task.body, labels: task.labels, repo: task.repo });
+  }
+  return out;
+}
+
+export function pollerSpec(options: PollerSpecOptions): ChildSpec {
+  return xstateChild('poller', {
+    logic: (ctx) => {
+      const failures = new RateLimitedLog(options.logger, ctx.clock, 60_000);
+      return pollerMachine.provide({
+        actors: { poll: fromPromise(() => unclaimedTasks(options.forge, options.claims)) },
+        actions: {
+          announce: (_, { tasks }) => {
+            for (const task of tasks)
+              ctx.system.publish(TOPICS.coordination, { type: 'task_announcement', data: task });
+          },
+          pollFailed: (_, { error }) =>
+            failures.warn('poll', { err: describeError(error) }, 'polling the forge failed'),
+        },
+      });
+    },
+    input: () => ({ intervalMs: options.intervalMs }),
+  });
+}

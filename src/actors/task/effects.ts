@@ -1,0 +1,256 @@
+/**
+ * The effects of the task machine, bound to the node's ports. Every external side effect
+ * (forge marker, push, pull request, completion report, escalation) is fenced by the lease:
+ * `resources.fence` runs right before it, so an agent that lost its lease stops without
+ * effects. Commands (including the commit) run only inside the sandbox.
+ */
+import { mkdtemp } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fromCallback, fromPromise } from 'xstate';
+import { LeaseLostError } from '../../adapters/claims/index.js';
+import { checkoutTask, taskBranch } from '../../adapters/forge/index.js';
+import { createReasonerGuard, type HistoryEntry } from '../../adapters/llm/index.js';
+import { describeError, isNonRetryable } from '../../lib/errors.js';
+import type { AnnouncedTask } from '../../machines/agent.js';
+import { parseTaskKey } from '../../protocol/task-key.js';
+import {
+  taskMachine,
+  type StepDecision,
+  type TaskEvent,
+  type TaskHistoryEntry,
+} from '../../machines/task.js';
+import type { TaskDeps } from './deps.js';
+import { TOPICS } from './deps.js';
+import { askForHelp } from './help.js';
+import { TaskResources } from './resources.js';
+
+const ESCALATING_ERRORS = new Set(['BudgetExceededError', 'RepeatedFailureError']);
+
+/** The task machine with every effect provided for one task and one actor instance. */
+export function provideTaskMachine(task: AnnouncedTask, deps: TaskDeps, resources: TaskResources) {
+  const { clock, logger, forge } = deps;
+  const reasoner = createReasonerGuard(deps.reasoner, deps.limits, { clock });
+  const remember = <T>(work: () => Promise<T>) =>
+    work().catch((error: unknown) => {
+      resources.lastError = error;
+      throw error;
+    });
+
+  return taskMachine.provide({
+    actors: {
+      claimLease: fromPromise(async () => {
+        const lease = await deps.claims.claim(task.key, deps.agent, deps.leaseTtlMs);
+        if (lease === null) return null;
+        resources.lease = lease;
+        return lease.token;
+      }),
+      renewLease: fromCallback<TaskEvent>(({ sendBack }) => {
+        let stopped = false;
+        let timer = clock.setTimeout(function renew() {
+          const lease = resources.lease;
+          if (stopped || lease === undefined) return;
+          deps.claims.renew(lease).then(
+            (renewed) => {
+              if (stopped || resources.lease !== lease) return;
+              resources.lease = renewed;
+              timer = clock.setTimeout(renew, deps.leaseTtlMs / 3);
+            },
+            (error: unknown) => {
+              if (stopped) return;
+              if (error instanceof LeaseLostError || clock.now() >= lease.expiresAt - deps.leaseSkewMs) {
+                stopped = true;
+                sendBack({ type: 'lease.lost', reason: describeError(error) });
+                return;
+              }
+              logger.warn({ task: task.key, err: describeError(error) }, 'lease renewal failed; retrying');
+              timer = clock.setTimeout(renew, Math.min(deps.leaseTtlMs / 10, 500));
+            },
+          );
+        }, deps.leaseTtlMs / 3);
+        return () => {
+          stopped = true;
+          clock.clearTimeout(timer);
+        };
+      }),
+      markClaimed: fromPromise(() =>
+        remember(async () => {
+          const token = resources.lease?.token ?? 0;
+          await forge.markClaimed(task.key, { agent: deps.agent, token, fence: resources.fence });
+        }),
+      ),
+      prepare: fromPromise(() =>
+        remember(async () => {
+          const scratch = await mkdtemp(join(deps.scratchDir, 'clone-'));
+          resources.scratch.push(scratch);
+          const clone = join(scratch, 'repo');
+          const checkout = await checkoutTask(forge, task.key, clone);
+          resources.base = checkout.base;
+          const sandbox = await deps.sandboxes.create({ task: task.key, network: { mode: 'none' } });
+          resources.sandbox = sandbox;
+          await sandbox.copyIn(clone);
+          logger.info(
+            { task: task.key, branch: checkout.branch, resumed: checkout.resumed, sandbox: sandbox.id },
+            'prepared',
+          );
+          return { branch: checkout.branch };
+        }),
+      ),
+      reason: fromPromise<StepDecision, { history: TaskHistoryEntry[]; steps: number }>(async ({ input }) => {
+        try {
+          const step = await reasoner.next({
+            task: { key: task.key, title: task.title, body: task.body },
+            history: input.history as HistoryEntry[],
+          });
+          return step.decision;
+        } catch (error) {
+          resources.lastError = error;
+          const name = error instanceof Error ? error.name : '';
+          if (ESCALATING_ERRORS.has(name)) return { kind: 'escalate', reason: describeError(error) };
+          if (isNonRetryable(error)) return { kind: 'fail', reason: describeError(error) };
+          throw error;
+        }
+      }),
+      execute: fromPromise<TaskHistoryEntry, { command: string }>(({ input }) =>
+        remember(async () => {
+          const sandbox = resources.sandbox;
+          if (sandbox === undefined) throw new Error('no sandbox');
+          const result = await sandbox.exec({ command: ['sh', '-c', input.command] });
+          logger.info({ task: task.key, command: input.command, exitCode: result.exitCode }, 'step ran');
+          return {
+            kind: 'command',
+            command: input.command,
+            exitCode: result.exitCode,
+            stdout: result.stdout,
+            stderr: result.timedOut ? `${result.stderr}\n[killed: wall-time limit]` : result.stderr,
+          };
+        }),
+      ),
+      askHelp: fromPromise<{ from: string; text: string } | null, { question: string }>(({ input }) =>
+        askForHelp(deps, task, input.question),
+      ),
+      publish: fromPromise<{ pr: { number: number; url: string } | null }, { summary: string }>(({ input }) =>
+        remember(() => publish(task, deps, resources, input.summary)),
+      ),
+      report: fromPromise<void, { summary: string; pr: { number: number; url: string } | null }>(
+        ({ input }) =>
+          remember(async () => {
+            await forge.reportComplete(task.key, {
+              agent: deps.agent,
+              summary: input.summary,
+              pr: input.pr?.number ?? null,
+              fence: resources.fence,
+            });
+            deps.system.publish(TOPICS.coordination, {
+              type: 'task_complete',
+              data: { key: task.key, agent: deps.agent, pr: input.pr, summary: input.summary },
+            });
+          }),
+      ),
+      escalate: fromPromise<void, { reason: string; history: TaskHistoryEntry[] }>(async ({ input }) => {
+        await resources.fence();
+        deps.system.publish(TOPICS.coordination, {
+          type: 'escalation_trigger',
+          data: { key: task.key, agent: deps.agent, reason: input.reason },
+        });
+        if (deps.escalation !== undefined) {
+          await deps.escalation.escalate({
+            taskKey: task.key,
+            taskTitle: task.title,
+            agent: deps.agent,
+            reason: input.reason,
+            history: input.history.map(describeEntry),
+          });
+        }
+        await forge.reportComplete(task.key, {
+          agent: deps.agent,
+          summary: `escalated: ${input.reason}`,
+          outcome: 'escalated',
+          fence: resources.fence,
+        });
+      }),
+      reportFailure: fromPromise<void, { reason: string }>(async ({ input }) => {
+        // a failure that another attempt could fix leaves the task open for the next poll
+        if (!isNonRetryable(resources.lastError) && resources.lastError !== undefined) return;
+        await forge.reportComplete(task.key, {
+          agent: deps.agent,
+          summary: `failed: ${input.reason}`,
+          outcome: 'failed',
+          fence: resources.fence,
+        });
+      }),
+      cleanup: fromPromise<void, { release: boolean; reason: string }>(({ input }) =>
+        resources.cleanup(input.release, input.reason),
+      ),
+    },
+    actions: {
+      progress: ({ context }, params) => {
+        deps.onProgress({
+          key: task.key,
+          state: params.state,
+          agent: deps.agent,
+          token: context.token,
+          branch: context.branch,
+          pr: context.pr,
+          reason: context.reason,
+        });
+      },
+    },
+  });
+}
+
+function describeEntry(entry: TaskHistoryEntry): string {
+  return entry.kind === 'command'
+    ? `$ ${entry.command} → exit ${entry.exitCode}`
+    : `advice from ${entry.from}: ${entry.text}`;
+}
+
+/** Commits inside the sandbox, pushes the task's branch and opens (or finds) its pull request. */
+async function publish(
+  task: AnnouncedTask,
+  deps: TaskDeps,
+  resources: TaskResources,
+  summary: string,
+): Promise<{ pr: { number: number; url: string } | null }> {
+  const sandbox = resources.sandbox;
+  if (sandbox === undefined) throw new Error('no sandbox');
+  const message = `${task.title}\n\n${summary}\n\nTask: ${task.key}\nAgent: ${deps.agent}\n`;
+  const commit = await sandbox.exec({
+    command: [
+      'sh',
+      '-c',
+      'git add -A && { git diff --cached --quiet || git -c core.hooksPath=/dev/null -c user.name="$BZZZ_AGENT" -c user.email=agent@bzzz.invalid commit -q -F -; } && git rev-list --count "origin/$BZZZ_BASE..HEAD"',
+    ],
+    stdin: message,
+    env: { BZZZ_AGENT: `bzzz agent ${deps.agent}`, BZZZ_BASE: resources.base },
+  });
+  if (commit.exitCode !== 0)
+    throw new Error(`commit failed (exit ${commit.exitCode}): ${commit.stderr.slice(-500)}`);
+  const ahead = Number(commit.stdout.trim().split('\n').at(-1));
+  const existing = await deps.forge.findPullRequest({ key: task.key });
+  if (ahead === 0 && existing === null) {
+    deps.logger.info({ task: task.key }, 'nothing to publish: no change');
+    return { pr: null };
+  }
+  const out = await mkdtemp(join(deps.scratchDir, 'out-'));
+  resources.scratch.push(out);
+  await sandbox.copyOut('.', out);
+  const pushed = await deps.forge.pushBranch({
+    key: task.key,
+    branch: taskBranch(task.key),
+    from: out,
+    fence: resources.fence,
+  });
+  const branch = pushed.branch;
+  const { pr, created } = await deps.forge.openPullRequest({
+    key: task.key,
+    branch,
+    title: task.title,
+    body: `${summary}\n\nCloses #${parseTaskKey(task.key).number}\n\nOpened by bzzz agent ${deps.agent}.`,
+    fence: resources.fence,
+  });
+  deps.logger.info(
+    { task: task.key, pr: pr.number, created },
+    created ? 'pull request opened' : 'pull request found',
+  );
+  return { pr: { number: pr.number, url: pr.url } };
+}

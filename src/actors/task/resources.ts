@@ -1,0 +1,68 @@
+/**
+ * What one task actor instance holds: its lease, its sandbox and its scratch directory.
+ * Cleanup is idempotent and safe at any time, so a crash, a stop or a normal end all leave
+ * nothing behind (no container, no live lease of ours, no clone on the host).
+ */
+import { rm } from 'node:fs/promises';
+import type { Lease } from '../../adapters/claims/index.js';
+import { LeaseLostError } from '../../adapters/claims/index.js';
+import type { Sandbox } from '../../adapters/sandbox/index.js';
+import { describeError } from '../../lib/errors.js';
+import type { TaskDeps } from './deps.js';
+
+export class TaskResources {
+  lease: Lease | undefined;
+  sandbox: Sandbox | undefined;
+  scratch: string[] = [];
+  /** The default branch the task's branch started from. */
+  base = 'main';
+  /** The error of the last failed effect, to tell retryable failures from final ones. */
+  lastError: unknown;
+  #cleaning: Promise<void> | undefined;
+
+  constructor(
+    readonly key: string,
+    private readonly deps: TaskDeps,
+  ) {}
+
+  /**
+   * Checks, right before an external effect, that the lease is still ours: first against this
+   * node's clock (minus the allowed skew), then against the store. Throws LeaseLostError.
+   */
+  readonly fence = async (): Promise<void> => {
+    const lease = this.lease;
+    if (lease === undefined) throw new LeaseLostError(this.key, this.deps.agent, 0, 'released');
+    if (this.deps.clock.now() >= lease.expiresAt - this.deps.leaseSkewMs) {
+      throw new LeaseLostError(lease.key, lease.holder, lease.token, 'expired');
+    }
+    await lease.assertHeld();
+  };
+
+  /** Destroys the sandbox, removes scratch dirs and (when `release`) gives the lease up. */
+  cleanup(release: boolean, reason: string): Promise<void> {
+    this.#cleaning ??= this.#cleanup(release, reason);
+    return this.#cleaning;
+  }
+
+  async #cleanup(release: boolean, reason: string): Promise<void> {
+    const { logger } = this.deps;
+    const sandbox = this.sandbox;
+    this.sandbox = undefined;
+    if (sandbox !== undefined) {
+      await sandbox.destroy().catch((error: unknown) => {
+        logger.error({ task: this.key, err: describeError(error) }, 'could not destroy sandbox');
+      });
+    }
+    await Promise.all(
+      this.scratch.map((dir) => rm(dir, { recursive: true, force: true }).catch(() => undefined)),
+    );
+    this.scratch = [];
+    const lease = this.lease;
+    this.lease = undefined;
+    if (release && lease !== undefined) {
+      await this.deps.claims.release(lease, reason).catch((error: unknown) => {
+        logger.warn({ task: this.key, err: describeError(error) }, 'could not release lease; it will expire');
+      });
+    }
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * Choosing the sandbox for a node's tasks: the configured backend, else the best available
+ * (docker with the image built, then bubblewrap), else — only for scripted steps of tasks from
+ * the local forge — a plain work directory, said loudly. At start, the chosen backend removes
+ * this node's leftovers of an earlier crash.
+ */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import type { SandboxProvider } from '../actors/task/deps.js';
+import {
+  PlainSandbox,
+  createSandboxBackend,
+  defaultImageRef,
+  imageExists,
+  type SandboxBackend,
+  type SandboxBackendName,
+} from '../adapters/sandbox/index.js';
+import type { Config } from '../config/index.js';
+import type { Clock } from '../lib/clock.js';
+import { NonRetryableError, describeError } from '../lib/errors.js';
+import type { Logger } from '../lib/log.js';
+
+export interface SandboxChoice {
+  name: SandboxBackendName;
+  provider: SandboxProvider;
+  close(): Promise<void>;
+}
+
+async function dockerReady(): Promise<boolean> {
+  try {
+    return await imageExists(defaultImageRef());
+  } catch {
+    return false;
+  }
+}
+
+function bwrapWorks(): boolean {
+  const probe = spawnSync('bwrap', ['--unshare-all', '--ro-bind', '/', '/', 'true'], {
+    stdio: 'ignore',
+    timeout: 10_000,
+  });
+  return probe.status === 0;
+}
+
+export async function selectSandboxes(
+  config: Config,
+  components: { nodeId: string; logger: Logger; clock: Clock },
+): Promise<SandboxChoice> {
+  const { logger } = components;
+  let name: SandboxBackendName | undefined = config.sandbox;
+  if (name === undefined) {
+    if (await dockerReady()) name = 'docker';
+    else if (bwrapWorks()) name = 'bwrap';
+  }
+  if (name === undefined) {
+    if (config.llm !== 'scripted' || config.forge !== 'local') {
+      throw new NonRetryableError(
+        'no sandbox available: a reasoning model or a remote forge needs docker (run `bzzz sandbox image build`) or bubblewrap (apt-get install bubblewrap)',
+      );
+    }
+    logger.warn(
+      'NO SANDBOX: neither Docker (with the bzzz image) nor bubblewrap works here; the scripted steps of local tasks run UNISOLATED in a plain work directory',
+    );
+    const base = join(config.data_dir, 'plain');
+    return {
+      name: 'plain',
+      provider: { name: 'plain', create: (spec) => PlainSandbox.create(base, spec) },
+      close: () => Promise.resolve(),
+    };
+  }
+  const backend: SandboxBackend = createSandboxBackend(
+    { backend: name, nodeId: components.nodeId, dataDir: config.data_dir },
+    { logger, clock: components.clock },
+  );
+  await backend.start();
+  const removed = await backend.removeLeftovers().catch((error: unknown) => {
+    logger.warn({ err: describeError(error) }, 'could not look for leftover sandboxes');
+    return 0;
+  });
+  if (removed > 0) logger.info({ removed, backend: name }, 'removed sandboxes left by an earlier crash');
+  logger.info({ backend: name }, 'sandbox backend ready');
+  return {
+    name,
+    provider: { name, create: (spec) => backend.create(spec) },
+    close: () => backend.stop(),
+  };
+}

@@ -1,0 +1,20 @@
+/**
+ * The wire protocol every transport carries (local mailbox, NATS, libp2p): the signed envelope
+ * and its message types, canonical encoding, node identity, decoding with trust rules, actor
+ * addresses, task keys, and the names of subjects, topics and buckets (SPEC §7, §8).
+ */
+export * from './address.js';
+export * from './canonical.js';
+export * from './decode.js';
+export * from './envelope.js';
+export * from './errors.js';
+export * from './fields.js';
+export * from './identity.js';
+export * from './limits.js';
+export * from './messages/index.js';
+export * from './node-id.js';
+export * from './replay-guard.js';
+export * from './signing.js';
+export * from './subjects.js';
+export * from './task-key.js';
+export * from './token.js';

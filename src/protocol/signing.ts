@@ -1,0 +1,91 @@
+/**
+ * Ed25519 signatures over envelopes, with node:crypto. The signed bytes are the canonical
+ * encoding (see `canonical.ts`) of the envelope without `sig`; the wire form is the canonical
+ * encoding of the whole envelope, so what a node sends is byte-for-byte what it signed plus
+ * the signature member. `sealEnvelope` signs and encodes in one pass: `sig` sorts between
+ * `id` and `timestamp`, both always present, so the wire text is the signed text with the
+ * signature member spliced in at that top-level boundary.
+ */
+import { sign, verify, type KeyObject } from 'node:crypto';
+import { canonicalBytes, canonicalJson } from './canonical.js';
+import { UNSIGNED, type EnvelopeOf, type UnsignedEnvelopeOf } from './envelope.js';
+import type { MessageType } from './messages/index.js';
+
+/** The bytes a signature covers: the canonical encoding of every member but `sig`. */
+export function signingBytes(envelope: object): Buffer {
+  const { sig: _sig, ...unsigned } = envelope as { sig?: unknown };
+  return canonicalBytes(unsigned);
+}
+
+/** Signs an envelope with the sender's Ed25519 private key. */
+export function signEnvelope<T extends MessageType>(
+  unsigned: UnsignedEnvelopeOf<T>,
+  privateKey: KeyObject,
+): EnvelopeOf<T> {
+  const sig = sign(null, signingBytes(unsigned), privateKey).toString('base64');
+  return { ...unsigned, sig };
+}
+
+/** An envelope signed and encoded for the wire in one pass. */
+export interface SealedEnvelope<T extends MessageType> {
+  envelope: EnvelopeOf<T>;
+  /** The wire bytes (canonical JSON of the signed envelope). */
+  bytes: Buffer;
+}
+
+/**
+ * Signs `unsigned` with `privateKey` (or leaves it unsigned when `privateKey` is `null`, for a
+ * network where signing is turned off) and encodes it, canonicalising only once.
+ */
+export function sealEnvelope<T extends MessageType>(
+  unsigned: UnsignedEnvelopeOf<T>,
+  privateKey: KeyObject | null,
+): SealedEnvelope<T> {
+  const { sig: _sig, ...rest } = unsigned as UnsignedEnvelopeOf<T> & { sig?: unknown };
+  const text = canonicalJson(rest);
+  const signed = Buffer.from(text, 'utf8');
+  const sig = privateKey === null ? UNSIGNED : sign(null, signed, privateKey).toString('base64');
+  const envelope = { ...rest, sig } as EnvelopeOf<T>;
+  // Members after the top-level `id` (timestamp, to, type, v) are strings and a number, whose
+  // JSON text cannot hold an unescaped quote: the last `,"id":<id>` is the top-level one.
+  const marker = `,"id":${JSON.stringify(rest.id)}`;
+  const at = text.lastIndexOf(marker);
+  const boundary = at + marker.length;
+  if (at < 0 || !text.startsWith(',"timestamp":', boundary)) {
+    return { envelope, bytes: encodeEnvelopeBytes(envelope) };
+  }
+  const wire = `${text.slice(0, boundary)},"sig":${JSON.stringify(sig)}${text.slice(boundary)}`;
+  return { envelope, bytes: Buffer.from(wire, 'utf8') };
+}
+
+/** An envelope sent with signing turned off by configuration (`sig` is empty). */
+export function unsignedEnvelope<T extends MessageType>(unsigned: UnsignedEnvelopeOf<T>): EnvelopeOf<T> {
+  return { ...unsigned, sig: UNSIGNED };
+}
+
+/**
+ * True when `envelope.sig` is a valid signature of the rest by `publicKey` (the key of the
+ * claimed sender: pass `publicKeyForNodeId(envelope.from)`). Never throws: a missing key, an
+ * empty or malformed signature, or an envelope with no canonical form is simply `false`.
+ */
+export function verifyEnvelope(envelope: object, publicKey: KeyObject | undefined): boolean {
+  const sig = (envelope as { sig?: unknown }).sig;
+  if (publicKey === undefined || typeof sig !== 'string' || sig === UNSIGNED) return false;
+  const signature = Buffer.from(sig, 'base64');
+  if (signature.length !== 64) return false;
+  try {
+    return verify(null, signingBytes(envelope), publicKey, signature);
+  } catch {
+    return false;
+  }
+}
+
+/** The wire form of an envelope: its canonical JSON text. */
+export function encodeEnvelope(envelope: EnvelopeOf<MessageType>): string {
+  return canonicalJson(envelope);
+}
+
+/** The wire form of an envelope as UTF-8 bytes. */
+export function encodeEnvelopeBytes(envelope: EnvelopeOf<MessageType>): Buffer {
+  return canonicalBytes(envelope);
+}

@@ -1,0 +1,85 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { CanonicalEncodingError, canonicalJson, inspectJson, MAX_DEPTH } from '../../src/protocol/index.js';
+
+/** Rebuilds an object tree with every object's keys inserted in reverse order. */
+function reversed(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(reversed);
+  if (typeof value !== 'object' || value === null) return value;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value).reverse())
+    out[key] = reversed((value as Record<string, unknown>)[key]);
+  return out;
+}
+
+function nested(depth: number): unknown {
+  let value: unknown = 1;
+  for (let i = 1; i < depth; i++) value = i % 2 === 0 ? [value] : { k: value };
+  return { top: value };
+}
+
+const json = fc.jsonValue({ maxDepth: 6 });
+
+describe('canonicalJson', () => {
+  it('sorts keys, drops white space and undefined members', () => {
+    expect(canonicalJson({ b: 1, a: [true, null, 'x'], c: undefined, '': { z: 0, y: -0 } })).toBe(
+      '{"":{"y":0,"z":0},"a":[true,null,"x"],"b":1}',
+    );
+  });
+
+  it('orders keys by UTF-16 code units, array-index keys included (RFC 8785)', () => {
+    expect(canonicalJson({ '10': 1, '9': 2, b: 3, A: 4, é: 5, '😀': 6, '\ufb33': 7 })).toBe(
+      '{"10":1,"9":2,"A":4,"b":3,"é":5,"😀":6,"\ufb33":7}',
+    );
+  });
+
+  it('writes numbers in shortest round-trip form', () => {
+    expect(canonicalJson([1e21, 1e-7, 0.1 + 0.2, 333333333.3333333, -0, 5e-324])).toBe(
+      '[1e+21,1e-7,0.30000000000000004,333333333.3333333,0,5e-324]',
+    );
+  });
+
+  it('gives the same bytes whatever the key order', () => {
+    fc.assert(
+      fc.property(json, (value) => {
+        expect(canonicalJson(reversed(value))).toBe(canonicalJson(value));
+      }),
+    );
+  });
+
+  it('is stable through a parse: a receiver re-encodes exactly what was signed', () => {
+    fc.assert(
+      fc.property(json, (value) => {
+        const text = canonicalJson(value);
+        expect(canonicalJson(JSON.parse(text))).toBe(text);
+      }),
+    );
+  });
+
+  it('refuses values that are not JSON, saying where', () => {
+    const cases: [unknown, RegExp][] = [
+      [{ a: [1, undefined] }, /\$\.a\[1\]/],
+      [{ a: { b: Number.NaN } }, /\$\.a\.b/],
+      [{ n: 1n }, /bigint/],
+      [{ d: new Date(0) }, /plain object/],
+      [{ f: () => 1 }, /function/],
+      [nested(MAX_DEPTH + 1), /deeper/],
+    ];
+    for (const [value, message] of cases) {
+      expect(() => canonicalJson(value)).toThrow(CanonicalEncodingError);
+      expect(() => canonicalJson(value)).toThrow(message);
+    }
+    expect(() => canonicalJson(nested(MAX_DEPTH))).not.toThrow();
+  });
+});
+
+describe('inspectJson', () => {
+  it('stops at the depth limit on any nesting, without recursing further', () => {
+    const deep = JSON.parse('['.repeat(100_000) + ']'.repeat(100_000)) as unknown;
+    expect(inspectJson(deep)).toBe('invalid');
+    expect(inspectJson({ b: 1, a: 2 })).toBe('unsorted');
+    expect(inspectJson({ a: 2, b: [{ c: 1 }] })).toBe('sorted');
+    // V8 lists array-index keys first in numeric order: never the canonical fast path.
+    expect(inspectJson(JSON.parse('{"10":1,"9":2}'))).toBe('unsorted');
+  });
+});
