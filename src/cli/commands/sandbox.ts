@@ -62,16 +62,20 @@ function parseRun(argv: string[], env: NodeJS.ProcessEnv): RunOptions {
     else if (arg === '--image') image = value(arg);
     else if (arg === '--timeout') {
       timeoutMs = Number(value(arg));
-      if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new UsageError('--timeout must be a positive integer (ms)');
+      if (!Number.isInteger(timeoutMs) || timeoutMs <= 0)
+        throw new UsageError('--timeout must be a positive integer (ms)');
     } else throw new UsageError(`unknown option ${arg} (commands go after --)`);
   }
   const command = argv.slice(i + 1);
-  if (i >= argv.length || command.length === 0) throw new UsageError('missing command: bzzz sandbox run -- CMD...');
-  if (backend !== 'docker' && backend !== 'bwrap') throw new UsageError(`--backend must be docker or bwrap, not ${backend}`);
+  if (i >= argv.length || command.length === 0)
+    throw new UsageError('missing command: bzzz sandbox run -- CMD...');
+  if (backend !== 'docker' && backend !== 'bwrap')
+    throw new UsageError(`--backend must be docker or bwrap, not ${backend}`);
   let network: NetworkPolicy;
   if (mode === 'none') network = { mode: 'none' };
   else if (mode === 'git') {
-    if (remote === undefined) throw new UsageError('--network git needs --remote HOST:PORT (the forge git remote)');
+    if (remote === undefined)
+      throw new UsageError('--network git needs --remote HOST:PORT (the forge git remote)');
     network = { mode: 'git', remote };
   } else throw new UsageError(`--network must be none or git, not ${mode}`);
   return { backend, network, image, timeoutMs, command };
@@ -106,8 +110,13 @@ async function runInSandbox(io: CommandIO, argv: string[]): Promise<number> {
       });
       io.stdout.write(result.stdout);
       io.stderr.write(result.stderr);
-      if (result.timedOut) writeLine(io.stderr, `bzzz sandbox: killed after ${Math.round(result.durationMs)} ms (wall-time limit)`);
-      if (result.outOfMemory) writeLine(io.stderr, 'bzzz sandbox: a process was killed for exceeding the memory limit');
+      if (result.timedOut)
+        writeLine(
+          io.stderr,
+          `bzzz sandbox: killed after ${Math.round(result.durationMs)} ms (wall-time limit)`,
+        );
+      if (result.outOfMemory)
+        writeLine(io.stderr, 'bzzz sandbox: a process was killed for exceeding the memory limit');
       return result.exitCode;
     } finally {
       await sandbox.destroy();
@@ -152,6 +161,8 @@ export const sandboxCommand: Command = {
       }
       throw error;
     }
-    throw new UsageError(`unknown subcommand ${[sub, ...rest.slice(0, 1)].join(' ')}: try run or image build`);
+    throw new UsageError(
+      `unknown subcommand ${[sub, ...rest.slice(0, 1)].join(' ')}: try run or image build`,
+    );
   },
 };
