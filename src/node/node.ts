@@ -26,6 +26,7 @@ import { Supervisor } from '../supervisor/supervisor.js';
 import { dataDirCheck, eventLoopCheck, memoryCheck, treeCheck } from './checks.js';
 import { HealthMonitor, type HealthCheck } from './health.js';
 import { NodeMetrics } from './metrics.js';
+import type { ClusterView } from './view.js';
 
 export interface NodeOptions {
   logger?: Logger;
@@ -34,6 +35,10 @@ export interface NodeOptions {
   checks?: HealthCheck[];
   /** More children of the root, after the standard subtrees. */
   children?: ChildSpec[];
+  /** Children of the work subtree (the poller and the agents of the main job). */
+  work?: ChildSpec[];
+  /** The read model the status documents come from. */
+  view?: ClusterView;
 }
 
 export class BzzzNode {
@@ -42,6 +47,7 @@ export class BzzzNode {
   #health: HealthMonitor | undefined;
   #shutdownListeners: ((reason: string) => void)[] = [];
   #closeChecks: () => void = () => undefined;
+  readonly #clusterView: ClusterView | undefined;
 
   readonly root: Supervisor;
 
@@ -56,6 +62,7 @@ export class BzzzNode {
     options: NodeOptions,
   ) {
     this.#startedAt = clock.now();
+    this.#clusterView = options.view;
     this.root = new Supervisor(
       'root',
       {
@@ -66,7 +73,7 @@ export class BzzzNode {
           supervisorSpec('cluster', { children: [] }, { metrics }),
           supervisorSpec(
             'work',
-            { children: [supervisorSpec('tasks', { strategy: 'dynamic' }, { metrics })] },
+            { children: options.work ?? [], intensity: { maxRestarts: 5, periodMs: 10_000 } },
             { metrics },
           ),
           supervisorSpec('storage', { children: [] }, { metrics }),
@@ -202,7 +209,7 @@ export class BzzzNode {
       metrics: async () => ({ contentType: this.metrics.contentType, body: await this.metrics.text() }),
       status: () => this.status(),
       peers: () => this.status().nodes,
-      tasks: () => [],
+      tasks: () => this.status().tasks,
       leader: () => null,
     };
   }
@@ -210,12 +217,18 @@ export class BzzzNode {
   /** The cluster view (SPEC §4 `bzzz status --json`). */
   status(): StatusDocument {
     const self = { id: this.nodeId, name: this.name };
+    const tasks = Object.values(this.#clusterView?.getSnapshot().context.tasks ?? {}).map((t) => ({
+      key: t.key,
+      state: t.state,
+      holder: t.holder,
+    }));
+    const running = tasks.filter((t) => t.holder !== null).length;
     return {
       cluster: this.config.cluster,
       self,
       leader: null,
-      nodes: [{ ...self, state: 'alive', capabilities: this.config.capabilities, tasks: 0 }],
-      tasks: [],
+      nodes: [{ ...self, state: 'alive', capabilities: this.config.capabilities, tasks: running }],
+      tasks,
     };
   }
 }

@@ -71,8 +71,9 @@ export async function hostPathInside(workDir: string, inner: string): Promise<st
   const root = await realpath(workDir);
   const target = resolve(root, rel);
   if (!within(root, target)) throw new SandboxPathError(inner, 'leaves the work dir');
-  // Every existing ancestor must resolve inside the work dir: a symlinked directory could point out.
-  let probe = dirname(target);
+  // The target (when it exists) and every existing ancestor must resolve inside the work dir:
+  // a symlinked directory could point out.
+  let probe = target;
   for (;;) {
     const real = await realpath(probe).catch(() => undefined);
     if (real !== undefined) {

@@ -6,7 +6,7 @@
 import { loadConfig, type Config } from '../../config/index.js';
 import { systemClock } from '../../lib/clock.js';
 import { createLogger, type Logger } from '../../lib/log.js';
-import { BzzzNode } from '../../node/node.js';
+import { startMainJob } from '../../node/main-job.js';
 import { ShutdownController } from '../../node/shutdown.js';
 import type { Command, CommandIO } from '../command.js';
 import { parseFlags } from '../flags.js';
@@ -68,8 +68,9 @@ async function runAgent(io: CommandIO): Promise<number> {
 }
 
 async function runNode(config: Config, logger: Logger): Promise<number> {
-  const node = await BzzzNode.start(config, { logger });
-  const shutdown = new ShutdownController(node, {
+  const job = await startMainJob(config, { agents: 1, logger, clock: systemClock });
+  const node = job.node;
+  const shutdown = new ShutdownController(job, {
     clock: systemClock,
     logger,
     timeoutMs: config.shutdown_timeout_ms,

@@ -4,6 +4,16 @@ import { agentCommand } from './agent.js';
 import { configCommand } from './config.js';
 import { machinesCommand } from './machines.js';
 import { repoCommand } from './repo.js';
+import { sandboxCommand } from './sandbox.js';
 import { taskCommand } from './task.js';
+import { upCommand } from './up.js';
 
-export const commands: readonly Command[] = [agentCommand, repoCommand, taskCommand, machinesCommand, configCommand];
+export const commands: readonly Command[] = [
+  upCommand,
+  agentCommand,
+  repoCommand,
+  taskCommand,
+  sandboxCommand,
+  machinesCommand,
+  configCommand,
+];

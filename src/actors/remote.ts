@@ -1,0 +1,303 @@
+/**
+ * Remote routing: binds an {@link ActorSystem} to a {@link Bus}, so `send`, `ask` and
+ * `publish` reach actors and subscribers on other nodes exactly as local ones.
+ *
+ * Out (through `system.setRemote`): a message for `bzzz://<other node>/<path>` becomes an
+ * `actor_message` envelope on that actor's subject; a reply to a remote ask becomes an
+ * `actor_reply`; a publication on a mapped topic becomes an envelope on the topic's subject,
+ * typed as the protocol message itself when it is one (`availability_broadcast`, …) and
+ * wrapped in an `actor_message` otherwise.
+ * In: envelopes on this node's mailbox subjects are delivered with `system.send`, topic
+ * envelopes with `system.deliverTopic`. A message for an actor that does not exist here is a
+ * dead letter on this node and, for an ask, a `dead_letter` back to the asker, whose ask then
+ * fails at once instead of waiting for its timeout.
+ *
+ * Topics (the names actors use, see `TOPICS`): `coordination`, `hmmm` and `hmmm.task.<task key>`
+ * map to `bzzz.<cluster>.coordination`, `.hmmm` and `.hmmm.task.<encoded key>`; any other topic
+ * stays in the process. `data` crosses as JSON (`undefined` arrives as `null`); the sender
+ * actor's `from` does not cross (the envelope's `from` names the node).
+ */
+import type { Bus, BusSubscription, Channel, Delivery } from '../adapters/bus/index.js';
+import { systemClock, type Clock } from '../lib/clock.js';
+import { describeError } from '../lib/errors.js';
+import { RateLimitedLog, silentLogger, type Logger } from '../lib/log.js';
+import {
+  formatAddress,
+  isMessageType,
+  isNodeId,
+  isTaskKey,
+  messageSchemas,
+  parseAddress,
+  type Address as WireAddress,
+  type Envelope,
+  type RejectReason,
+} from '../protocol/index.js';
+import type { ChildSpec } from '../supervisor/child.js';
+import { TOPICS } from './task/deps.js';
+import type { ActorMessage, ReplyMessage } from './message.js';
+import { serviceSpec } from './service.js';
+import type { ActorSystem } from './system.js';
+
+/** Injected parts of the binding. */
+export interface RemoteComponents {
+  logger?: Logger;
+  clock?: Clock;
+  /** Counts a message dropped by routing rules (`bzzz_messages_rejected_total{reason}`). */
+  rejected?: (reason: RejectReason) => void;
+}
+
+/** A live binding; `close` detaches the system from the bus. */
+export interface RemoteBinding {
+  close(): void;
+}
+
+const ASK = '$ask';
+const TOPIC = '$topic';
+const SCHEME = 'bzzz://';
+const TASK_TOPIC = TOPICS.task('');
+/** Outstanding remote asks remembered, to check who answers them. */
+const MAX_PENDING_ASKS = 10_000;
+
+/** The bus channel of a topic, or `undefined` for a topic that stays in the process. */
+export function topicChannel(topic: string): Channel | undefined {
+  if (topic === TOPICS.coordination) return { kind: 'coordination' };
+  if (topic === TOPICS.hmmm) return { kind: 'hmmm' };
+  if (topic.startsWith(TASK_TOPIC)) {
+    const task = topic.slice(TASK_TOPIC.length);
+    if (isTaskKey(task)) return { kind: 'task', task };
+  }
+  return undefined;
+}
+
+/** The topic of a received broadcast channel. */
+export function channelTopic(channel: Channel): string | undefined {
+  switch (channel.kind) {
+    case 'coordination':
+      return TOPICS.coordination;
+    case 'hmmm':
+      return TOPICS.hmmm;
+    case 'task':
+      return TOPICS.task(channel.task);
+    default:
+      return undefined;
+  }
+}
+
+/** A system address (`bzzz://<node>/<a>/<b>`) as a wire address; `undefined` if it is none. */
+export function wireAddress(address: string): WireAddress | undefined {
+  if (!address.startsWith(SCHEME)) return undefined;
+  const rest = address.slice(SCHEME.length);
+  const slash = rest.indexOf('/');
+  if (slash <= 0) return undefined;
+  const node = rest.slice(0, slash);
+  if (!isNodeId(node)) return undefined;
+  return { node, path: rest.slice(slash + 1).split('/') };
+}
+
+function systemAddress(address: WireAddress): string {
+  return `${SCHEME}${address.node}/${address.path.join('/')}`;
+}
+
+/** Binds `system` to `bus`; incoming traffic flows at once. */
+export function bindRemote(system: ActorSystem, bus: Bus, components: RemoteComponents = {}): RemoteBinding {
+  const logger = components.logger ?? silentLogger();
+  const log = new RateLimitedLog(logger, components.clock ?? systemClock, 60_000);
+  /** corr of an outstanding remote ask → the node it went to. */
+  const asks = new Map<string, string>();
+
+  const reject = (reason: RejectReason, detail: string, from: string): void => {
+    components.rejected?.(reason);
+    log.warn(`remote:${reason}`, { detail, from }, 'message rejected');
+  };
+
+  const publishTo = (channel: Channel, build: () => Parameters<Bus['publish']>[1]): boolean => {
+    try {
+      return bus.publish(channel, build());
+    } catch (error) {
+      log.warn('remote:unsendable', { err: describeError(error) }, 'message cannot be sent to another node');
+      return false;
+    }
+  };
+
+  const send = (to: string, message: ActorMessage): boolean => {
+    const address = wireAddress(to);
+    if (address === undefined || address.node === bus.nodeId) return false;
+    const channel: Channel = { kind: 'actor', address };
+    if (message.type === 'bzzz.reply') {
+      const reply = message as ReplyMessage;
+      return publishTo(channel, () => ({
+        type: 'actor_reply',
+        to: formatAddress(address),
+        corr: reply.corr,
+        data:
+          reply.error === undefined
+            ? { corr: reply.corr, ok: true, payload: (reply.data ?? null) as never }
+            : { corr: reply.corr, ok: false, error: { ...reply.error, retryable: false } },
+      }));
+    }
+    const replyTo = message.replyTo === undefined ? undefined : wireAddress(message.replyTo);
+    if (message.replyTo !== undefined && replyTo === undefined) return false;
+    const sent = publishTo(channel, () => ({
+      type: 'actor_message',
+      to: formatAddress(address),
+      ...(message.corr === undefined ? {} : { corr: message.corr }),
+      data: {
+        to: formatAddress(address),
+        type: message.type,
+        payload: (message.data ?? null) as never,
+        ...(replyTo === undefined ? {} : { replyTo: formatAddress(replyTo) }),
+        ...(message.corr === undefined ? {} : { corr: message.corr }),
+      },
+    }));
+    if (sent && replyTo?.path[0] === ASK && message.corr !== undefined) {
+      if (asks.size >= MAX_PENDING_ASKS) asks.delete(asks.keys().next().value!);
+      asks.set(message.corr, address.node);
+    }
+    return sent;
+  };
+
+  const publish = (topic: string, message: ActorMessage): void => {
+    const channel = topicChannel(topic);
+    if (channel === undefined) return;
+    const type = message.type;
+    const native =
+      isMessageType(type) &&
+      type !== 'actor_message' &&
+      type !== 'actor_reply' &&
+      type !== 'dead_letter' &&
+      messageSchemas[type].safeParse(message.data).success;
+    publishTo(channel, () =>
+      native
+        ? { type, data: message.data as never }
+        : {
+            type: 'actor_message',
+            data: {
+              to: formatAddress({ node: bus.nodeId, path: [TOPIC, topic] }),
+              type,
+              payload: (message.data ?? null) as never,
+            },
+          },
+    );
+  };
+
+  const onBroadcast = ({ envelope, channel }: Delivery): void => {
+    const topic = channelTopic(channel);
+    if (topic === undefined) return;
+    const message: ActorMessage =
+      envelope.type === 'actor_message'
+        ? { type: envelope.data.type, data: envelope.data.payload }
+        : { type: envelope.type, data: envelope.data };
+    system.deliverTopic(topic, message);
+  };
+
+  const settle = (envelope: Envelope, corr: string, reply: ReplyMessage): void => {
+    const to = envelope.to === undefined ? undefined : parseAddress(envelope.to);
+    if (to?.path.length !== 2 || to.path[0] !== ASK || to.path[1] !== corr) {
+      reject('bad_data', 'a reply must go to the ask it answers', envelope.from);
+      return;
+    }
+    if (asks.get(corr) !== envelope.from) {
+      reject('bad_sender', 'a reply from a node that was not asked', envelope.from);
+      return;
+    }
+    asks.delete(corr);
+    system.send(`${ASK}/${corr}`, reply);
+  };
+
+  const onMailbox = ({ envelope }: Delivery): void => {
+    switch (envelope.type) {
+      case 'actor_message': {
+        const { data } = envelope;
+        const to = parseAddress(data.to);
+        if (to.path[0] === ASK || to.path[0] === TOPIC) {
+          reject('bad_data', 'an actor message to a reserved path', envelope.from);
+          return;
+        }
+        const path = to.path.join('/');
+        const replyTo = data.replyTo === undefined ? undefined : systemAddress(parseAddress(data.replyTo));
+        const message: ActorMessage = {
+          type: data.type,
+          data: data.payload,
+          ...(replyTo === undefined ? {} : { replyTo }),
+          ...(data.corr === undefined ? {} : { corr: data.corr }),
+        };
+        if (system.send(path, message) || data.replyTo === undefined) return;
+        const back = parseAddress(data.replyTo);
+        publishTo({ kind: 'actor', address: back }, () => ({
+          type: 'dead_letter',
+          to: data.replyTo!,
+          ...(data.corr === undefined ? {} : { corr: data.corr }),
+          data: {
+            to: data.to,
+            type: data.type,
+            message: envelope.id,
+            reason: system.has(path) ? 'mailbox_full' : 'unknown_actor',
+            ...(data.corr === undefined ? {} : { corr: data.corr }),
+          },
+        }));
+        return;
+      }
+      case 'actor_reply': {
+        const { data } = envelope;
+        settle(
+          envelope,
+          data.corr,
+          data.ok
+            ? { type: 'bzzz.reply', corr: data.corr, data: data.payload }
+            : {
+                type: 'bzzz.reply',
+                corr: data.corr,
+                error: { name: data.error.name, message: data.error.message },
+              },
+        );
+        return;
+      }
+      case 'dead_letter': {
+        const { data } = envelope;
+        if (data.corr === undefined) return;
+        settle(envelope, data.corr, {
+          type: 'bzzz.reply',
+          corr: data.corr,
+          error: { name: 'DeadLetterError', message: `no actor at ${data.to} (${data.reason})` },
+        });
+        return;
+      }
+      default:
+        return;
+    }
+  };
+
+  const subscriptions: BusSubscription[] = [
+    bus.subscribe({ kind: 'coordination' }, onBroadcast),
+    bus.subscribe({ kind: 'hmmm' }, onBroadcast),
+    bus.subscribe({ kind: 'tasks' }, onBroadcast),
+    bus.subscribe({ kind: 'mailbox' }, onMailbox),
+  ];
+  system.setRemote({ send, publish });
+
+  let closed = false;
+  return {
+    close: () => {
+      if (closed) return;
+      closed = true;
+      system.setRemote(undefined);
+      for (const subscription of subscriptions) subscription.unsubscribe();
+      asks.clear();
+    },
+  };
+}
+
+/**
+ * The binding as a supervised child: binds on start, unbinds on stop. Place it after the
+ * connection actor (it needs the bus object, not a live connection).
+ */
+export function remoteSpec(
+  bus: Bus,
+  components: Omit<RemoteComponents, 'logger' | 'clock'> = {},
+  id = 'remote',
+): ChildSpec {
+  return serviceSpec(id, (ctx) => {
+    const binding = bindRemote(ctx.system, bus, { ...components, logger: ctx.logger, clock: ctx.clock });
+    return Promise.resolve({ stop: () => Promise.resolve(binding.close()) });
+  });
+}

@@ -1,0 +1,88 @@
+/**
+ * The main job on one node: the pipeline's ports and actors under the node's work subtree,
+ * and, for `--once`, waiting until every task of the forge has an outcome.
+ */
+import { mkdir } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import type { ForgeRepo, TaskRecord } from '../adapters/forge/index.js';
+import { loadOrCreateIdentity } from '../protocol/identity.js';
+import type { Config } from '../config/index.js';
+import type { Clock } from '../lib/clock.js';
+import type { Logger } from '../lib/log.js';
+import { BzzzNode } from './node.js';
+import { createPipeline, type Pipeline } from './pipeline.js';
+
+export interface MainJob {
+  node: BzzzNode;
+  pipeline: Pipeline;
+  /** Stops the node, then closes the ports (sandboxes, claim store). */
+  stop(): Promise<void>;
+  stuck(): string[];
+}
+
+export async function startMainJob(
+  config: Config,
+  options: { agents: number; logger: Logger; clock: Clock },
+): Promise<MainJob> {
+  await mkdir(config.data_dir, { recursive: true });
+  const identity = await loadOrCreateIdentity(config.data_dir);
+  const nodeName = config.node_name ?? hostname();
+  const agents =
+    options.agents === 1
+      ? [nodeName]
+      : Array.from({ length: options.agents }, (_, i) => `${nodeName}-${i + 1}`);
+  const pipeline = await createPipeline({
+    config,
+    nodeId: identity.nodeId,
+    agents,
+    logger: options.logger,
+    clock: options.clock,
+  });
+  let node: BzzzNode;
+  try {
+    node = await BzzzNode.start(config, {
+      logger: options.logger,
+      clock: options.clock,
+      work: pipeline.children(),
+      view: pipeline.view,
+    });
+  } catch (error) {
+    await pipeline.close();
+    throw error;
+  }
+  return {
+    node,
+    pipeline,
+    stop: async () => {
+      try {
+        await node.stop();
+      } finally {
+        await pipeline.close();
+      }
+    },
+    stuck: () => node.stuck(),
+  };
+}
+
+const FINAL = new Set(['done', 'failed', 'escalated']);
+
+/** Every task of every repository. */
+export async function allTaskRecords(pipeline: Pipeline): Promise<TaskRecord[]> {
+  const repos: ForgeRepo[] = await pipeline.forge.listRepos();
+  const records = await Promise.all(repos.map((r) => pipeline.forge.taskRecords(r.name)));
+  return records.flat();
+}
+
+/** Resolves once every task has an outcome (done, failed or escalated). */
+export async function waitForOutcomes(
+  pipeline: Pipeline,
+  clock: Clock,
+  signal: AbortSignal,
+): Promise<TaskRecord[]> {
+  for (;;) {
+    const records = await allTaskRecords(pipeline);
+    if (records.every((r) => FINAL.has(r.state))) return records;
+    if (signal.aborted) return records;
+    await clock.sleep(250);
+  }
+}
