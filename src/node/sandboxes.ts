@@ -47,27 +47,39 @@ export async function selectSandboxes(
   components: { nodeId: string; logger: Logger; clock: Clock },
 ): Promise<SandboxChoice> {
   const { logger } = components;
-  let name: SandboxBackendName | undefined = config.sandbox;
-  if (name === undefined) {
-    if (await dockerReady()) name = 'docker';
-    else if (bwrapWorks()) name = 'bwrap';
-  }
-  if (name === undefined) {
-    if (config.llm !== 'scripted' || config.forge !== 'local') {
-      throw new NonRetryableError(
-        'no sandbox available: a reasoning model or a remote forge needs docker (run `bzzz sandbox image build`) or bubblewrap (apt-get install bubblewrap)',
-      );
+  if (config.sandbox !== undefined) return startBackend(config.sandbox, config, components);
+  const candidates: SandboxBackendName[] = [];
+  if (await dockerReady()) candidates.push('docker');
+  if (bwrapWorks()) candidates.push('bwrap');
+  for (const name of candidates) {
+    try {
+      return await startBackend(name, config, components);
+    } catch (error) {
+      logger.warn({ backend: name, err: describeError(error) }, 'sandbox backend unusable; trying the next');
     }
-    logger.warn(
-      'NO SANDBOX: neither Docker (with the bzzz image) nor bubblewrap works here; the scripted steps of local tasks run UNISOLATED in a plain work directory',
-    );
-    const base = join(config.data_dir, 'plain');
-    return {
-      name: 'plain',
-      provider: { name: 'plain', create: (spec) => PlainSandbox.create(base, spec) },
-      close: () => Promise.resolve(),
-    };
   }
+  if (config.llm !== 'scripted' || config.forge !== 'local') {
+    throw new NonRetryableError(
+      'no sandbox available: a reasoning model or a remote forge needs docker (run `bzzz sandbox image build`) or bubblewrap (apt-get install bubblewrap)',
+    );
+  }
+  logger.warn(
+    'NO SANDBOX: neither Docker (with the bzzz image) nor bubblewrap works here; the scripted steps of local tasks run UNISOLATED in a plain work directory',
+  );
+  const base = join(config.data_dir, 'plain');
+  return {
+    name: 'plain',
+    provider: { name: 'plain', create: (spec) => PlainSandbox.create(base, spec) },
+    close: () => Promise.resolve(),
+  };
+}
+
+async function startBackend(
+  name: SandboxBackendName,
+  config: Config,
+  components: { nodeId: string; logger: Logger; clock: Clock },
+): Promise<SandboxChoice> {
+  const { logger } = components;
   const backend: SandboxBackend = createSandboxBackend(
     { backend: name, nodeId: components.nodeId, dataDir: config.data_dir },
     { logger, clock: components.clock },

@@ -34,7 +34,7 @@ const FINAL = new Set(['done', 'failed', 'escalated', 'lost', 'skipped']);
 
 export function createClusterView(now: () => number) {
   return createStore({
-    context: { tasks: {} as Record<string, TaskView> },
+    context: { tasks: {} },
     on: {
       progress: (context, event: { data: ProgressData }) => {
         const { data } = event;

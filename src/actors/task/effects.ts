@@ -40,8 +40,7 @@ export function provideTaskMachine(task: AnnouncedTask, deps: TaskDeps, resource
     actors: {
       claimLease: fromPromise(async () => {
         const lease = await deps.claims.claim(task.key, deps.agent, deps.leaseTtlMs);
-        if (lease === null) return null;
-        resources.lease = lease;
+        if (lease === null || !(await resources.adoptLease(lease))) return null;
         return lease.token;
       }),
       renewLease: fromCallback<TaskEvent>(({ sendBack }) => {
@@ -81,12 +80,12 @@ export function provideTaskMachine(task: AnnouncedTask, deps: TaskDeps, resource
       prepare: fromPromise(() =>
         remember(async () => {
           const scratch = await mkdtemp(join(deps.scratchDir, 'clone-'));
-          resources.scratch.push(scratch);
+          await resources.adoptScratch(scratch);
           const clone = join(scratch, 'repo');
           const checkout = await checkoutTask(forge, task.key, clone);
           resources.base = checkout.base;
           const sandbox = await deps.sandboxes.create({ task: task.key, network: { mode: 'none' } });
-          resources.sandbox = sandbox;
+          await resources.adoptSandbox(sandbox);
           await sandbox.copyIn(clone);
           logger.info(
             { task: task.key, branch: checkout.branch, resumed: checkout.resumed, sandbox: sandbox.id },
@@ -99,7 +98,7 @@ export function provideTaskMachine(task: AnnouncedTask, deps: TaskDeps, resource
         try {
           const step = await reasoner.next({
             task: { key: task.key, title: task.title, body: task.body },
-            history: input.history as HistoryEntry[],
+            history: input.history,
           });
           return step.decision;
         } catch (error) {
@@ -232,7 +231,7 @@ async function publish(
     return { pr: null };
   }
   const out = await mkdtemp(join(deps.scratchDir, 'out-'));
-  resources.scratch.push(out);
+  await resources.adoptScratch(out);
   await sandbox.copyOut('.', out);
   const pushed = await deps.forge.pushBranch({
     key: task.key,

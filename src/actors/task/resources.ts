@@ -38,6 +38,42 @@ export class TaskResources {
     await lease.assertHeld();
   };
 
+  /** True once cleanup has begun: the actor instance that owns these resources is gone. */
+  get closed(): boolean {
+    return this.#cleaning !== undefined;
+  }
+
+  /**
+   * Takes ownership of a sandbox created by an effect. When the owner ended meanwhile (a crash
+   * while the sandbox was being created), the sandbox is destroyed at once and this throws.
+   */
+  async adoptSandbox(sandbox: Sandbox): Promise<void> {
+    if (this.closed) {
+      await sandbox.destroy();
+      throw new Error(`task ${this.key} ended while its sandbox was being created`);
+    }
+    this.sandbox = sandbox;
+  }
+
+  /** Takes ownership of a granted lease; released at once when the owner ended meanwhile. */
+  async adoptLease(lease: Lease): Promise<boolean> {
+    if (this.closed) {
+      await this.deps.claims.release(lease, 'task actor ended while claiming').catch(() => false);
+      return false;
+    }
+    this.lease = lease;
+    return true;
+  }
+
+  /** Takes ownership of a scratch directory; removed at once when the owner ended meanwhile. */
+  async adoptScratch(dir: string): Promise<void> {
+    if (this.closed) {
+      await rm(dir, { recursive: true, force: true });
+      throw new Error(`task ${this.key} ended`);
+    }
+    this.scratch.push(dir);
+  }
+
   /** Destroys the sandbox, removes scratch dirs and (when `release`) gives the lease up. */
   cleanup(release: boolean, reason: string): Promise<void> {
     this.#cleaning ??= this.#cleanup(release, reason);

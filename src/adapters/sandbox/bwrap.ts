@@ -6,7 +6,7 @@
  * per-sandbox cgroup, or prlimit where no cgroup tree is writable.
  */
 import { spawn } from 'node:child_process';
-import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ulid } from 'ulid';
 import { describeError } from '../../lib/errors.js';
@@ -27,6 +27,7 @@ import type {
 import { CappedOutput } from './output.js';
 import { BASE_ENV, resolveExec, resolveSpec, SANDBOX_UID, type ResolvedSpec } from './spec.js';
 import {
+  CopyTracker,
   copyIntoWorkDir,
   copyOutOfWorkDir,
   emptyDir,
@@ -160,6 +161,7 @@ class BwrapSandbox implements Sandbox {
   #relay: GitRelay | undefined;
   #oomSeen = 0;
   #destroying: Promise<void> | undefined;
+  readonly #copies = new CopyTracker();
 
   constructor(
     readonly id: string,
@@ -203,6 +205,12 @@ class BwrapSandbox implements Sandbox {
     const env: Record<string, string> = { ...BASE_ENV, ...this.spec.env, ...req.env };
     const limits = this.spec.limits;
     const mounts = await bwrapMountArgs(this.root, join(this.base, this.id, 'etc'));
+    if (this.destroyed) {
+      // destroyed while the mounts were prepared: what they wrote must not outlive the sandbox
+      await this.#destroying;
+      await rm(join(this.base, this.id), { recursive: true, force: true });
+      throw new SandboxDestroyedError(this.id);
+    }
     const bwrap = [
       'bwrap',
       '--unshare-all',
@@ -312,12 +320,12 @@ class BwrapSandbox implements Sandbox {
 
   async copyIn(hostPath: string, to = '.'): Promise<void> {
     if (this.destroyed) throw new SandboxDestroyedError(this.id);
-    await copyIntoWorkDir(this.id, this.dir.path, hostPath, to);
+    await this.#copies.track(copyIntoWorkDir(this.id, this.dir.path, hostPath, to));
   }
 
   async copyOut(from: string, hostPath: string): Promise<void> {
     if (this.destroyed) throw new SandboxDestroyedError(this.id);
-    await copyOutOfWorkDir(this.id, this.dir.path, from, hostPath);
+    await this.#copies.track(copyOutOfWorkDir(this.id, this.dir.path, from, hostPath));
   }
 
   async reset(): Promise<void> {
@@ -334,6 +342,7 @@ class BwrapSandbox implements Sandbox {
   }
 
   async #remove(): Promise<void> {
+    await this.#copies.settled();
     await Promise.all([...this.#running].map((k) => k()));
     await this.#cgroup?.remove().catch((error: unknown) => {
       this.#log.warn({ err: describeError(error) }, 'removing sandbox cgroup failed');

@@ -30,6 +30,7 @@ import type {
 } from './index.js';
 import { BASE_ENV, resolveExec, resolveSpec, SANDBOX_WORK_DIR, type ResolvedSpec } from './spec.js';
 import {
+  CopyTracker,
   copyIntoWorkDir,
   copyOutOfWorkDir,
   emptyDir,
@@ -135,6 +136,7 @@ class DockerSandbox implements Sandbox {
   readonly #user: string;
   readonly #log: Logger;
   #destroying: Promise<void> | undefined;
+  readonly #copies = new CopyTracker();
   #relay: GitRelay | undefined;
   /** OOM kills counted so far in the container's memory cgroup. */
   #oomSeen = 0;
@@ -250,12 +252,12 @@ class DockerSandbox implements Sandbox {
 
   async copyIn(hostPath: string, to = '.'): Promise<void> {
     if (this.destroyed) throw new SandboxDestroyedError(this.id);
-    await copyIntoWorkDir(this.id, this.dir.path, hostPath, to);
+    await this.#copies.track(copyIntoWorkDir(this.id, this.dir.path, hostPath, to));
   }
 
   async copyOut(from: string, hostPath: string): Promise<void> {
     if (this.destroyed) throw new SandboxDestroyedError(this.id);
-    await copyOutOfWorkDir(this.id, this.dir.path, from, hostPath);
+    await this.#copies.track(copyOutOfWorkDir(this.id, this.dir.path, from, hostPath));
   }
 
   async reset(): Promise<void> {
@@ -271,6 +273,7 @@ class DockerSandbox implements Sandbox {
   }
 
   async #remove(): Promise<void> {
+    await this.#copies.settled();
     try {
       await this.#container.remove({ force: true, v: true });
     } catch (error) {

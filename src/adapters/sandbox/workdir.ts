@@ -140,3 +140,24 @@ async function chownTree(path: string, owner: { uid: number; gid: number }): Pro
   if (!info.isDirectory()) return;
   for (const entry of await readdir(path)) await chownTree(join(path, entry), owner);
 }
+
+/**
+ * Copies in flight into or out of a work dir. Destroying a sandbox waits for them first, so a
+ * copy cut short by a destroy cannot recreate the work dir after it was removed.
+ */
+export class CopyTracker {
+  readonly #inFlight = new Set<Promise<unknown>>();
+
+  track<T>(copy: Promise<T>): Promise<T> {
+    this.#inFlight.add(copy);
+    const forget = (): void => {
+      this.#inFlight.delete(copy);
+    };
+    copy.then(forget, forget);
+    return copy;
+  }
+
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.#inFlight]);
+  }
+}
