@@ -32,9 +32,14 @@ export interface ProgressData {
 
 const FINAL = new Set(['done', 'failed', 'escalated', 'lost', 'skipped']);
 
+export interface ClusterViewContext {
+  tasks: Record<string, TaskView>;
+}
+
 export function createClusterView(now: () => number) {
+  const context: ClusterViewContext = { tasks: {} };
   return createStore({
-    context: { tasks: {} },
+    context,
     on: {
       progress: (context, event: { data: ProgressData }) => {
         const { data } = event;
