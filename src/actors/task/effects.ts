@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fromCallback, fromPromise } from 'xstate';
 import { LeaseLostError } from '../../adapters/claims/index.js';
 import { checkoutTask, taskBranch } from '../../adapters/forge/index.js';
-import { createReasonerGuard, type HistoryEntry } from '../../adapters/llm/index.js';
+import { createReasonerGuard } from '../../adapters/llm/index.js';
 import { describeError, isNonRetryable } from '../../lib/errors.js';
 import type { AnnouncedTask } from '../../machines/agent.js';
 import { parseTaskKey } from '../../protocol/task-key.js';
