@@ -8,6 +8,7 @@
  * keys (`local:demo/app#3`) and the election's `leader` key share one store.
  */
 import type { Clock, Logger } from '../../lib/index.js';
+import { JetStreamClaimStore, type JetStreamClaimStoreInit } from './jetstream.js';
 import { MemoryClaimStore } from './memory.js';
 
 export {
@@ -17,6 +18,12 @@ export {
   type LeaseLostReason,
 } from './errors.js';
 export { MemoryClaimStore } from './memory.js';
+export {
+  JetStreamClaimStore,
+  type JetStreamClaimStoreComponents,
+  type JetStreamClaimStoreInit,
+} from './jetstream.js';
+export { ClaimStoreConfigError, ClaimStoreUnavailableError } from './jetstream-errors.js';
 
 /** What a store knows about the current grant of one key. */
 export interface LeaseInfo {
@@ -69,10 +76,11 @@ export interface ClaimStore {
 }
 
 /** User options of a claim store. */
-export interface ClaimStoreInit {
-  /** Only `memory` lives here so far; the JetStream store joins with the NATS bus. */
-  backend: 'memory';
-}
+export type ClaimStoreInit =
+  /** The in-process table of the embedded default. */
+  | { backend: 'memory' }
+  /** JetStream KV `bzzz-<cluster>-claims`, for agents in several processes or machines. */
+  | ({ backend: 'jetstream' } & JetStreamClaimStoreInit);
 
 /** What a claim store gets injected. */
 export interface ClaimStoreComponents {
@@ -85,5 +93,7 @@ export function createClaimStore(init: ClaimStoreInit, components: ClaimStoreCom
   switch (init.backend) {
     case 'memory':
       return new MemoryClaimStore(components);
+    case 'jetstream':
+      return new JetStreamClaimStore(init, components);
   }
 }
