@@ -80,6 +80,7 @@ function startXStateActor<TLogic extends AnyActorLogic>(
   let stopRequested = false;
   const actor: Actor<TLogic> = createActor(logic, {
     id: ctx.path,
+    clock: ctx.clock,
     ...(options.input ? { input: options.input(ctx) } : {}),
     ...(inspector ? { inspect: inspector } : {}),
   });

@@ -1,11 +1,13 @@
 /** Every pure machine of bzzz, by name (exported by `bzzz machines`). */
 import type { AnyStateMachine } from 'xstate';
 import { agentMachine } from './agent.js';
+import { electionMachine } from './election.js';
+import { leaseMachine } from './lease.js';
 import { pollerMachine } from './poller.js';
 import { serviceMachine } from './service.js';
 import { taskMachine } from './task.js';
 
-export { agentMachine, pollerMachine, serviceMachine, taskMachine };
+export { agentMachine, electionMachine, leaseMachine, pollerMachine, serviceMachine, taskMachine };
 export { capabilitiesMatch, type AgentEvent, type AgentInput, type AnnouncedTask } from './agent.js';
 export type { PollerInput } from './poller.js';
 export type {
@@ -21,6 +23,8 @@ export type { ServiceEvent, ServiceFailure, ServiceInput } from './service.js';
 
 export const machines: Readonly<Record<string, AnyStateMachine>> = {
   agent: agentMachine,
+  election: electionMachine,
+  lease: leaseMachine,
   poller: pollerMachine,
   service: serviceMachine,
   task: taskMachine,

@@ -97,7 +97,7 @@ export const taskMachine = setup({
     /** Wins the lease: resolves with its fencing token, or null when another agent holds it. */
     claimLease: fromPromise<number | null, { key: string }>(notProvided('claimLease')),
     /** Renews the lease while it runs; sends `lease.lost` when renewal fails. */
-    renewLease: fromCallback<TaskEvent>(() => undefined),
+    renewLease: fromCallback<{ type: 'lease.lost'; reason: string }>(() => undefined),
     /** Tells the forge (assignee, label, comment): advice for humans, after the lease is won. */
     markClaimed: fromPromise<void>(notProvided('markClaimed')),
     /** Creates the sandbox and the clone on the task's branch. */
@@ -126,6 +126,8 @@ export const taskMachine = setup({
   actions: {
     /** Reports the state reached (`task_progress`, read model). */
     progress: (_, _params: { state: TaskState }) => undefined,
+    /** A stop that arrives while the task is releasing: it finishes first, then the actor ends. */
+    stopRequested: () => undefined,
     recordError: assign({ reason: ({ event }) => errorText((event as { error?: unknown }).error) }),
     finish: assign({ outcome: (_, params: { outcome: TaskOutput['state'] }) => params.outcome }),
   },
@@ -323,6 +325,7 @@ export const taskMachine = setup({
       },
     },
     finishing: {
+      on: { 'bzzz.stop': { actions: 'stopRequested' } },
       invoke: {
         src: 'cleanup',
         input: () => ({ release: true, reason: 'done' }),
@@ -331,6 +334,7 @@ export const taskMachine = setup({
       },
     },
     releasingEscalated: {
+      on: { 'bzzz.stop': { actions: 'stopRequested' } },
       invoke: {
         src: 'cleanup',
         input: ({ context }) => ({ release: true, reason: `escalated: ${context.reason ?? ''}` }),
@@ -339,6 +343,7 @@ export const taskMachine = setup({
       },
     },
     releasingFailed: {
+      on: { 'bzzz.stop': { actions: 'stopRequested' } },
       invoke: {
         src: 'cleanup',
         input: ({ context }) => ({ release: true, reason: `failed: ${context.reason ?? ''}` }),

@@ -10,7 +10,7 @@ import type { Config } from '../config/index.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/log.js';
 import { BzzzNode } from './node.js';
-import { createPipeline, type Pipeline } from './pipeline.js';
+import { createPipeline, type Pipeline, type PipelineOptions } from './pipeline.js';
 
 export interface MainJob {
   node: BzzzNode;
@@ -22,7 +22,7 @@ export interface MainJob {
 
 export async function startMainJob(
   config: Config,
-  options: { agents: number; logger: Logger; clock: Clock },
+  options: Pick<PipelineOptions, 'logger' | 'clock' | 'wrapSandboxes'> & { agents: number },
 ): Promise<MainJob> {
   await mkdir(config.data_dir, { recursive: true });
   const identity = await loadOrCreateIdentity(config.data_dir);
@@ -31,13 +31,7 @@ export async function startMainJob(
     options.agents === 1
       ? [nodeName]
       : Array.from({ length: options.agents }, (_, i) => `${nodeName}-${i + 1}`);
-  const pipeline = await createPipeline({
-    config,
-    nodeId: identity.nodeId,
-    agents,
-    logger: options.logger,
-    clock: options.clock,
-  });
+  const pipeline = await createPipeline({ ...options, config, nodeId: identity.nodeId, agents });
   let node: BzzzNode;
   try {
     node = await BzzzNode.start(config, {

@@ -8,7 +8,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { agentSpec } from '../actors/agent.js';
 import { pollerSpec } from '../actors/poller.js';
-import type { TaskDeps, TaskProgress } from '../actors/task/deps.js';
+import type { SandboxProvider, TaskDeps, TaskProgress } from '../actors/task/deps.js';
 import { TOPICS } from '../actors/task/deps.js';
 import type { ActorSystem } from '../actors/system.js';
 import { createClaimStore, type ClaimStore } from '../adapters/claims/index.js';
@@ -31,6 +31,8 @@ export interface PipelineOptions {
   agents: string[];
   logger: Logger;
   clock: Clock;
+  /** Wraps the sandbox provider (benchmarks measure the time inside commands with it). */
+  wrapSandboxes?: (provider: SandboxProvider) => SandboxProvider;
 }
 
 export interface Pipeline {
@@ -90,6 +92,7 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
   await claims.start();
   const reasoner = createReasoner(reasonerInit(config), components);
   const sandbox = await selectSandboxes(config, { nodeId: options.nodeId, logger, clock });
+  const sandboxes = options.wrapSandboxes ? options.wrapSandboxes(sandbox.provider) : sandbox.provider;
   const escalation = createEscalationNotifier(
     config.escalation_webhook ? { webhookUrl: config.escalation_webhook } : {},
     components,
@@ -111,7 +114,7 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
       forge,
       reasoner,
       limits: {},
-      sandboxes: sandbox.provider,
+      sandboxes,
       scratchDir,
       escalation,
       helpTimeoutMs: 30_000,

@@ -6,21 +6,16 @@
  */
 import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fromCallback, fromPromise } from 'xstate';
-import { LeaseLostError } from '../../adapters/claims/index.js';
+import { fromPromise } from 'xstate';
 import { checkoutTask, taskBranch } from '../../adapters/forge/index.js';
 import { createReasonerGuard } from '../../adapters/llm/index.js';
 import { describeError, isNonRetryable } from '../../lib/errors.js';
 import type { AnnouncedTask } from '../../machines/agent.js';
 import { parseTaskKey } from '../../protocol/task-key.js';
-import {
-  taskMachine,
-  type StepDecision,
-  type TaskEvent,
-  type TaskHistoryEntry,
-} from '../../machines/task.js';
+import { taskMachine, type StepDecision, type TaskHistoryEntry } from '../../machines/task.js';
 import type { TaskDeps } from './deps.js';
 import { TOPICS } from './deps.js';
+import { leaseRenewalLogic } from '../lease.js';
 import { askForHelp } from './help.js';
 import { TaskResources } from './resources.js';
 
@@ -43,33 +38,18 @@ export function provideTaskMachine(task: AnnouncedTask, deps: TaskDeps, resource
         if (lease === null || !(await resources.adoptLease(lease))) return null;
         return lease.token;
       }),
-      renewLease: fromCallback<TaskEvent>(({ sendBack }) => {
-        let stopped = false;
-        let timer = clock.setTimeout(function renew() {
-          const lease = resources.lease;
-          if (stopped || lease === undefined) return;
-          deps.claims.renew(lease).then(
-            (renewed) => {
-              if (stopped || resources.lease !== lease) return;
-              resources.lease = renewed;
-              timer = clock.setTimeout(renew, deps.leaseTtlMs / 3);
-            },
-            (error: unknown) => {
-              if (stopped) return;
-              if (error instanceof LeaseLostError || clock.now() >= lease.expiresAt - deps.leaseSkewMs) {
-                stopped = true;
-                sendBack({ type: 'lease.lost', reason: describeError(error) });
-                return;
-              }
-              logger.warn({ task: task.key, err: describeError(error) }, 'lease renewal failed; retrying');
-              timer = clock.setTimeout(renew, Math.min(deps.leaseTtlMs / 10, 500));
-            },
-          );
-        }, deps.leaseTtlMs / 3);
-        return () => {
-          stopped = true;
-          clock.clearTimeout(timer);
-        };
+      renewLease: leaseRenewalLogic({
+        store: deps.claims,
+        clock,
+        skewMs: deps.leaseSkewMs,
+        logger,
+        lease: () => {
+          if (resources.lease === undefined) throw new Error(`task ${task.key} is active without a lease`);
+          return resources.lease;
+        },
+        onRenewed: (lease) => {
+          if (resources.lease !== undefined) resources.lease = lease;
+        },
       }),
       markClaimed: fromPromise(() =>
         remember(async () => {
