@@ -8,7 +8,7 @@ import type { AnyStateMachine } from 'xstate';
 type Target = string | { id: string };
 
 interface TransitionDef {
-  target: Target[];
+  target?: Target[] | undefined;
   eventType: string | null;
   guard?: { type?: string } | undefined;
 }
@@ -73,7 +73,7 @@ export function toMermaid(machine: AnyStateMachine): string {
     for (const child of Object.values(state.states)) {
       for (const t of child.transitions) {
         const label = eventLabel(t.eventType, invokes) + (t.guard?.type ? ` [${t.guard.type}]` : '');
-        const targets: Target[] = t.target.length > 0 ? t.target : [child.id];
+        const targets: Target[] = t.target !== undefined && t.target.length > 0 ? t.target : [child.id];
         for (const target of targets) {
           lines.push(`${indent}${mermaidId(child.id)} --> ${mermaidId(target)} : ${label}`);
         }
@@ -82,7 +82,7 @@ export function toMermaid(machine: AnyStateMachine): string {
   };
   walk(root, '  ');
   for (const t of root.transitions) {
-    for (const target of t.target)
+    for (const target of t.target ?? [])
       lines.push(`  note right of ${mermaidId(target)} : any state on ${eventLabel(t.eventType, invokes)}`);
   }
   return lines.join('\n');

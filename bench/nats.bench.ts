@@ -1,0 +1,194 @@
+/**
+ * NATS benchmarks (issue 5), against a nats-server started for the run:
+ *
+ * - `nats.ask`: an actor on node A asks an actor on node B over the NATS bus (envelope,
+ *   remote routing, reply), sequentially, against raw `nc.request` between two connections on
+ *   the same server answering with the same bytes. p50/p99 latency; ratio = raw p50 / ours p50.
+ *   Unsigned mode (`sign_messages: false`), as the goal states; `nats.ask.signed` beside it.
+ * - `nats.publish`: broadcast throughput from `system.publish('coordination', …)` on A to a
+ *   subscriber actor on B, against raw `nc.publish` of the same wire bytes to a raw
+ *   subscriber; messages per second until the last one arrived. Unsigned, and signed beside.
+ *
+ * Ours and raw alternate within each round; figures are medians of rounds.
+ */
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { bindRemote } from '../src/actors/remote.js';
+import { ActorSystem } from '../src/actors/system.js';
+import { createNatsBus } from '../src/adapters/bus/index.js';
+import { systemClock } from '../src/lib/clock.js';
+import { silentLogger } from '../src/lib/log.js';
+import { createEnvelope, generateIdentity, sealEnvelope } from '../src/protocol/index.js';
+import type { RunningChild } from '../src/supervisor/child.js';
+import { startNatsServer } from '../test/helpers/nats-server.js';
+import {
+  latency,
+  median,
+  percentile,
+  progress,
+  round,
+  throughput,
+  type Benchmark,
+  type Figure,
+} from './lib.js';
+
+const ROUNDS = 5;
+const ASKS = 1500;
+const BROADCASTS = 20_000;
+
+interface Node {
+  system: ActorSystem;
+  running: RunningChild;
+  close(): Promise<void>;
+}
+
+async function startNode(url: string, signed: boolean): Promise<Node> {
+  const identity = generateIdentity();
+  const logger = silentLogger();
+  const nats = createNatsBus(
+    {
+      cluster: 'bench',
+      nodeId: identity.nodeId,
+      privateKey: signed ? identity.privateKey : null,
+      servers: url,
+    },
+    { clock: systemClock, logger },
+  );
+  const system = new ActorSystem({ nodeId: identity.nodeId, mailboxCapacity: 1_000_000 }, { logger });
+  const running = await nats.connectionSpec().start({ path: 'nats', system, clock: systemClock, logger });
+  while (!nats.bus.connected()) await new Promise((r) => setTimeout(r, 10));
+  const binding = bindRemote(system, nats.bus, { logger });
+  await nats.flush();
+  return {
+    system,
+    running,
+    close: async () => {
+      binding.close();
+      await running.stop();
+    },
+  };
+}
+
+const payload = { step: 3, output: 'All 12 tests passed', exitCode: 0 };
+
+async function oursAsk(a: Node, b: Node, samples: number[]): Promise<void> {
+  const to = b.system.addressOf('echo');
+  for (let i = 0; i < ASKS; i++) {
+    const start = process.hrtime.bigint();
+    await a.system.ask(to, { type: 'task.step', data: payload });
+    samples.push(Number(process.hrtime.bigint() - start) / 1e3);
+  }
+}
+
+async function rawAsk(client: NatsConnection, samples: number[], bytes: Uint8Array): Promise<void> {
+  for (let i = 0; i < ASKS; i++) {
+    const start = process.hrtime.bigint();
+    await client.request('raw.echo', bytes, { timeout: 5000 });
+    samples.push(Number(process.hrtime.bigint() - start) / 1e3);
+  }
+}
+
+async function oursPublish(a: Node, received: () => number): Promise<number> {
+  const base = received();
+  const data = { node: 'x', status: 'ready', load: 1, maxTasks: 3, tasks: [] };
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < BROADCASTS; i++) {
+    a.system.publish('coordination', { type: 'task.note', data: { ...data, i } });
+    if (i % 1000 === 999) await new Promise((r) => setImmediate(r));
+  }
+  while (received() - base < BROADCASTS) await new Promise((r) => setImmediate(r));
+  return BROADCASTS / (Number(process.hrtime.bigint() - start) / 1e9);
+}
+
+async function rawPublish(pub: NatsConnection, received: () => number, bytes: Uint8Array): Promise<number> {
+  const base = received();
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < BROADCASTS; i++) {
+    pub.publish('raw.coordination', bytes);
+    if (i % 1000 === 999) await new Promise((r) => setImmediate(r));
+  }
+  while (received() - base < BROADCASTS) await new Promise((r) => setImmediate(r));
+  return BROADCASTS / (Number(process.hrtime.bigint() - start) / 1e9);
+}
+
+async function measure(url: string, signed: boolean): Promise<Figure[]> {
+  const mode = signed ? 'signed' : 'unsigned';
+  const a = await startNode(url, signed);
+  const b = await startNode(url, signed);
+  b.system.register('echo', (m) => b.system.reply(m, m.data));
+  let got = 0;
+  b.system.register('sink', () => {
+    got++;
+  });
+  b.system.subscribe('coordination', 'sink');
+  // raw side: the same wire bytes an envelope would carry
+  const identity = generateIdentity();
+  const sample = sealEnvelope(
+    createEnvelope({
+      type: 'actor_message',
+      from: identity.nodeId,
+      data: { to: b.system.addressOf('echo'), type: 'task.step', payload },
+    }),
+    signed ? identity.privateKey : null,
+  ).bytes;
+  const client = await connect({ servers: url });
+  const server = await connect({ servers: url });
+  let rawGot = 0;
+  server.subscribe('raw.echo', { callback: (_e, m) => void m.respond(m.data) });
+  server.subscribe('raw.coordination', {
+    callback: () => {
+      rawGot++;
+    },
+  });
+  await server.flush();
+
+  const ask = { ours: [] as number[], raw: [] as number[] };
+  const pub = { ours: [] as number[], raw: [] as number[] };
+  const askP50 = { ours: [] as number[], raw: [] as number[] };
+  for (let round = 0; round < ROUNDS; round++) {
+    progress(`nats ${mode} round ${round + 1}/${ROUNDS}`);
+    const rawSamples: number[] = [];
+    const ourSamples: number[] = [];
+    await rawAsk(client, rawSamples, sample);
+    await oursAsk(a, b, ourSamples);
+    ask.raw.push(...rawSamples);
+    ask.ours.push(...ourSamples);
+    askP50.raw.push(median(rawSamples));
+    askP50.ours.push(median(ourSamples));
+    pub.raw.push(await rawPublish(client, () => rawGot, sample));
+    pub.ours.push(await oursPublish(a, () => got));
+  }
+  await client.close();
+  await server.close();
+  await a.close();
+  await b.close();
+
+  const suffix = signed ? '.signed' : '';
+  const askFigure = latency(`nats.ask${suffix}`, 'us', median(askP50.ours), 'nc.request', median(askP50.raw));
+  askFigure.extra = {
+    p50_us: round(percentile(ask.ours, 50), 1),
+    p99_us: round(percentile(ask.ours, 99), 1),
+    baseline_p50_us: round(percentile(ask.raw, 50), 1),
+    baseline_p99_us: round(percentile(ask.raw, 99), 1),
+    mode,
+  };
+  const pubFigure = throughput(
+    `nats.publish${suffix}`,
+    'msg/s',
+    median(pub.ours),
+    'nc.publish',
+    median(pub.raw),
+  );
+  pubFigure.extra = { mode, bytes: sample.length };
+  return [askFigure, pubFigure];
+}
+
+async function run(): Promise<Figure[]> {
+  const server = await startNatsServer();
+  try {
+    return [...(await measure(server.url, false)), ...(await measure(server.url, true))];
+  } finally {
+    await server.stop();
+  }
+}
+
+export default { name: 'nats', run } satisfies Benchmark;

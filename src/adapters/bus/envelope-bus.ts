@@ -1,0 +1,267 @@
+/**
+ * The trust boundary every bus implementation shares: envelopes out, envelopes in.
+ *
+ * Out: `publish` builds the envelope (`createEnvelope` checks the data against its schema),
+ * signs it with the node key (or leaves it unsigned when signing is off) and hands the wire
+ * bytes to the transport. In: each message the transport delivers is decoded exactly once
+ * (`decodeEnvelope` with this node's replay guard), checked against the channel it came on,
+ * then fanned out to every handler whose pattern matches. A rejected message is counted by
+ * reason and logged once per reason per minute; a handler that throws is logged the same way.
+ * Nothing here throws back into a transport callback.
+ *
+ * One transport subscription per subject, shared by every handler on it: subscribing to one
+ * task's channel rides on the `hmmm.task.*` subscription, and this node's actor addresses on
+ * the `actor.<self>.>` one. So the same message is never decoded twice (the replay guard
+ * would call the second copy a replay) and the transport holds a known, small set of
+ * subscriptions whatever the actors do.
+ */
+import {
+  actorSubject,
+  actorWildcard,
+  coordinationSubject,
+  createEnvelope,
+  decodeEnvelope,
+  hmmmSubject,
+  hmmmTaskWildcard,
+  ReplayGuard,
+  sealEnvelope,
+  tryParseAddress,
+  type Envelope,
+  type MessageType,
+  type RejectReason,
+} from '../../protocol/index.js';
+import { describeError } from '../../lib/errors.js';
+import { RateLimitedLog } from '../../lib/log.js';
+import { channelOfSubject, subjectOf } from './channels.js';
+import { BusClosedError } from './errors.js';
+import type {
+  Bus,
+  BusComponents,
+  BusInit,
+  BusStatus,
+  BusSubscription,
+  Channel,
+  ChannelPattern,
+  DeliveryHandler,
+  Outgoing,
+} from './index.js';
+
+/** Receives status changes of a transport. */
+export type TransportStatusListener = (status: BusStatus) => void;
+
+/** What a bus implementation provides: raw bytes on subjects (wildcards `*` and `>`). */
+export interface Transport {
+  /** Hands bytes to the wire; false when it cannot (closed, never connected). */
+  publish(subject: string, bytes: Uint8Array): boolean;
+  /** Listens on `subject` until the returned function is called. */
+  subscribe(subject: string, onMessage: (subject: string, bytes: Uint8Array) => void): () => void;
+  status(): BusStatus;
+  onStatus(listener: TransportStatusListener): () => void;
+  /** Drains and closes. */
+  close(): Promise<void>;
+}
+
+interface Route {
+  readonly off: () => void;
+  readonly handlers: Set<{ pattern: ChannelPattern; handler: DeliveryHandler }>;
+}
+
+/** Types a node's mailbox accepts. */
+const MAILBOX_TYPES: ReadonlySet<MessageType> = new Set(['actor_message', 'actor_reply', 'dead_letter']);
+
+/** A bus over any transport, with signing, decoding and rejection counting. */
+export class EnvelopeBus implements Bus {
+  readonly nodeId: string;
+  readonly cluster: string;
+  readonly #transport: Transport;
+  readonly #init: BusInit;
+  readonly #components: BusComponents;
+  readonly #verify: boolean;
+  readonly #guard: ReplayGuard;
+  readonly #rejectLog: RateLimitedLog;
+  readonly #routes = new Map<string, Route>();
+  #closed = false;
+
+  constructor(transport: Transport, init: BusInit, components: BusComponents) {
+    this.#transport = transport;
+    this.#init = init;
+    this.#components = components;
+    this.nodeId = init.nodeId;
+    this.cluster = init.cluster;
+    this.#verify = init.verify ?? init.privateKey !== null;
+    this.#guard = new ReplayGuard({
+      clock: components.clock,
+      ...(init.replayWindowMs === undefined ? {} : { windowMs: init.replayWindowMs }),
+      ...(init.replayCapacity === undefined ? {} : { capacity: init.replayCapacity }),
+    });
+    this.#rejectLog = new RateLimitedLog(components.logger, components.clock, 60_000);
+  }
+
+  connected(): boolean {
+    return !this.#closed && this.#transport.status() === 'connected';
+  }
+
+  status(): BusStatus {
+    return this.#closed ? 'closed' : this.#transport.status();
+  }
+
+  onStatus(listener: (status: BusStatus) => void): () => void {
+    return this.#transport.onStatus(listener);
+  }
+
+  /** Transport subscriptions held now (one per subject in use). */
+  get subscriptionCount(): number {
+    return this.#routes.size;
+  }
+
+  publish<T extends MessageType>(channel: Channel, message: Outgoing<T>): boolean {
+    if (this.#closed) return false;
+    const subject = subjectOf(this.cluster, channel);
+    const unsigned = createEnvelope(
+      {
+        type: message.type,
+        from: this.nodeId,
+        data: message.data,
+        ...(message.to === undefined ? {} : { to: message.to }),
+        ...(message.corr === undefined ? {} : { corr: message.corr }),
+      },
+      this.#components.clock,
+    );
+    const { bytes } = sealEnvelope(unsigned, this.#init.privateKey);
+    return this.#transport.publish(subject, bytes);
+  }
+
+  subscribe(pattern: ChannelPattern, handler: DeliveryHandler): BusSubscription {
+    if (this.#closed) throw new BusClosedError('subscribe');
+    const subject = this.#routeSubject(pattern);
+    let route = this.#routes.get(subject);
+    if (route === undefined) {
+      const handlers: Route['handlers'] = new Set();
+      const off = this.#transport.subscribe(subject, (received, bytes) =>
+        this.#receive(received, bytes, handlers),
+      );
+      route = { off, handlers };
+      this.#routes.set(subject, route);
+    }
+    const entry = { pattern, handler };
+    route.handlers.add(entry);
+    let active = true;
+    return {
+      unsubscribe: () => {
+        if (!active) return;
+        active = false;
+        const current = this.#routes.get(subject);
+        if (current === undefined) return;
+        current.handlers.delete(entry);
+        if (current.handlers.size === 0) {
+          this.#routes.delete(subject);
+          current.off();
+        }
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const route of this.#routes.values()) route.off();
+    this.#routes.clear();
+    await this.#transport.close();
+  }
+
+  /** The shared transport subject a pattern rides on. */
+  #routeSubject(pattern: ChannelPattern): string {
+    switch (pattern.kind) {
+      case 'coordination':
+        return coordinationSubject(this.cluster);
+      case 'hmmm':
+        return hmmmSubject(this.cluster);
+      case 'task':
+      case 'tasks':
+        if (pattern.kind === 'task') subjectOf(this.cluster, pattern); // validates the key
+        return hmmmTaskWildcard(this.cluster);
+      case 'mailbox':
+        return actorWildcard(this.cluster, this.nodeId);
+      case 'actor':
+        return pattern.address.node === this.nodeId
+          ? actorWildcard(this.cluster, this.nodeId)
+          : actorSubject(this.cluster, pattern.address);
+    }
+  }
+
+  #receive(subject: string, bytes: Uint8Array, handlers: Route['handlers']): void {
+    const channel = channelOfSubject(this.cluster, subject);
+    if (channel === undefined) {
+      this.#reject('schema', `subject ${subject.slice(0, 200)} is no channel`, subject);
+      return;
+    }
+    const result = decodeEnvelope(bytes, { self: this.nodeId, verify: this.#verify, seen: this.#guard });
+    if (!result.ok) {
+      this.#reject(result.reason, result.detail, subject);
+      return;
+    }
+    const problem = this.#channelProblem(result.envelope, channel);
+    if (problem !== undefined) {
+      this.#reject(problem[0], problem[1], subject);
+      return;
+    }
+    for (const { pattern, handler } of handlers) {
+      if (!matches(pattern, channel)) continue;
+      try {
+        handler({ envelope: result.envelope, channel });
+      } catch (error) {
+        this.#rejectLog.warn(
+          'handler_failed',
+          { subject, type: result.envelope.type, err: describeError(error) },
+          'bus handler failed',
+        );
+      }
+    }
+  }
+
+  /** Checks a trusted envelope against where it arrived; returns why it does not belong. */
+  #channelProblem(envelope: Envelope, channel: Channel): [RejectReason, string] | undefined {
+    const node = (envelope.data as { node?: unknown }).node;
+    // A message about its sender must come from that sender, or one node could speak for another.
+    if (typeof node === 'string' && node !== envelope.from) return ['bad_sender', 'data.node is not from'];
+    if (channel.kind !== 'actor') {
+      return MAILBOX_TYPES.has(envelope.type) && envelope.type !== 'actor_message'
+        ? ['unknown_type', `${envelope.type} on a broadcast channel`]
+        : undefined;
+    }
+    if (!MAILBOX_TYPES.has(envelope.type)) return ['unknown_type', `${envelope.type} on a mailbox`];
+    const to = envelope.type === 'actor_message' ? envelope.data.to : envelope.to;
+    const address = to === undefined ? undefined : tryParseAddress(to);
+    if (address?.node !== channel.address.node)
+      return ['bad_data', 'recipient is not the mailbox it came to'];
+    return undefined;
+  }
+
+  #reject(reason: RejectReason, detail: string, subject: string): void {
+    this.#components.rejected?.(reason);
+    this.#rejectLog.warn(reason, { detail, subject: subject.slice(0, 200) }, 'message rejected');
+  }
+}
+
+function matches(pattern: ChannelPattern, channel: Channel): boolean {
+  switch (pattern.kind) {
+    case 'task':
+      return channel.kind === 'task' && channel.task === pattern.task;
+    case 'actor':
+      return (
+        channel.kind === 'actor' &&
+        channel.address.node === pattern.address.node &&
+        samePath(channel.address.path, pattern.address.path)
+      );
+    case 'tasks':
+      return channel.kind === 'task';
+    case 'mailbox':
+      return channel.kind === 'actor';
+    default:
+      return channel.kind === pattern.kind;
+  }
+}
+
+function samePath(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((segment, i) => segment === b[i]);
+}

@@ -1,0 +1,33 @@
+/** Errors of the bus port: each says whether retrying can help. */
+import { BzzzError } from '../../lib/errors.js';
+
+/** The bus was closed; nothing more can be published or subscribed. */
+export class BusClosedError extends BzzzError {
+  override readonly name = 'BusClosedError';
+  constructor(readonly operation: string) {
+    super(`bus closed: cannot ${operation}`, { retryable: false });
+  }
+}
+
+/** Connecting to the message server failed (unreachable, refused, bad credentials). */
+export class BusConnectError extends BzzzError {
+  override readonly name = 'BusConnectError';
+  constructor(
+    readonly servers: string,
+    options: { cause?: unknown; retryable?: boolean } = {},
+  ) {
+    super(`cannot connect to NATS at ${servers}`, options);
+  }
+}
+
+/** A connection option from config cannot be used (an unreadable creds or nkey file). */
+export class BusConfigError extends BzzzError {
+  override readonly name = 'BusConfigError';
+  constructor(
+    readonly key: string,
+    detail: string,
+    options: { cause?: unknown } = {},
+  ) {
+    super(`${key}: ${detail}`, { ...options, retryable: false });
+  }
+}

@@ -1,0 +1,178 @@
+/**
+ * Remote routing over the local bus: `send`, `ask` and `publish` reach actors of another node
+ * as they would local ones, with the same timeout and dead-letter behaviour, and replies are
+ * accepted only from the node that was asked.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { bindRemote, type RemoteBinding } from '../../src/actors/remote.js';
+import { ActorSystem } from '../../src/actors/system.js';
+import type { ActorMessage } from '../../src/actors/message.js';
+import { createLocalBus, LocalHub, type Bus } from '../../src/adapters/bus/index.js';
+import { SimulatedClock, flushMicrotasks } from '../../src/lib/clock.js';
+import { silentLogger } from '../../src/lib/log.js';
+import {
+  actorSubject,
+  createEnvelope,
+  formatAddress,
+  generateIdentity,
+  sealEnvelope,
+  type Identity,
+  type RejectReason,
+} from '../../src/protocol/index.js';
+
+interface Node {
+  identity: Identity;
+  system: ActorSystem;
+  bus: Bus;
+  binding: RemoteBinding;
+  rejected: RejectReason[];
+}
+
+describe('remote routing', () => {
+  let clock: SimulatedClock;
+  let hub: LocalHub;
+  let a: Node;
+  let b: Node;
+
+  const node = (): Node => {
+    const identity = generateIdentity();
+    const rejected: RejectReason[] = [];
+    const system = new ActorSystem({ nodeId: identity.nodeId, askTimeoutMs: 5000 }, { clock });
+    const components = {
+      clock,
+      logger: silentLogger(),
+      rejected: (r: RejectReason) => void rejected.push(r),
+    };
+    const bus = createLocalBus(
+      hub,
+      { cluster: 'test', nodeId: identity.nodeId, privateKey: identity.privateKey },
+      components,
+    );
+    const binding = bindRemote(system, bus, components);
+    return { identity, system, bus, binding, rejected };
+  };
+
+  beforeEach(() => {
+    clock = new SimulatedClock();
+    hub = new LocalHub();
+    a = node();
+    b = node();
+  });
+  afterEach(() => {
+    a.binding.close();
+    b.binding.close();
+  });
+
+  it('sends to an actor on another node', async () => {
+    const got: ActorMessage[] = [];
+    b.system.register('work/inbox', (m) => void got.push(m));
+    expect(a.system.send(`bzzz://${b.identity.nodeId}/work/inbox`, { type: 'note', data: { n: 1 } })).toBe(
+      true,
+    );
+    await flushMicrotasks();
+    expect(got).toEqual([{ type: 'note', data: { n: 1 } }]);
+  });
+
+  it('asks an actor on another node and gets its reply or its error', async () => {
+    b.system.register('echo', (m) => {
+      if (m.type === 'fail')
+        b.system.replyError(m, Object.assign(new Error('no way'), { name: 'NopeError' }));
+      else b.system.reply(m, { echoed: m.data });
+    });
+    const echo = `bzzz://${b.identity.nodeId}/echo`;
+    await expect(a.system.ask(echo, { type: 'hello', data: [1, 'two'] })).resolves.toEqual({
+      echoed: [1, 'two'],
+    });
+    await expect(a.system.ask(echo, { type: 'fail' })).rejects.toMatchObject({
+      name: 'RemoteActorError',
+      remoteName: 'NopeError',
+    });
+  });
+
+  it('fails an ask to a missing remote actor at once, and times out one that never answers', async () => {
+    const missing = a.system
+      .ask(`bzzz://${b.identity.nodeId}/nobody`, { type: 'hello' })
+      .catch((e: unknown) => {
+        throw e;
+      });
+    const settled = missing.then(
+      () => 'resolved',
+      () => 'rejected',
+    );
+    await flushMicrotasks();
+    expect(await settled).toBe('rejected'); // before any time passed: not a timeout
+    await expect(missing).rejects.toMatchObject({ name: 'RemoteActorError', remoteName: 'DeadLetterError' });
+    expect(b.system.deadLetters).toBe(1);
+
+    b.system.register('silent', () => undefined);
+    const silent = a.system.ask(`bzzz://${b.identity.nodeId}/silent`, { type: 'hello' }, { timeoutMs: 2000 });
+    const outcome = silent.catch((e: unknown) => e);
+    await clock.advance(1999);
+    await clock.advance(1);
+    expect(await outcome).toMatchObject({ name: 'AskTimeoutError' });
+  });
+
+  it('publishes topics to other nodes: protocol messages as themselves, others wrapped', async () => {
+    const coordination: ActorMessage[] = [];
+    const task: ActorMessage[] = [];
+    b.system.register('view', (m) => void coordination.push(m));
+    b.system.register('helper', (m) => void task.push(m));
+    b.system.subscribe('coordination', 'view');
+    b.system.subscribe('hmmm.task.local:demo/app#3', 'helper');
+    b.system.subscribe('local-only', 'view');
+    const beat = { node: a.identity.nodeId, status: 'ready', load: 1, maxTasks: 3, tasks: [] };
+    a.system.publish('coordination', { type: 'availability_broadcast', data: beat });
+    a.system.publish('coordination', {
+      type: 'task_progress',
+      data: { key: 'local:demo/app#3', state: 'working', agent: 'x' },
+    });
+    a.system.publish('hmmm.task.local:demo/app#3', {
+      type: 'task_help_request',
+      data: { key: 'local:demo/app#3', question: 'why?' },
+    });
+    a.system.publish('local-only', { type: 'secret' });
+    a.system.publish('coordination', { type: 'sentinel' });
+    await flushMicrotasks();
+    expect(coordination).toEqual([
+      { type: 'availability_broadcast', data: beat },
+      { type: 'task_progress', data: { key: 'local:demo/app#3', state: 'working', agent: 'x' } },
+      { type: 'sentinel', data: null },
+    ]);
+    expect(task).toEqual([
+      { type: 'task_help_request', data: { key: 'local:demo/app#3', question: 'why?' } },
+    ]);
+  });
+
+  it('accepts a reply only from the node that was asked', async () => {
+    b.system.register('slow', () => undefined);
+    const c = node();
+    const pending = a.system.ask(`bzzz://${b.identity.nodeId}/slow`, { type: 'hello' }, { timeoutMs: 1000 });
+    const outcome = pending.catch((e: unknown) => e);
+    await flushMicrotasks();
+    // c forges an answer to a's pending ask (its corr is easy to guess)
+    const to = { node: a.identity.nodeId, path: ['$ask', 'a1'] };
+    const forged = createEnvelope(
+      {
+        type: 'actor_reply',
+        from: c.identity.nodeId,
+        to: formatAddress(to),
+        data: { corr: 'a1', ok: true, payload: 'forged' },
+      },
+      clock,
+    );
+    hub.inject(actorSubject('test', to), sealEnvelope(forged, c.identity.privateKey).bytes);
+    await flushMicrotasks();
+    expect(a.rejected).toEqual(['bad_sender']);
+    await clock.advance(1000);
+    expect(await outcome).toMatchObject({ name: 'AskTimeoutError' });
+    c.binding.close();
+  });
+
+  it('counts an unsendable message as a dead letter, never throws', () => {
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    expect(a.system.send(`bzzz://${b.identity.nodeId}/x`, { type: 'bad', data: cyclic })).toBe(false);
+    expect(a.system.send(`bzzz://${b.identity.nodeId}/x`, { type: 'bad', data: () => 1 })).toBe(false);
+    expect(a.system.deadLetters).toBe(2);
+  });
+});
