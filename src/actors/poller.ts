@@ -20,6 +20,8 @@ export interface PollerSpecOptions {
   claims: ClaimStore;
   intervalMs: number;
   logger: Logger;
+  /** Polls only while this returns true (the elected leader of a cluster); default always. */
+  active?: () => boolean;
 }
 
 /** Open tasks with no live claim. */
@@ -38,7 +40,13 @@ export function pollerSpec(options: PollerSpecOptions): ChildSpec {
     logic: (ctx) => {
       const failures = new RateLimitedLog(options.logger, ctx.clock, 60_000);
       return pollerMachine.provide({
-        actors: { poll: fromPromise(() => unclaimedTasks(options.forge, options.claims)) },
+        actors: {
+          poll: fromPromise(() =>
+            options.active === undefined || options.active()
+              ? unclaimedTasks(options.forge, options.claims)
+              : Promise.resolve([]),
+          ),
+        },
         actions: {
           announce: (_, { tasks }) => {
             for (const task of tasks)

@@ -10,6 +10,7 @@ import type { Config } from '../config/index.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/log.js';
 import { BzzzNode } from './node.js';
+import { createClusterParts, type ClusterParts } from './cluster.js';
 import { createPipeline, type Pipeline, type PipelineOptions } from './pipeline.js';
 
 export interface MainJob {
@@ -31,31 +32,81 @@ export async function startMainJob(
     options.agents === 1
       ? [nodeName]
       : Array.from({ length: options.agents }, (_, i) => `${nodeName}-${i + 1}`);
-  const pipeline = await createPipeline({ ...options, config, nodeId: identity.nodeId, agents });
-  let node: BzzzNode;
+  // the node is created after its parts; callbacks that need it read it late
+  let node: BzzzNode | undefined;
+  let cluster: ClusterParts | undefined;
+  const pipeline = await createPipeline({
+    ...options,
+    config,
+    nodeId: identity.nodeId,
+    agents,
+    pollerActive: () => cluster === undefined || cluster.isLeader(),
+  });
+  if (config.nats_url !== undefined) {
+    cluster = createClusterParts(
+      {
+        config,
+        nodeId: identity.nodeId,
+        nodeName,
+        privateKey: identity.privateKey,
+        claims: pipeline.claims,
+        load: () => ({ tasks: runningTasks(pipeline, agents), maxTasks: config.max_tasks * agents.length }),
+        service: {
+          name: nodeName,
+          version: '0.1.0',
+          status: () => node?.status() ?? null,
+          peers: () => node?.status().nodes ?? [],
+          tasks: () => node?.status().tasks ?? [],
+        },
+      },
+      {
+        clock: options.clock,
+        logger: options.logger,
+        rejected: (reason) => node?.metrics.rejected(reason),
+        peersGauge: (counts) => node?.metrics.peers(counts),
+      },
+    );
+  }
   try {
     node = await BzzzNode.start(config, {
       logger: options.logger,
       clock: options.clock,
       work: pipeline.children(),
       view: pipeline.view,
+      ...(cluster === undefined
+        ? {}
+        : {
+            infra: cluster.infra,
+            cluster: cluster.cluster,
+            notReady: () => (cluster?.bus.connected() === false ? ['bus disconnected'] : []),
+            leader: () => cluster?.leader() ?? null,
+            peers: () => cluster?.nodes() ?? [],
+          }),
     });
   } catch (error) {
     await pipeline.close();
     throw error;
   }
+  const started = node;
   return {
-    node,
+    node: started,
     pipeline,
     stop: async () => {
       try {
-        await node.stop();
+        await started.stop();
       } finally {
         await pipeline.close();
       }
     },
-    stuck: () => node.stuck(),
+    stuck: () => started.stuck(),
   };
+}
+
+/** Tasks this process's agents hold now, from the read model. */
+function runningTasks(pipeline: Pipeline, agents: string[]): string[] {
+  return Object.values(pipeline.view.getSnapshot().context.tasks)
+    .filter((t) => t.holder !== null && agents.includes(t.holder))
+    .map((t) => t.key);
 }
 
 const FINAL = new Set(['done', 'failed', 'escalated']);

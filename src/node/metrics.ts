@@ -16,6 +16,7 @@ export class NodeMetrics implements ActorSystemMetrics, SupervisorMetrics {
   readonly messagesRejected: Counter<'reason'>;
   readonly healthCheck: Gauge<'check'>;
   readonly ready: Gauge;
+  readonly peersGauge: Gauge<'state'>;
 
   constructor(labels: { node: string; cluster: string }) {
     this.registry.setDefaultLabels(labels);
@@ -59,6 +60,12 @@ export class NodeMetrics implements ActorSystemMetrics, SupervisorMetrics {
       registers,
     });
     this.ready = new Gauge({ name: 'bzzz_ready', help: '1 when the node is ready', registers });
+    this.peersGauge = new Gauge({
+      name: 'bzzz_peers',
+      help: 'Known peer nodes, by state',
+      labelNames: ['state'],
+      registers,
+    });
   }
 
   restarted(path: string): void {
@@ -84,6 +91,10 @@ export class NodeMetrics implements ActorSystemMetrics, SupervisorMetrics {
 
   rejected(reason: string): void {
     this.messagesRejected.inc({ reason });
+  }
+
+  peers(counts: Record<string, number>): void {
+    for (const [state, count] of Object.entries(counts)) this.peersGauge.set({ state }, count);
   }
 
   text(): Promise<string> {

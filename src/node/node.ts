@@ -39,6 +39,16 @@ export interface NodeOptions {
   work?: ChildSpec[];
   /** The read model the status documents come from. */
   view?: ClusterView;
+  /** Children of `infra` started before the health checks and HTTP (the bus connection). */
+  infra?: ChildSpec[];
+  /** Children of `cluster` (routing, membership, election). */
+  cluster?: ChildSpec[];
+  /** More reasons the node is not ready (the bus is disconnected). */
+  notReady?: () => string[];
+  /** The leader as this node knows it. */
+  leader?: () => { node: string; term: number } | null;
+  /** The other nodes as this node knows them. */
+  peers?: () => { id: string; name: string; state: string; capabilities: string[]; tasks: number }[];
 }
 
 export class BzzzNode {
@@ -48,6 +58,7 @@ export class BzzzNode {
   #shutdownListeners: ((reason: string) => void)[] = [];
   #closeChecks: () => void = () => undefined;
   readonly #clusterView: ClusterView | undefined;
+  readonly #options: NodeOptions;
 
   readonly root: Supervisor;
 
@@ -63,14 +74,19 @@ export class BzzzNode {
   ) {
     this.#startedAt = clock.now();
     this.#clusterView = options.view;
+    this.#options = options;
     this.root = new Supervisor(
       'root',
       {
         strategy: 'rest_for_one',
         intensity: { maxRestarts: 3, periodMs: 5_000 },
         children: [
-          supervisorSpec('infra', { children: this.#infraChildren(options.checks ?? []) }, { metrics }),
-          supervisorSpec('cluster', { children: [] }, { metrics }),
+          supervisorSpec(
+            'infra',
+            { children: [...(options.infra ?? []), ...this.#infraChildren(options.checks ?? [])] },
+            { metrics },
+          ),
+          supervisorSpec('cluster', { children: options.cluster ?? [] }, { metrics }),
           supervisorSpec(
             'work',
             { children: options.work ?? [], intensity: { maxRestarts: 5, periodMs: 10_000 } },
@@ -140,6 +156,7 @@ export class BzzzNode {
     const reasons: string[] = [];
     if (this.root.state !== 'running') reasons.push(`supervision tree ${this.root.state}`);
     if (this.#http === undefined) reasons.push('http not started');
+    reasons.push(...(this.#options.notReady?.() ?? []));
     return { ready: reasons.length === 0, reasons };
   }
 
@@ -210,7 +227,15 @@ export class BzzzNode {
       status: () => this.status(),
       peers: () => this.status().nodes,
       tasks: () => this.status().tasks,
-      leader: () => null,
+      leader: () => {
+        const leader = this.#options.leader?.() ?? null;
+        if (leader === null) return null;
+        const name =
+          leader.node === this.nodeId
+            ? this.name
+            : this.#options.peers?.().find((p) => p.id === leader.node)?.name;
+        return { node: leader.node, name: name ?? null, term: leader.term };
+      },
     };
   }
 
@@ -226,8 +251,11 @@ export class BzzzNode {
     return {
       cluster: this.config.cluster,
       self,
-      leader: null,
-      nodes: [{ ...self, state: 'alive', capabilities: this.config.capabilities, tasks: running }],
+      leader: this.#options.leader?.() ?? null,
+      nodes: [
+        { ...self, state: 'alive', capabilities: this.config.capabilities, tasks: running },
+        ...(this.#options.peers?.() ?? []).filter((p) => p.id !== this.nodeId),
+      ],
       tasks,
     };
   }

@@ -33,6 +33,8 @@ export interface PipelineOptions {
   clock: Clock;
   /** Wraps the sandbox provider (benchmarks measure the time inside commands with it). */
   wrapSandboxes?: (provider: SandboxProvider) => SandboxProvider;
+  /** The poller polls only while this holds (the elected leader); default always. */
+  pollerActive?: () => boolean;
 }
 
 export interface Pipeline {
@@ -88,7 +90,13 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
   const { config, logger, clock } = options;
   const components = { logger, clock };
   const forge = createForgeFromConfig(config, components);
-  const claims = createClaimStore({ backend: 'memory' }, components);
+  // one process: the in-process table; a cluster: JetStream KV, the same for every node
+  const claims = createClaimStore(
+    config.nats_url === undefined
+      ? { backend: 'memory' }
+      : { backend: 'jetstream', cluster: config.cluster, servers: config.nats_url.split(',') },
+    components,
+  );
   await claims.start();
   const reasoner = createReasoner(reasonerInit(config), components);
   const sandbox = await selectSandboxes(config, { nodeId: options.nodeId, logger, clock });
@@ -133,7 +141,13 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
     reasoner,
     children: (metrics) => [
       viewSpec(view),
-      pollerSpec({ forge, claims, intervalMs: pollIntervalMs, logger }),
+      pollerSpec({
+        forge,
+        claims,
+        intervalMs: pollIntervalMs,
+        logger,
+        ...(options.pollerActive ? { active: options.pollerActive } : {}),
+      }),
       ...options.agents.map((name, i) =>
         agentSpec({
           id: `agent-${i + 1}`,

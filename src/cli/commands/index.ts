@@ -5,12 +5,14 @@ import { configCommand } from './config.js';
 import { machinesCommand } from './machines.js';
 import { repoCommand } from './repo.js';
 import { sandboxCommand } from './sandbox.js';
+import { statusCommand } from './status.js';
 import { taskCommand } from './task.js';
 import { upCommand } from './up.js';
 
 export const commands: readonly Command[] = [
   upCommand,
   agentCommand,
+  statusCommand,
   repoCommand,
   taskCommand,
   sandboxCommand,
