@@ -8,7 +8,6 @@ import type { ForgeRepo, TaskRecord } from '../adapters/forge/index.js';
 import { loadOrCreateIdentity } from '../protocol/identity.js';
 import type { Config } from '../config/index.js';
 import type { Clock } from '../lib/clock.js';
-import type { Logger } from '../lib/log.js';
 import { BzzzNode } from './node.js';
 import { createClusterParts, type ClusterParts } from './cluster.js';
 import { createPipeline, type Pipeline, type PipelineOptions } from './pipeline.js';
@@ -78,7 +77,7 @@ export async function startMainJob(
         : {
             infra: cluster.infra,
             cluster: cluster.cluster,
-            notReady: () => (cluster?.bus.connected() === false ? ['bus disconnected'] : []),
+            notReady: () => (cluster !== undefined && !cluster.bus.connected() ? ['bus disconnected'] : []),
             leader: () => cluster?.leader() ?? null,
             peers: () => cluster?.nodes() ?? [],
           }),

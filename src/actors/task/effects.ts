@@ -36,6 +36,7 @@ export function provideTaskMachine(task: AnnouncedTask, deps: TaskDeps, resource
       claimLease: fromPromise(async () => {
         const lease = await deps.claims.claim(task.key, deps.agent, deps.leaseTtlMs);
         if (lease === null || !(await resources.adoptLease(lease))) return null;
+        logger.info({ task: task.key, token: lease.token, expiresAt: lease.expiresAt }, 'lease won');
         return lease.token;
       }),
       renewLease: leaseRenewalLogic({
@@ -213,11 +214,20 @@ async function publish(
   const out = await mkdtemp(join(deps.scratchDir, 'out-'));
   await resources.adoptScratch(out);
   await sandbox.copyOut('.', out);
+  // the push is the effect that matters most: record the lease it was fenced with
+  const fencedPush = async (): Promise<void> => {
+    await resources.fence();
+    const lease = resources.lease;
+    deps.logger.info(
+      { task: task.key, token: lease?.token, expiresAt: lease?.expiresAt, at: deps.clock.now() },
+      'push fenced',
+    );
+  };
   const pushed = await deps.forge.pushBranch({
     key: task.key,
     branch: taskBranch(task.key),
     from: out,
-    fence: resources.fence,
+    fence: fencedPush,
   });
   const branch = pushed.branch;
   const { pr, created } = await deps.forge.openPullRequest({

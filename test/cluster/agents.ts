@@ -1,0 +1,96 @@
+/**
+ * Running `bzzz agent` processes against one nats-server for the cluster tests: start, kill -9,
+ * restart, stop gracefully, and read their HTTP status and logs.
+ */
+import { chmodSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli, spawnCli } from '../helpers/cli.js';
+
+export interface AgentProcess {
+  name: string;
+  dataDir: string;
+  logFile: string;
+  url: () => string | undefined;
+  running: () => boolean;
+  kill: () => Promise<void>;
+  stop: () => Promise<number | null>;
+  restart: () => void;
+  logs: () => Record<string, unknown>[];
+}
+
+export function clusterDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  chmodSync(dir, 0o755);
+  return dir;
+}
+
+export function startAgent(name: string, dir: string, env: Record<string, string>): AgentProcess {
+  const dataDir = join(dir, name);
+  mkdirSync(dataDir, { recursive: true });
+  chmodSync(dataDir, 0o755);
+  const logs: string[] = [];
+  let child = launch();
+  function launch() {
+    const c = spawnCli(['agent'], {
+      BZZZ_DATA_DIR: dataDir,
+      BZZZ_NODE_NAME: name,
+      BZZZ_HTTP_PORT: '0',
+      BZZZ_LOG_LEVEL: 'info',
+      ...env,
+    });
+    c.stderr!.on('data', (d: Buffer) => logs.push(d.toString()));
+    return c;
+  }
+  const parsed = (): Record<string, unknown>[] =>
+    logs
+      .join('')
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => {
+        try {
+          return JSON.parse(l) as Record<string, unknown>;
+        } catch {
+          return {};
+        }
+      });
+  return {
+    name,
+    dataDir,
+    logFile: '',
+    url: () => {
+      const listening = parsed().filter((l) => l.msg === 'HTTP listening');
+      return listening.at(-1)?.url as string | undefined;
+    },
+    running: () => child.exitCode === null && child.signalCode === null,
+    kill: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once('close', () => resolve());
+        child.kill('SIGKILL');
+      }),
+    stop: () =>
+      new Promise<number | null>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve(child.exitCode);
+        child.once('close', (code) => resolve(code));
+        child.kill('SIGTERM');
+      }),
+    restart: () => {
+      logs.push('\n');
+      child = launch();
+    },
+    logs: parsed,
+  };
+}
+
+export interface StatusDoc {
+  leader: { node: string; term: number } | null;
+  nodes: { id: string; name: string; state: string }[];
+  tasks: { key: string; state: string; holder: string | null }[];
+}
+
+export async function clusterStatus(natsUrl: string): Promise<StatusDoc | undefined> {
+  const result = await runCli(['status', '--json'], { BZZZ_NATS_URL: natsUrl });
+  if (result.code !== 0) return undefined;
+  return JSON.parse(result.stdout) as StatusDoc;
+}
