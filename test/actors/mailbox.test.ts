@@ -183,7 +183,7 @@ describe('mailbox send and ask', () => {
     const answer = system.ask<string>('bzzz://n2/root/a', { type: 'q' });
     const request = sent[1]!;
     expect(request.replyTo).toBe(`bzzz://n1/$ask/${request.corr!}`);
-    system.send(request.replyTo!, { type: 'bzzz.reply', corr: request.corr!, data: 'pong' } as never);
+    system.send(request.replyTo!, { type: 'bzzz.reply', corr: request.corr!, data: 'pong' });
     await expect(answer).resolves.toBe('pong');
     system.publish('coordination', { type: 'task_announcement' });
     expect(published).toEqual(['coordination:task_announcement']);
