@@ -58,6 +58,7 @@ export const configSchema = z.strictObject({
   model: z.string().min(1).optional(),
   sandbox: z.enum(['docker', 'bwrap']).optional(),
   escalation_webhook: url.optional(),
+  help_timeout_ms: z.coerce.number().int().min(10).max(3_600_000).default(30_000),
   lease_ttl_ms: z.coerce.number().int().min(100).max(3_600_000).default(10_000),
   max_tasks: z.coerce.number().int().min(1).max(1_000).default(3),
   capabilities: list.default([]),

@@ -7,6 +7,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { agentSpec } from '../actors/agent.js';
+import { advisorSpec } from '../actors/hmmm.js';
 import { pollerSpec } from '../actors/poller.js';
 import type { SandboxProvider, TaskDeps, TaskProgress } from '../actors/task/deps.js';
 import { TOPICS } from '../actors/task/deps.js';
@@ -125,7 +126,7 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
       sandboxes,
       scratchDir,
       escalation,
-      helpTimeoutMs: 30_000,
+      helpTimeoutMs: config.help_timeout_ms,
       clock,
       logger,
       onProgress: (progress: TaskProgress) => {
@@ -141,6 +142,9 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
     reasoner,
     children: (metrics) => [
       viewSpec(view),
+      ...(config.llm === 'scripted'
+        ? []
+        : [advisorSpec({ name: `${options.agents[0] ?? 'agent'}-advisor`, reasoner, logger })]),
       pollerSpec({
         forge,
         claims,

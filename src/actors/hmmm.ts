@@ -1,0 +1,79 @@
+/**
+ * The HMMM advisor of a node: it listens to the meta-discussion channel (which spans the
+ * cluster over NATS) and answers an agent's `task_help_request` with its own reasoner's advice
+ * (`task_help_response` on the task's channel), under its own name so the asker can tell the
+ * answer from its own echo. A node runs one only with a model: the scripted reasoner has no
+ * advice to give.
+ */
+import { fromCallback } from 'xstate';
+import type { Reasoner } from '../adapters/llm/index.js';
+import { describeError } from '../lib/errors.js';
+import type { Logger } from '../lib/log.js';
+import type { ChildSpec } from '../supervisor/child.js';
+import type { ActorMessage } from './message.js';
+import { TOPICS } from './task/deps.js';
+import { xstateChild } from './xstate-child.js';
+
+export interface AdvisorOptions {
+  /** The name this node answers as. */
+  name: string;
+  reasoner: Reasoner;
+  logger: Logger;
+}
+
+interface HelpRequest {
+  key: string;
+  title: string;
+  agent: string;
+  question: string;
+}
+
+function isHelpRequest(message: ActorMessage): message is ActorMessage<'task_help_request', HelpRequest> {
+  const data = message.data as Partial<HelpRequest> | undefined;
+  return (
+    message.type === 'task_help_request' &&
+    typeof data?.key === 'string' &&
+    typeof data.question === 'string' &&
+    typeof data.agent === 'string'
+  );
+}
+
+export function advisorSpec(options: AdvisorOptions): ChildSpec {
+  return xstateChild('advisor', {
+    logic: (ctx) => {
+      ctx.system.subscribe(TOPICS.hmmm, ctx.path);
+      return fromCallback<ActorMessage>(({ receive }) => {
+        receive((message) => {
+          if (!isHelpRequest(message)) return;
+          const request = message.data!;
+          options.reasoner
+            .next({
+              task: {
+                key: request.key,
+                title: request.title,
+                body: `Another agent asks: ${request.question}`,
+              },
+              history: [],
+            })
+            .then((step) => {
+              const decision = step.decision;
+              const text =
+                decision.kind === 'done'
+                  ? decision.summary
+                  : decision.kind === 'command'
+                    ? `Try: ${decision.command}`
+                    : '';
+              if (text.trim() === '') return;
+              ctx.system.publish(TOPICS.task(request.key), {
+                type: 'task_help_response',
+                data: { key: request.key, from: options.name, text },
+              });
+            })
+            .catch((error: unknown) =>
+              options.logger.warn({ task: request.key, err: describeError(error) }, 'could not advise'),
+            );
+        });
+      });
+    },
+  });
+}

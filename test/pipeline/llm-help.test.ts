@@ -1,0 +1,106 @@
+/**
+ * A task worked by a model (the OpenAI wire format on loopback): a `help` step goes to HMMM,
+ * the node's advisor answers with its reasoner's advice, which reaches the asking task's
+ * history, and the task ends with its PR. When no useful answer comes in time, the task is
+ * escalated: the webhook gets the original's payload and the task's state is `escalated`.
+ */
+import { chmodSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { LocalForge } from '../../src/adapters/forge/index.js';
+import { loadConfig } from '../../src/config/index.js';
+import { systemClock } from '../../src/lib/clock.js';
+import { silentLogger } from '../../src/lib/log.js';
+import { allTaskRecords, startMainJob, type MainJob } from '../../src/node/main-job.js';
+import { startFakeOpenAi, type FakeLlmServer } from '../fakes/openai-server.js';
+import { startFakeWebhook, type FakeWebhook } from '../fakes/webhook-server.js';
+
+const closers: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const close of closers.splice(0).reverse()) await close();
+});
+
+async function setup(llm: FakeLlmServer, webhook: FakeWebhook): Promise<{ job: MainJob; forge: LocalForge }> {
+  const dir = mkdtempSync(join(tmpdir(), 'bzzz-llm-'));
+  chmodSync(dir, 0o755);
+  const config = loadConfig({
+    env: {
+      BZZZ_DATA_DIR: dir,
+      BZZZ_HTTP_PORT: '0',
+      BZZZ_SANDBOX: 'bwrap',
+      BZZZ_LLM: 'openai',
+      BZZZ_OPENAI_BASE_URL: `${llm.url}/v1`,
+      BZZZ_OPENAI_API_KEY: 'sk-test',
+      BZZZ_MODEL: 'fake-model',
+      BZZZ_ESCALATION_WEBHOOK: webhook.url,
+      BZZZ_HELP_TIMEOUT_MS: '1500',
+      BZZZ_POLL_INTERVAL_MS: '100',
+      BZZZ_NODE_NAME: 'llm',
+    },
+    cwd: dir,
+  });
+  const forge = new LocalForge({ dir: join(dir, 'forge') }, { logger: silentLogger(), clock: systemClock });
+  await forge.addTask({ title: 'Write ok.txt', repo: 'demo/llm', body: 'Create ok.txt containing ok.' });
+  const job = await startMainJob(config, { agents: 1, logger: silentLogger(), clock: systemClock });
+  closers.push(() => job.stop());
+  return { job, forge };
+}
+
+async function outcome(job: MainJob): Promise<string> {
+  for (;;) {
+    const [record] = await allTaskRecords(job.pipeline);
+    if (record !== undefined && ['done', 'failed', 'escalated'].includes(record.state)) return record.state;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const reply = (value: unknown) => ({ kind: 'text' as const, text: JSON.stringify(value) });
+
+describe('a task worked by a model', () => {
+  it('asks for help, gets the advisor’s answer into its history, and finishes with a PR', async () => {
+    const llm = await startFakeOpenAi();
+    const webhook = await startFakeWebhook();
+    closers.push(
+      () => llm.close(),
+      () => webhook.close(),
+    );
+    llm.enqueue(
+      reply({ action: 'help', question: 'Which command writes a file?' }),
+      reply({ action: 'done', summary: 'Use printf with a redirect.' }),
+      reply({ action: 'command', command: "printf 'ok\\n' > ok.txt" }),
+      reply({ action: 'done', summary: 'wrote ok.txt' }),
+    );
+    const { job, forge } = await setup(llm, webhook);
+    expect(await outcome(job)).toBe('done');
+    const third = JSON.stringify(llm.requests[2]?.body ?? {});
+    expect(third).toContain('Use printf with a redirect.');
+    const [record] = await forge.taskRecords('demo/llm');
+    expect(record?.prs).toHaveLength(1);
+    expect(webhook.received).toHaveLength(0);
+  }, 60_000);
+
+  it('escalates to the webhook when no useful answer comes in time', async () => {
+    const llm = await startFakeOpenAi();
+    const webhook = await startFakeWebhook();
+    closers.push(
+      () => llm.close(),
+      () => webhook.close(),
+    );
+    llm.enqueue(
+      reply({ action: 'help', question: 'Is the spec right?' }),
+      reply({ action: 'help', question: 'I do not know either.' }),
+    );
+    const { job } = await setup(llm, webhook);
+    expect(await outcome(job)).toBe('escalated');
+    expect(webhook.received).toHaveLength(1);
+    const body = webhook.received[0]!.body as Record<string, unknown>;
+    expect(body).toMatchObject({
+      task_id: 'local:demo/llm#1',
+      task_title: 'Write ok.txt',
+      escalation_agent: 'llm',
+    });
+    expect(String(body.reason)).toContain('Is the spec right?');
+    expect(Array.isArray(body.history)).toBe(true);
+  }, 60_000);
+});
