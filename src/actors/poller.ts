@@ -22,15 +22,32 @@ export interface PollerSpecOptions {
   logger: Logger;
   /** Polls only while this returns true (the elected leader of a cluster); default always. */
   active?: () => boolean;
+  /** More task sources besides the forge (WHOOSH). */
+  sources?: (() => Promise<AnnouncedTask[]>)[];
 }
 
-/** Open tasks with no live claim. */
-export async function unclaimedTasks(forge: Forge, claims: ClaimStore): Promise<AnnouncedTask[]> {
-  const open = await forge.listOpenTasks();
+/** Open tasks of the forge and the other sources, each once, with no live claim. */
+export async function unclaimedTasks(
+  forge: Forge,
+  claims: ClaimStore,
+  sources: readonly (() => Promise<AnnouncedTask[]>)[] = [],
+): Promise<AnnouncedTask[]> {
+  const found = new Map<string, AnnouncedTask>();
+  for (const task of await forge.listOpenTasks()) {
+    found.set(task.key, {
+      key: task.key,
+      title: task.title,
+      body: task.body,
+      labels: task.labels,
+      repo: task.repo,
+    });
+  }
+  for (const source of sources) {
+    for (const task of await source()) if (!found.has(task.key)) found.set(task.key, task);
+  }
   const out: AnnouncedTask[] = [];
-  for (const task of open) {
-    if ((await claims.read(task.key)) !== null) continue;
-    out.push({ key: task.key, title: task.title, body: task.body, labels: task.labels, repo: task.repo });
+  for (const task of found.values()) {
+    if ((await claims.read(task.key)) === null) out.push(task);
   }
   return out;
 }
@@ -43,7 +60,7 @@ export function pollerSpec(options: PollerSpecOptions): ChildSpec {
         actors: {
           poll: fromPromise(() =>
             options.active === undefined || options.active()
-              ? unclaimedTasks(options.forge, options.claims)
+              ? unclaimedTasks(options.forge, options.claims, options.sources)
               : Promise.resolve([]),
           ),
         },

@@ -8,6 +8,8 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { agentSpec } from '../actors/agent.js';
 import { advisorSpec } from '../actors/hmmm.js';
+import { WhooshTracker } from '../actors/whoosh.js';
+import { createWhooshClient } from '../adapters/whoosh/index.js';
 import { pollerSpec } from '../actors/poller.js';
 import type { SandboxProvider, TaskDeps, TaskProgress } from '../actors/task/deps.js';
 import { TOPICS } from '../actors/task/deps.js';
@@ -75,8 +77,9 @@ function createForgeFromConfig(config: Config, components: { logger: Logger; clo
   if (config.github_token === undefined) {
     throw new NonRetryableError('BZZZ_FORGE=github needs BZZZ_GITHUB_TOKEN or BZZZ_GITHUB_TOKEN_FILE');
   }
-  if (config.repos.length === 0)
-    throw new NonRetryableError('BZZZ_FORGE=github needs BZZZ_REPOS (OWNER/NAME,...)');
+  if (config.repos.length === 0 && config.whoosh_url === undefined) {
+    throw new NonRetryableError('BZZZ_FORGE=github needs BZZZ_REPOS (OWNER/NAME,...) or BZZZ_WHOOSH_URL');
+  }
   return new GitHubForge(
     {
       token: config.github_token,
@@ -106,6 +109,16 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
     config.escalation_webhook ? { webhookUrl: config.escalation_webhook } : {},
     components,
   );
+  const whoosh =
+    config.whoosh_url === undefined
+      ? undefined
+      : new WhooshTracker(
+          createWhooshClient(
+            { url: config.whoosh_url, ...(config.whoosh_api_key ? { apiKey: config.whoosh_api_key } : {}) },
+            components,
+          ),
+          logger,
+        );
   const scratchDir = join(config.data_dir, 'scratch');
   await mkdir(scratchDir, { recursive: true });
   const view = createClusterView(() => clock.now());
@@ -126,6 +139,7 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
       sandboxes,
       scratchDir,
       escalation,
+      whoosh,
       helpTimeoutMs: config.help_timeout_ms,
       clock,
       logger,
@@ -151,6 +165,7 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
         intervalMs: pollIntervalMs,
         logger,
         ...(options.pollerActive ? { active: options.pollerActive } : {}),
+        ...(whoosh ? { sources: [() => whoosh.tasks()] } : {}),
       }),
       ...options.agents.map((name, i) =>
         agentSpec({

@@ -11,6 +11,7 @@ import type { Clock } from '../../lib/clock.js';
 import type { Logger } from '../../lib/log.js';
 import type { TaskState } from '../../machines/task.js';
 import type { ActorSystem } from '../system.js';
+import type { WhooshTracker } from '../whoosh.js';
 
 /** Creates the sandbox a task works in. */
 export interface SandboxProvider {
@@ -46,6 +47,8 @@ export interface TaskDeps {
   /** Host directory for clones before they are copied into a sandbox. */
   scratchDir: string;
   escalation: EscalationNotifier | undefined;
+  /** WHOOSH, told of claims and outcomes of the tasks it listed. */
+  whoosh: WhooshTracker | undefined;
   /** How long a help request waits for an answer. */
   helpTimeoutMs: number;
   clock: Clock;

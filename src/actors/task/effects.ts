@@ -22,8 +22,10 @@ import { TaskResources } from './resources.js';
 const ESCALATING_ERRORS = new Set(['BudgetExceededError', 'RepeatedFailureError']);
 
 /** The task machine with every effect provided for one task and one actor instance. */
-export function provideTaskMachine(task: AnnouncedTask, deps: TaskDeps, resources: TaskResources) {
+export function provideTaskMachine(announced: AnnouncedTask, deps: TaskDeps, resources: TaskResources) {
   const { clock, logger, forge } = deps;
+  // the announcement may be stale or come from WHOOSH: the forge's issue is read once claimed
+  let task = announced;
   const reasoner = createReasonerGuard(deps.reasoner, deps.limits, { clock });
   const remember = <T>(work: () => Promise<T>) =>
     work().catch((error: unknown) => {
@@ -55,7 +57,11 @@ export function provideTaskMachine(task: AnnouncedTask, deps: TaskDeps, resource
       markClaimed: fromPromise(() =>
         remember(async () => {
           const token = resources.lease?.token ?? 0;
+          const issue = await forge.getTask(task.key);
+          task = { ...task, title: issue.title, body: issue.body, labels: issue.labels };
           await forge.markClaimed(task.key, { agent: deps.agent, token, fence: resources.fence });
+          await resources.fence();
+          await deps.whoosh?.claimed(task.key, deps.agent);
         }),
       ),
       prepare: fromPromise(() =>
@@ -120,6 +126,10 @@ export function provideTaskMachine(task: AnnouncedTask, deps: TaskDeps, resource
               pr: input.pr?.number ?? null,
               fence: resources.fence,
             });
+            await deps.whoosh?.status(task.key, 'completed', {
+              pr: input.pr?.url ?? null,
+              summary: input.summary,
+            });
             deps.system.publish(TOPICS.coordination, {
               type: 'task_complete',
               data: { key: task.key, agent: deps.agent, pr: input.pr, summary: input.summary },
@@ -147,6 +157,7 @@ export function provideTaskMachine(task: AnnouncedTask, deps: TaskDeps, resource
           outcome: 'escalated',
           fence: resources.fence,
         });
+        await deps.whoosh?.status(task.key, 'escalated', { reason: input.reason });
       }),
       reportFailure: fromPromise<void, { reason: string }>(async ({ input }) => {
         // a failure that another attempt could fix leaves the task open for the next poll
@@ -157,6 +168,7 @@ export function provideTaskMachine(task: AnnouncedTask, deps: TaskDeps, resource
           outcome: 'failed',
           fence: resources.fence,
         });
+        await deps.whoosh?.status(task.key, 'failed', { reason: input.reason });
       }),
       cleanup: fromPromise<void, { release: boolean; reason: string }>(({ input }) =>
         resources.cleanup(input.release, input.reason),

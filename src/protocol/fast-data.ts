@@ -1,0 +1,130 @@
+/**
+ * Checking a message's `data` against its type, with hand-written fast paths for the types
+ * sent most often (mailbox traffic, heartbeats, progress). A fast path returns what the type's
+ * zod schema would return (the known members only, in the schema's order, lists copied) or
+ * {@link SLOW} when it cannot vouch for the value; then the schema decides and, on failure,
+ * explains. The schemas in `messages/` stay the reference, and
+ * `test/protocol/fast-path.test.ts` holds the two in agreement.
+ */
+import type { z } from 'zod';
+import { isJsonValue, TASK_STATES } from './fields.js';
+import {
+  isAddressText,
+  isCount,
+  isFreeText,
+  isIdText,
+  isIntIn,
+  isNameText,
+  isNodeIdText,
+  isPlainRecord,
+  isTaskKeyText,
+  listCopy,
+} from './fast-fields.js';
+import { messageSchemas, type MessageData, type MessageType } from './messages/index.js';
+
+/** What a fast path returns when the schema has to decide. */
+export const SLOW = Symbol('slow path');
+
+type FastParser = (data: unknown) => unknown;
+
+const ACTOR_TYPE = /^[A-Za-z][A-Za-z0-9._:/-]{0,127}$/;
+const TASK_STATE_SET: ReadonlySet<unknown> = new Set(TASK_STATES);
+const AVAILABILITY_STATUS: ReadonlySet<unknown> = new Set(['ready', 'busy', 'draining']);
+
+/** An optional member: absent is fine, `undefined` or an invalid value goes to the schema. */
+function optional(record: Record<string, unknown>, key: string, check: (v: unknown) => boolean): boolean {
+  return !(key in record) || check(record[key]);
+}
+
+function actorMessage(data: unknown): unknown {
+  if (!isPlainRecord(data)) return SLOW;
+  const { corr, payload, replyTo, to, type } = data;
+  if (!optional(data, 'corr', isIdText) || !optional(data, 'replyTo', isAddressText)) return SLOW;
+  if (payload === undefined || !isJsonValue(payload) || !isAddressText(to)) return SLOW;
+  if (typeof type !== 'string' || !ACTOR_TYPE.test(type)) return SLOW;
+  return {
+    ...(corr === undefined ? {} : { corr }),
+    payload,
+    ...(replyTo === undefined ? {} : { replyTo }),
+    to,
+    type,
+  };
+}
+
+function actorReply(data: unknown): unknown {
+  if (!isPlainRecord(data) || !isIdText(data.corr)) return SLOW;
+  if (data.ok === true) {
+    const { payload } = data;
+    return payload === undefined || !isJsonValue(payload) ? SLOW : { corr: data.corr, ok: true, payload };
+  }
+  if (data.ok !== false || !isPlainRecord(data.error)) return SLOW;
+  const { message, name, retryable } = data.error;
+  if (!isFreeText(message) || !isNameText(name) || typeof retryable !== 'boolean') return SLOW;
+  return { corr: data.corr, error: { message, name, retryable }, ok: false };
+}
+
+function availabilityBroadcast(data: unknown): unknown {
+  if (!isPlainRecord(data)) return SLOW;
+  const { load, maxTasks, node, status } = data;
+  if (!isCount(load) || !isCount(maxTasks) || !isNodeIdText(node) || !AVAILABILITY_STATUS.has(status))
+    return SLOW;
+  const tasks = listCopy(data.tasks, isTaskKeyText);
+  return tasks === undefined ? SLOW : { load, maxTasks, node, status, tasks };
+}
+
+function taskProgress(data: unknown): unknown {
+  if (!isPlainRecord(data)) return SLOW;
+  const { command, maxSteps, message, node, state, step, task } = data;
+  if (!optional(data, 'command', isFreeText) || !optional(data, 'message', isFreeText)) return SLOW;
+  if (!optional(data, 'maxSteps', isCount) || !optional(data, 'step', isCount)) return SLOW;
+  if (!isNodeIdText(node) || !TASK_STATE_SET.has(state) || !isTaskKeyText(task)) return SLOW;
+  // Members in the schema's order, as zod writes them; an optional one is absent or valid here.
+  const out: Record<string, unknown> = {};
+  if (command !== undefined) out.command = command;
+  if (maxSteps !== undefined) out.maxSteps = maxSteps;
+  if (message !== undefined) out.message = message;
+  out.node = node;
+  out.state = state;
+  if (step !== undefined) out.step = step;
+  out.task = task;
+  return out;
+}
+
+function electionHeartbeat(data: unknown): unknown {
+  if (!isPlainRecord(data)) return SLOW;
+  const { node, revision, term, ttlMs } = data;
+  if (!isNodeIdText(node) || !isCount(revision) || !isCount(term) || !isIntIn(ttlMs, 1)) return SLOW;
+  return { node, revision, term, ttlMs };
+}
+
+const FAST: Partial<Record<MessageType, FastParser>> = {
+  actor_message: actorMessage,
+  actor_reply: actorReply,
+  availability_broadcast: availabilityBroadcast,
+  task_progress: taskProgress,
+  election_heartbeat: electionHeartbeat,
+};
+
+/** The outcome of {@link parseMessageData}, shaped like zod's `safeParse`. */
+export type DataResult<T extends MessageType> =
+  | { success: true; data: MessageData<T> }
+  | { success: false; error: z.ZodError };
+
+/** The fast path alone: the parsed data, or {@link SLOW}. For tests and benchmarks. */
+export function fastMessageData(type: MessageType, data: unknown): unknown {
+  const fast = FAST[type];
+  return fast === undefined ? SLOW : fast(data);
+}
+
+/**
+ * `messageSchemas[type].safeParse(data)`, answered by a fast path where one vouches for the
+ * value (every valid message of the common types), by the schema otherwise.
+ */
+export function parseMessageData<T extends MessageType>(type: T, data: unknown): DataResult<T> {
+  const fast = FAST[type]?.(data) ?? SLOW;
+  if (fast !== SLOW) return { success: true, data: fast as MessageData<T> };
+  return messageSchemas[type].safeParse(data) as DataResult<T>;
+}
+
+/** The types with a fast path. */
+export const FAST_TYPES = Object.keys(FAST) as readonly MessageType[];
