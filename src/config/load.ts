@@ -152,3 +152,18 @@ export function redactConfig(config: Config): Record<string, unknown> {
 export function forgeDir(config: Config): string {
   return config.forge_dir ?? resolve(config.data_dir, 'forge');
 }
+
+/** The NATS connection options of the configuration (the bus and the claim store share them). */
+export function natsAuth(config: Config) {
+  return {
+    ...(config.nats_creds ? { credsFile: config.nats_creds } : {}),
+    ...(config.nats_nkey_seed_file ? { nkeySeedFile: config.nats_nkey_seed_file } : {}),
+    ...(config.nats_user ? { user: config.nats_user } : {}),
+    ...(config.nats_password ? { password: config.nats_password } : {}),
+    ...(config.nats_password_file ? { passwordFile: config.nats_password_file } : {}),
+    ...(config.nats_token ? { token: config.nats_token } : {}),
+    ...(config.nats_tls_ca ? { tlsCaFile: config.nats_tls_ca } : {}),
+    ...(config.nats_tls_cert ? { tlsCertFile: config.nats_tls_cert } : {}),
+    ...(config.nats_tls_key ? { tlsKeyFile: config.nats_tls_key } : {}),
+  };
+}

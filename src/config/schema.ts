@@ -32,6 +32,14 @@ export const configSchema = z.strictObject({
   data_dir: z.string().min(1).default('./.bzzz'),
   nats_url: z.string().min(1).optional(),
   nats_creds: z.string().min(1).optional(),
+  nats_nkey_seed_file: z.string().min(1).optional(),
+  nats_user: z.string().min(1).optional(),
+  nats_password: z.string().min(1).optional(),
+  nats_password_file: z.string().min(1).optional(),
+  nats_token: z.string().min(1).optional(),
+  nats_tls_ca: z.string().min(1).optional(),
+  nats_tls_cert: z.string().min(1).optional(),
+  nats_tls_key: z.string().min(1).optional(),
   redis_url: z.string().min(1).optional(),
   http_port: port.default(9000),
   http_host: z.string().min(1).default('127.0.0.1'),
@@ -74,7 +82,13 @@ export type Config = z.infer<typeof configSchema>;
 export type ConfigKey = keyof Config;
 
 /** Keys whose values are secrets: never printed. */
-export const SECRET_KEYS: readonly ConfigKey[] = ['github_token', 'whoosh_api_key', 'openai_api_key'];
+export const SECRET_KEYS: readonly ConfigKey[] = [
+  'github_token',
+  'whoosh_api_key',
+  'openai_api_key',
+  'nats_password',
+  'nats_token',
+];
 
 /** Environment variables that are not `BZZZ_<KEY>`. */
 export const ENV_ALIASES: Readonly<Record<string, ConfigKey>> = { OLLAMA_HOST: 'ollama_host' };

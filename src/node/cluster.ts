@@ -10,7 +10,7 @@ import { membershipSpec } from '../actors/membership.js';
 import { remoteSpec } from '../actors/remote.js';
 import { createNatsBus, type Bus, type NatsServiceHandlers } from '../adapters/bus/index.js';
 import type { ClaimStore } from '../adapters/claims/index.js';
-import type { Config } from '../config/index.js';
+import { natsAuth, type Config } from '../config/index.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/log.js';
 import type { RejectReason } from '../protocol/index.js';
@@ -57,7 +57,7 @@ export function createClusterParts(init: ClusterInit, components: ClusterCompone
       nodeId: init.nodeId,
       privateKey: config.sign_messages ? init.privateKey : null,
       servers: config.nats_url!,
-      ...(config.nats_creds ? { credsFile: config.nats_creds } : {}),
+      ...natsAuth(config),
       name: init.nodeName,
       service: init.service,
     },

@@ -18,7 +18,7 @@ import { createClaimStore, type ClaimStore } from '../adapters/claims/index.js';
 import { createEscalationNotifier } from '../adapters/escalation/index.js';
 import { GitHubForge, LocalForge, type Forge } from '../adapters/forge/index.js';
 import { createReasoner, type Reasoner, type ReasonerInit } from '../adapters/llm/index.js';
-import { forgeDir, type Config } from '../config/index.js';
+import { forgeDir, natsAuth, type Config } from '../config/index.js';
 import type { Clock } from '../lib/clock.js';
 import { NonRetryableError } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
@@ -98,7 +98,12 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
   const claims = createClaimStore(
     config.nats_url === undefined
       ? { backend: 'memory' }
-      : { backend: 'jetstream', cluster: config.cluster, servers: config.nats_url.split(',') },
+      : {
+          backend: 'jetstream',
+          cluster: config.cluster,
+          servers: config.nats_url.split(','),
+          auth: natsAuth(config),
+        },
     components,
   );
   await claims.start();

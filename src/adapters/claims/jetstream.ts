@@ -21,6 +21,7 @@
  * Assumed: wall clocks do not jump while a lease is held, and the bucket is never deleted.
  */
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { natsConnectionOptions, type NatsAuthInit } from '../bus/nats-options.js';
 import { toError, type Clock, type Logger } from '../../lib/index.js';
 import { ClaimStoreStoppedError, InvalidLeaseRequestError, LeaseLostError } from './errors.js';
 import type { ClaimStore, ClaimStoreComponents, Lease, LeaseInfo } from './index.js';
@@ -34,6 +35,8 @@ export interface JetStreamClaimStoreInit {
   cluster: string;
   /** NATS server URLs (default `nats://127.0.0.1:4222`); ignored when `connect` is given. */
   servers?: string | string[];
+  /** Credentials and TLS, the same options the bus connects with (`nats_creds`, ...). */
+  auth?: Omit<NatsAuthInit, 'servers'>;
   /** The largest difference between any node's clock and the server's (default 250 ms). */
   maxClockSkewMs?: number;
   /** Upper bound of one request to JetStream (default 2000 ms). */
@@ -85,8 +88,14 @@ export class JetStreamClaimStore implements ClaimStore {
       logger: components.logger,
       connect:
         components.connect ??
-        (() =>
+        (async () =>
           connect({
+            ...(init.auth === undefined
+              ? {}
+              : await natsConnectionOptions({
+                  ...init.auth,
+                  servers: Array.isArray(servers) ? servers.join(',') : servers,
+                })),
             servers,
             name: `bzzz-claims-${init.cluster}`,
             maxReconnectAttempts: -1,
