@@ -7,12 +7,10 @@ import { loadConfig, type Config } from '../../config/index.js';
 import { systemClock } from '../../lib/clock.js';
 import { createLogger, type Logger } from '../../lib/log.js';
 import { startMainJob } from '../../node/main-job.js';
-import { ShutdownController } from '../../node/shutdown.js';
 import type { Command, CommandIO } from '../command.js';
 import { parseFlags } from '../flags.js';
+import { foreground } from '../foreground.js';
 import { startInspection } from '../inspect.js';
-
-const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const;
 
 export const agentCommand: Command = {
   name: 'agent',
@@ -69,21 +67,10 @@ async function runAgent(io: CommandIO): Promise<number> {
 
 async function runNode(config: Config, logger: Logger): Promise<number> {
   const job = await startMainJob(config, { agents: 1, logger, clock: systemClock });
-  const node = job.node;
-  const shutdown = new ShutdownController(job, {
-    clock: systemClock,
-    logger,
-    timeoutMs: config.shutdown_timeout_ms,
-  });
-  const onSignal = (signal: NodeJS.Signals): void => shutdown.signal(signal);
-  for (const signal of SIGNALS) process.on(signal, onSignal);
-  node.onExit((reason) => {
-    if (reason.kind === 'error') shutdown.failed(reason.error);
-  });
-  node.onShutdownRequest((why) => shutdown.request(why, 1));
+  const { shutdown, release } = foreground(job, config, logger);
   try {
     return await shutdown.exitCode;
   } finally {
-    for (const signal of SIGNALS) process.off(signal, onSignal);
+    release();
   }
 }

@@ -12,13 +12,12 @@ import { systemClock } from '../../lib/clock.js';
 import { createLogger } from '../../lib/log.js';
 import { allTaskRecords, startMainJob, waitForOutcomes } from '../../node/main-job.js';
 import { seedTasks } from '../../node/seed.js';
-import { ShutdownController } from '../../node/shutdown.js';
 import { UsageError, writeLine, type Command, type CommandIO } from '../command.js';
 import { parseFlags } from '../flags.js';
+import { foreground } from '../foreground.js';
 import { watchProgress } from '../progress.js';
 
 const EXAMPLES = fileURLToPath(new URL('../../../examples/tasks', import.meta.url));
-const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const;
 
 export const upCommand: Command = {
   name: 'up',
@@ -81,16 +80,7 @@ async function runUp(io: CommandIO): Promise<number> {
   );
   const stopWatching = io.tty ? watchProgress(job.pipeline.view, io.stderr) : () => undefined;
 
-  const shutdown = new ShutdownController(job, {
-    clock: systemClock,
-    logger,
-    timeoutMs: config.shutdown_timeout_ms,
-  });
-  const onSignal = (signal: NodeJS.Signals): void => shutdown.signal(signal);
-  for (const signal of SIGNALS) process.on(signal, onSignal);
-  job.node.onExit((reason) => {
-    if (reason.kind === 'error') shutdown.failed(reason.error);
-  });
+  const { shutdown, release } = foreground(job, config, logger);
   try {
     if (values.once) {
       const abort = new AbortController();
@@ -108,7 +98,7 @@ async function runUp(io: CommandIO): Promise<number> {
     printSummary(io, await allTaskRecords(job.pipeline));
     return code;
   } finally {
-    for (const signal of SIGNALS) process.off(signal, onSignal);
+    release();
   }
 }
 
