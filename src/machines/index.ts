@@ -3,11 +3,12 @@ import type { AnyStateMachine } from 'xstate';
 import { agentMachine } from './agent.js';
 import { electionMachine } from './election.js';
 import { leaseMachine } from './lease.js';
+import { peerMachine } from './peer.js';
 import { pollerMachine } from './poller.js';
 import { serviceMachine } from './service.js';
 import { taskMachine } from './task.js';
 
-export { agentMachine, electionMachine, leaseMachine, pollerMachine, serviceMachine, taskMachine };
+export { agentMachine, electionMachine, leaseMachine, peerMachine, pollerMachine, serviceMachine, taskMachine };
 export { capabilitiesMatch, type AgentEvent, type AgentInput, type AnnouncedTask } from './agent.js';
 export type { PollerInput } from './poller.js';
 export type {
@@ -25,6 +26,7 @@ export const machines: Readonly<Record<string, AnyStateMachine>> = {
   agent: agentMachine,
   election: electionMachine,
   lease: leaseMachine,
+  peer: peerMachine,
   poller: pollerMachine,
   service: serviceMachine,
   task: taskMachine,
