@@ -8,7 +8,15 @@ import { pollerMachine } from './poller.js';
 import { serviceMachine } from './service.js';
 import { taskMachine } from './task.js';
 
-export { agentMachine, electionMachine, leaseMachine, peerMachine, pollerMachine, serviceMachine, taskMachine };
+export {
+  agentMachine,
+  electionMachine,
+  leaseMachine,
+  peerMachine,
+  pollerMachine,
+  serviceMachine,
+  taskMachine,
+};
 export { capabilitiesMatch, type AgentEvent, type AgentInput, type AnnouncedTask } from './agent.js';
 export type { PollerInput } from './poller.js';
 export type {

@@ -162,7 +162,7 @@ export function createEnvelope<T extends MessageType>(
   // Members in canonical (sorted) order, so signing takes the fast path of `canonical.ts`.
   const envelope: UnsignedEnvelopeOf<T> = {
     ...(init.corr === undefined ? {} : { corr: init.corr }),
-    data: checked.data as MessageData<T>,
+    data: checked.data,
     from: init.from,
     hop_count: init.hopCount ?? 0,
     id: newUlid(now),
@@ -172,7 +172,7 @@ export function createEnvelope<T extends MessageType>(
     v: PROTOCOL_VERSION,
   };
   // Only `to`, `corr` and the hop count come from the caller; the schema explains a failure.
-  if (membersPass(envelope as unknown as Record<string, unknown>)) return envelope;
+  if (membersPass(envelope)) return envelope;
   const frame = envelopeSchema.safeParse({ ...envelope, sig: UNSIGNED });
   if (!frame.success)
     throw new InvalidMessageError(init.type, z.prettifyError(frame.error), { cause: frame.error });

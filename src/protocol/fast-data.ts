@@ -107,8 +107,7 @@ const FAST: Partial<Record<MessageType, FastParser>> = {
 
 /** The outcome of {@link parseMessageData}, shaped like zod's `safeParse`. */
 export type DataResult<T extends MessageType> =
-  | { success: true; data: MessageData<T> }
-  | { success: false; error: z.ZodError };
+  { success: true; data: MessageData<T> } | { success: false; error: z.ZodError };
 
 /** The fast path alone: the parsed data, or {@link SLOW}. For tests and benchmarks. */
 export function fastMessageData(type: MessageType, data: unknown): unknown {

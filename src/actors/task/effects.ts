@@ -4,7 +4,7 @@
  * `resources.fence` runs right before it, so an agent that lost its lease stops without
  * effects. Commands (including the commit) run only inside the sandbox.
  */
-import { mkdtemp } from 'node:fs/promises';
+import { chmod, mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fromPromise } from 'xstate';
 import { checkoutTask, taskBranch } from '../../adapters/forge/index.js';
@@ -68,12 +68,17 @@ export function provideTaskMachine(announced: AnnouncedTask, deps: TaskDeps, res
         remember(async () => {
           const scratch = await mkdtemp(join(deps.scratchDir, 'clone-'));
           await resources.adoptScratch(scratch);
+          await chmod(scratch, 0o755); // the sandbox user reaches its work dir through it
           const clone = join(scratch, 'repo');
           const checkout = await checkoutTask(forge, task.key, clone);
           resources.base = checkout.base;
-          const sandbox = await deps.sandboxes.create({ task: task.key, network: { mode: 'none' } });
+          // the clone itself becomes the sandbox's work dir: no copy in, no copy out
+          const sandbox = await deps.sandboxes.create({
+            task: task.key,
+            workDir: clone,
+            network: { mode: 'none' },
+          });
           await resources.adoptSandbox(sandbox);
-          await sandbox.copyIn(clone);
           logger.info(
             { task: task.key, branch: checkout.branch, resumed: checkout.resumed, sandbox: sandbox.id },
             'prepared',
@@ -223,9 +228,6 @@ async function publish(
     deps.logger.info({ task: task.key }, 'nothing to publish: no change');
     return { pr: null };
   }
-  const out = await mkdtemp(join(deps.scratchDir, 'out-'));
-  await resources.adoptScratch(out);
-  await sandbox.copyOut('.', out);
   // the push is the effect that matters most: record the lease it was fenced with
   const fencedPush = async (): Promise<void> => {
     await resources.fence();
@@ -238,7 +240,7 @@ async function publish(
   const pushed = await deps.forge.pushBranch({
     key: task.key,
     branch: taskBranch(task.key),
-    from: out,
+    from: sandbox.workDir,
     fence: fencedPush,
   });
   const branch = pushed.branch;

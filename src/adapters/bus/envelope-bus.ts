@@ -25,7 +25,7 @@ import {
   hmmmTaskWildcard,
   ReplayGuard,
   sealEnvelope,
-  tryParseAddress,
+  ADDRESS_SCHEME,
   type Envelope,
   type MessageType,
   type RejectReason,
@@ -66,6 +66,12 @@ interface Route {
   readonly handlers: Set<{ pattern: ChannelPattern; handler: DeliveryHandler }>;
 }
 
+/** Subjects and channels remembered per bus; a full cache starts over. */
+const CACHE_SIZE = 1024;
+
+/** Segments never hold a NUL (a control character), so joining on it tells paths apart. */
+const SEPARATOR = '\u0000';
+
 /** Types a node's mailbox accepts. */
 const MAILBOX_TYPES: ReadonlySet<MessageType> = new Set(['actor_message', 'actor_reply', 'dead_letter']);
 
@@ -80,6 +86,10 @@ export class EnvelopeBus implements Bus {
   readonly #guard: ReplayGuard;
   readonly #rejectLog: RateLimitedLog;
   readonly #routes = new Map<string, Route>();
+  /** Channel key → subject, for channels already mapped once (publishing). */
+  readonly #subjects = new Map<string, string>();
+  /** Subject → channel, for subjects already mapped once (receiving). */
+  readonly #channels = new Map<string, Channel>();
   #closed = false;
 
   constructor(transport: Transport, init: BusInit, components: BusComponents) {
@@ -116,7 +126,7 @@ export class EnvelopeBus implements Bus {
 
   publish<T extends MessageType>(channel: Channel, message: Outgoing<T>): boolean {
     if (this.#closed) return false;
-    const subject = subjectOf(this.cluster, channel);
+    const subject = this.#subjectOf(channel);
     const unsigned = createEnvelope(
       {
         type: message.type,
@@ -169,6 +179,49 @@ export class EnvelopeBus implements Bus {
     await this.#transport.close();
   }
 
+  /** `subjectOf`, remembered: the mapping is pure, and encoding an actor path is not free. */
+  #subjectOf(channel: Channel): string {
+    let key: string;
+    switch (channel.kind) {
+      case 'coordination':
+      case 'hmmm':
+        key = channel.kind;
+        break;
+      case 'task':
+        key = `task${SEPARATOR}${channel.task}`;
+        break;
+      case 'actor':
+        // A path with a NUL is invalid; it skips the cache so `subjectOf` says so.
+        if (channel.address.path.some((segment) => segment.includes(SEPARATOR)))
+          return subjectOf(this.cluster, channel);
+        key = `actor${SEPARATOR}${channel.address.node}${SEPARATOR}${channel.address.path.join(SEPARATOR)}`;
+        break;
+    }
+    let subject = this.#subjects.get(key);
+    if (subject === undefined) {
+      subject = subjectOf(this.cluster, channel);
+      if (this.#subjects.size >= CACHE_SIZE) this.#subjects.clear();
+      this.#subjects.set(key, subject);
+    }
+    return subject;
+  }
+
+  /** `channelOfSubject`, remembered for subjects that are channels (frozen: handlers share them). */
+  #channelOf(subject: string): Channel | undefined {
+    const cached = this.#channels.get(subject);
+    if (cached !== undefined) return cached;
+    const channel = channelOfSubject(this.cluster, subject);
+    if (channel === undefined) return undefined;
+    if (channel.kind === 'actor') {
+      Object.freeze(channel.address.path);
+      Object.freeze(channel.address);
+    }
+    Object.freeze(channel);
+    if (this.#channels.size >= CACHE_SIZE) this.#channels.clear();
+    this.#channels.set(subject, channel);
+    return channel;
+  }
+
   /** The shared transport subject a pattern rides on. */
   #routeSubject(pattern: ChannelPattern): string {
     switch (pattern.kind) {
@@ -190,7 +243,7 @@ export class EnvelopeBus implements Bus {
   }
 
   #receive(subject: string, bytes: Uint8Array, handlers: Route['handlers']): void {
-    const channel = channelOfSubject(this.cluster, subject);
+    const channel = this.#channelOf(subject);
     if (channel === undefined) {
       this.#reject('schema', `subject ${subject.slice(0, 200)} is no channel`, subject);
       return;
@@ -231,9 +284,9 @@ export class EnvelopeBus implements Bus {
     }
     if (!MAILBOX_TYPES.has(envelope.type)) return ['unknown_type', `${envelope.type} on a mailbox`];
     const to = envelope.type === 'actor_message' ? envelope.data.to : envelope.to;
-    const address = to === undefined ? undefined : tryParseAddress(to);
-    if (address?.node !== channel.address.node)
-      return ['bad_data', 'recipient is not the mailbox it came to'];
+    // Decoding checked `to` as a whole address already: only its node is still needed.
+    const recipient = to?.slice(ADDRESS_SCHEME.length, to.indexOf('/', ADDRESS_SCHEME.length));
+    if (recipient !== channel.address.node) return ['bad_data', 'recipient is not the mailbox it came to'];
     return undefined;
   }
 

@@ -4,7 +4,7 @@
  * from every error, and a push that never runs inside the sandbox-written repository.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { GitCommandError, redactSecrets } from './errors.js';
@@ -105,6 +105,15 @@ export interface PushFromOptions {
 export async function pushFrom(options: PushFromOptions): Promise<string> {
   if (options.sourceRef.startsWith('-')) throw new GitCommandError('fetch', null, 'bad source ref');
   const scratch = await mkdtemp(join(tmpdir(), 'bzzz-push-'));
+  // The work repository belongs to the sandbox user; git reads another user's repository only
+  // when a protected config names it safe. Only this fetch sees that config.
+  const fetchConfig = `${scratch}.gitconfig`;
+  if (/["\\\n\r]/.test(resolve(options.from)))
+    throw new GitCommandError('fetch', null, 'unusable work repository path');
+  await writeFile(
+    fetchConfig,
+    `[safe]\n\tdirectory = ${resolve(options.from)}\n\tdirectory = ${join(resolve(options.from), '.git')}\n`,
+  );
   try {
     await git(['init', '--quiet', '--bare', scratch]);
     await git(
@@ -118,7 +127,7 @@ export async function pushFrom(options: PushFromOptions): Promise<string> {
         resolve(options.from),
         `+${options.sourceRef}:refs/heads/${options.branch}`,
       ],
-      { cwd: scratch },
+      { cwd: scratch, env: { GIT_CONFIG_GLOBAL: fetchConfig } },
     );
     const commit = (
       await git(['rev-parse', '--verify', `refs/heads/${options.branch}^{commit}`], { cwd: scratch })
@@ -139,6 +148,7 @@ export async function pushFrom(options: PushFromOptions): Promise<string> {
     return commit;
   } finally {
     await rm(scratch, { recursive: true, force: true });
+    await rm(fetchConfig, { force: true });
   }
 }
 

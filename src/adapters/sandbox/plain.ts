@@ -22,14 +22,17 @@ export class PlainSandbox implements Sandbox {
     readonly id: string,
     readonly workDir: string,
     spec: SandboxSpec,
+    /** Created here, so removed on destroy (a given work dir belongs to the caller). */
+    private readonly owned: boolean,
   ) {
     this.#spec = resolveSpec(spec);
   }
 
   static async create(base: string, spec: SandboxSpec = {}): Promise<PlainSandbox> {
+    if (spec.workDir !== undefined) return new PlainSandbox(`plain-${ulid()}`, spec.workDir, spec, false);
     await mkdir(base, { recursive: true });
     const dir = await mkdtemp(join(base, 'plain-'));
-    return new PlainSandbox(`plain-${ulid()}`, dir, spec);
+    return new PlainSandbox(`plain-${ulid()}`, dir, spec, true);
   }
 
   exec(request: ExecRequest): Promise<ExecResult> {
@@ -97,7 +100,7 @@ export class PlainSandbox implements Sandbox {
   async destroy(): Promise<void> {
     if (this.destroyed) return;
     this.destroyed = true;
-    await rm(this.workDir, { recursive: true, force: true });
+    if (this.owned) await rm(this.workDir, { recursive: true, force: true });
   }
 
   #inside(path: string): string {

@@ -4,6 +4,7 @@
  * or a symlink pointing out is refused, and symlinks are copied as links, never followed, so
  * a sandbox cannot make the host read a file for it.
  */
+import { execFile } from 'node:child_process';
 import { cp, lchown, lstat, mkdir, readdir, realpath, rm } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { describeError } from '../../lib/errors.js';
@@ -38,7 +39,9 @@ export async function prepareWorkDir(base: string, id: string, given: string | u
   const { uid, gid } = sandboxOwner();
   if (isRoot()) {
     await lchown(scratch, uid, gid);
-    await lchown(path, uid, gid);
+    // a given work dir (a clone) is handed over whole: the sandbox user must be able to write it
+    if (given === undefined) await lchown(path, uid, gid);
+    else await chownRecursive(path, uid, gid);
   }
   return { path, owned: given === undefined, scratch };
 }
@@ -160,4 +163,22 @@ export class CopyTracker {
   async settled(): Promise<void> {
     await Promise.allSettled([...this.#inFlight]);
   }
+}
+
+/** `chown -R` without following symlinks (one process instead of a walk in JavaScript). */
+function chownRecursive(path: string, uid: number, gid: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile('chown', ['-R', '-h', `${uid}:${gid}`, '--', path], (error) => {
+      if (error === null) resolve();
+      else
+        reject(
+          new SandboxOperationError(
+            'create',
+            path,
+            `cannot hand the work dir to the sandbox user: ${error.message}`,
+            { cause: error, retryable: false },
+          ),
+        );
+    });
+  });
 }
