@@ -387,12 +387,14 @@ export class Supervisor {
   #enqueue<T>(job: () => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.#queue.push(() => job().then(resolve, reject));
-      if (!this.#busy) void this.#drain();
+      if (this.#busy) return;
+      // never in the caller's stack: a request from inside another actor's action runs after it
+      this.#busy = true;
+      queueMicrotask(() => void this.#drain());
     });
   }
 
   async #drain(): Promise<void> {
-    this.#busy = true;
     while (this.#queue.length > 0) {
       const batch = this.#queue;
       this.#queue = [];
