@@ -79,5 +79,26 @@ describe('a cluster of agent processes on NATS', () => {
         .map((a) => a.name)
         .sort(),
     );
-  }, 180_000);
+
+    // the nats-server dies and comes back: the nodes are not ready meanwhile, then go on
+    const survivors = agents.filter((a) => a !== victim);
+    await nats.kill();
+    for (const agent of survivors) {
+      await eventually(async () =>
+        (await fetch(`${agent.url()!}/health/ready`)).status === 503 ? true : undefined,
+      );
+    }
+    await nats.restart();
+    for (const agent of survivors) {
+      await eventually(
+        async () => ((await fetch(`${agent.url()!}/health/ready`)).status === 200 ? true : undefined),
+        60_000,
+      );
+    }
+    await eventually(async () => {
+      const status = await clusterStatus(nats.url);
+      const alive = status?.nodes.filter((n) => n.state === 'alive').length ?? 0;
+      return status?.leader && alive === 2 ? true : undefined;
+    }, 60_000);
+  }, 240_000);
 });

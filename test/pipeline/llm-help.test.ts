@@ -72,7 +72,14 @@ describe('a task worked by a model', () => {
       reply({ action: 'done', summary: 'wrote ok.txt' }),
     );
     const { job, forge } = await setup(llm, webhook);
+    const steps: unknown[] = [];
+    job.node.system.register('test/progress', (m) => {
+      const data = m.data as { step?: unknown } | undefined;
+      if (m.type === 'task_progress' && data?.step !== undefined) steps.push(data.step);
+    });
+    job.node.system.subscribe('coordination', 'test/progress');
     expect(await outcome(job)).toBe('done');
+    expect(steps).toEqual([{ number: 1, command: "printf 'ok\\n' > ok.txt", exitCode: 0 }]);
     const third = JSON.stringify(llm.requests[2]?.body ?? {});
     expect(third).toContain('Use printf with a redirect.');
     const [record] = await forge.taskRecords('demo/llm');

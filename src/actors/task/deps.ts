@@ -28,6 +28,8 @@ export interface TaskProgress {
   branch: string | null;
   pr: { number: number; url: string } | null;
   reason: string | null;
+  /** On a step: its number and command. */
+  step?: { number: number; command: string; exitCode: number };
 }
 
 export interface TaskDeps {

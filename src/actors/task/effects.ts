@@ -107,6 +107,17 @@ export function provideTaskMachine(announced: AnnouncedTask, deps: TaskDeps, res
           if (sandbox === undefined) throw new Error('no sandbox');
           const result = await sandbox.exec({ command: ['sh', '-c', input.command] });
           logger.info({ task: task.key, command: input.command, exitCode: result.exitCode }, 'step ran');
+          resources.steps++;
+          deps.onProgress({
+            key: task.key,
+            state: 'working',
+            agent: deps.agent,
+            token: resources.lease?.token ?? null,
+            branch: null,
+            pr: null,
+            reason: null,
+            step: { number: resources.steps, command: input.command, exitCode: result.exitCode },
+          });
           return {
             kind: 'command',
             command: input.command,

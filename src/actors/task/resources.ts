@@ -14,6 +14,8 @@ export class TaskResources {
   lease: Lease | undefined;
   sandbox: Sandbox | undefined;
   scratch: string[] = [];
+  /** Commands run so far (the step number of `task_progress`). */
+  steps = 0;
   /** The default branch the task's branch started from. */
   base = 'main';
   /** The error of the last failed effect, to tell retryable failures from final ones. */
