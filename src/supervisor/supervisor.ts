@@ -25,6 +25,7 @@ import {
 import { ChildFailedError, ChildSpecError, RestartIntensityError, StartFailedError } from './errors.js';
 import { Backoff, RestartIntensity, type BackoffOptions, type IntensityOptions } from './restart-policy.js';
 import type { SupervisorComponents, SupervisorInit, Strategy } from './types.js';
+import { SerialQueue } from './serial-queue.js';
 import { stopChild } from './stop-child.js';
 
 type EntryState = 'starting' | 'running' | 'restarting' | 'stopping' | 'stopped';
@@ -59,14 +60,16 @@ export class Supervisor {
   readonly #backoff: Backoff;
   readonly #exit = new ExitSignal();
   readonly #initial: readonly ChildSpec[];
-  #queue: (() => Promise<void>)[] = [];
-  #busy = false;
+  readonly #queue: SerialQueue;
   #state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
 
   constructor(path: string, init: SupervisorInit, components: SupervisorComponents) {
     this.path = path;
     this.strategy = init.strategy ?? 'one_for_one';
     this.#components = components;
+    this.#queue = new SerialQueue((error) =>
+      components.logger.error({ supervisor: path, err: describeError(error) }, 'supervisor job failed'),
+    );
     this.#initial = init.children ?? [];
     const intensity: IntensityOptions = init.intensity ?? {};
     this.#intensity = new RestartIntensity(components.clock, intensity);
@@ -104,7 +107,7 @@ export class Supervisor {
       return this.#exit.wait().then(() => undefined);
     this.#state = 'stopping';
     for (const entry of this.#entries.values()) this.#cancelTimer(entry);
-    return this.#enqueue(async () => {
+    return this.#queue.run(async () => {
       await this.#stopAll();
       this.#state = 'stopped';
       this.#exit.fire(SHUTDOWN);
@@ -120,7 +123,7 @@ export class Supervisor {
       entry.child?.kill();
       this.#components.system.unregister(entry.path);
     }
-    this.#queue = [];
+    this.#queue.clear();
     this.#exit.fire(SHUTDOWN);
   }
 
@@ -130,7 +133,7 @@ export class Supervisor {
 
   /** Adds and starts a child (any strategy; the usual way for a dynamic supervisor). */
   startChild(spec: ChildSpec): Promise<string> {
-    return this.#enqueue(async () => {
+    return this.#queue.run(async () => {
       if (this.#state !== 'running') throw new ChildSpecError(this.path, `not running (${this.#state})`);
       const entry = this.#addEntry(spec);
       try {
@@ -146,7 +149,7 @@ export class Supervisor {
 
   /** Stops a child within its shutdown and forgets it. */
   terminateChild(id: string): Promise<void> {
-    return this.#enqueue(async () => {
+    return this.#queue.run(async () => {
       const entry = this.#entries.get(id);
       if (entry === undefined) throw new ChildSpecError(this.path, `no child ${id}`);
       this.#cancelTimer(entry);
@@ -215,7 +218,7 @@ export class Supervisor {
     child.onExit((reason) => {
       this.#components.metrics?.stopped(entry.spec.type ?? 'worker');
       if (entry.instance !== instance || entry.state !== 'running') return;
-      void this.#enqueue(() => this.#handleExit(entry, instance, reason));
+      void this.#queue.run(() => this.#handleExit(entry, instance, reason));
     });
   }
 
@@ -306,7 +309,7 @@ export class Supervisor {
     }
     entry.timer = this.#components.clock.setTimeout(() => {
       entry.timer = undefined;
-      void this.#enqueue(() => this.#restartGroup(group));
+      void this.#queue.run(() => this.#restartGroup(group));
     }, delay);
   }
 
@@ -356,7 +359,7 @@ export class Supervisor {
         entry.timer = this.#components.clock.setTimeout(
           () => {
             entry.timer = undefined;
-            void this.#enqueue(() => this.#restartGroup(remaining));
+            void this.#queue.run(() => this.#restartGroup(remaining));
           },
           Math.max(delay, 1),
         );
@@ -382,33 +385,5 @@ export class Supervisor {
       this.#components.clock.clearTimeout(entry.timer);
       entry.timer = undefined;
     }
-  }
-
-  #enqueue<T>(job: () => Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.#queue.push(() => job().then(resolve, reject));
-      if (this.#busy) return;
-      // never in the caller's stack: a request from inside another actor's action runs after it
-      this.#busy = true;
-      queueMicrotask(() => void this.#drain());
-    });
-  }
-
-  async #drain(): Promise<void> {
-    while (this.#queue.length > 0) {
-      const batch = this.#queue;
-      this.#queue = [];
-      for (const job of batch) {
-        try {
-          await job();
-        } catch (error) {
-          this.#components.logger.error(
-            { supervisor: this.path, err: describeError(error) },
-            'supervisor job failed',
-          );
-        }
-      }
-    }
-    this.#busy = false;
   }
 }
