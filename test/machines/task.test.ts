@@ -1,0 +1,107 @@
+/**
+ * The task machine with every effect faked: the lifecycle of SPEC §8, and what it does when
+ * the lease is lost (no further effect, the lease is not released) or another agent holds it.
+ */
+import { describe, expect, it } from 'vitest';
+import { createActor, fromCallback, fromPromise, toPromise } from 'xstate';
+import { taskMachine, type StepDecision, type TaskState } from '../../src/machines/task.js';
+
+const input = { key: 'local:demo/app#1', title: 'T', body: '', labels: [], repo: 'demo/app', agent: 'a1' };
+
+function run(options: { token?: number | null; decisions?: StepDecision[]; loseLeaseOn?: 'execute' } = {}) {
+  const effects: string[] = [];
+  const states: TaskState[] = [];
+  const decisions = [
+    ...(options.decisions ?? [
+      { kind: 'command', command: 'make' },
+      { kind: 'done', summary: 'ok' },
+    ]),
+  ];
+  let loseLease: (() => void) | undefined;
+  const logic = taskMachine.provide({
+    actors: {
+      claimLease: fromPromise(async () => (options.token === undefined ? 7 : options.token)),
+      renewLease: fromCallback(({ sendBack }) => {
+        loseLease = () => sendBack({ type: 'lease.lost', reason: 'taken' });
+      }),
+      markClaimed: fromPromise(async () => void effects.push('markClaimed')),
+      prepare: fromPromise(async () => {
+        effects.push('prepare');
+        return { branch: 'bzzz/task-1' };
+      }),
+      reason: fromPromise(async () => decisions.shift() ?? { kind: 'fail', reason: 'no more steps' }),
+      execute: fromPromise(async ({ input: i }: { input: { command: string } }) => {
+        effects.push(`execute ${i.command}`);
+        if (options.loseLeaseOn === 'execute') {
+          loseLease?.();
+          await new Promise(() => undefined);
+        }
+        return { kind: 'command' as const, command: i.command, exitCode: 0, stdout: '', stderr: '' };
+      }),
+      askHelp: fromPromise(async () => null),
+      publish: fromPromise(async () => {
+        effects.push('publish');
+        return { pr: { number: 3, url: 'pr/3' } };
+      }),
+      report: fromPromise(async () => void effects.push('report')),
+      escalate: fromPromise(async () => void effects.push('escalate')),
+      reportFailure: fromPromise(async () => void effects.push('reportFailure')),
+      cleanup: fromPromise(
+        async ({ input: i }: { input: { release: boolean; reason: string } }) =>
+          void effects.push(`cleanup release=${i.release}`),
+      ),
+    },
+    actions: { progress: (_, params) => void states.push(params.state) },
+  });
+  const actor = createActor(logic, { input }).start();
+  return { done: toPromise(actor), effects, states };
+}
+
+describe('task machine', () => {
+  it('goes from discovered to done through every state, publishing once', async () => {
+    const { done, effects, states } = run();
+    await expect(done).resolves.toEqual({ state: 'done', pr: { number: 3, url: 'pr/3' }, reason: null });
+    expect(states).toEqual([
+      'discovered',
+      'claiming',
+      'claimed',
+      'preparing',
+      'working',
+      'publishing',
+      'reporting',
+      'done',
+    ]);
+    expect(effects).toEqual([
+      'markClaimed',
+      'prepare',
+      'execute make',
+      'publish',
+      'report',
+      'cleanup release=true',
+    ]);
+  });
+
+  it('ends skipped, with no effect, when another agent holds the claim', async () => {
+    const { done, effects } = run({ token: null });
+    await expect(done).resolves.toMatchObject({ state: 'skipped' });
+    expect(effects).toEqual([]);
+  });
+
+  it('stops every effect when the lease is lost, and does not release what it no longer holds', async () => {
+    const { done, effects, states } = run({ loseLeaseOn: 'execute' });
+    await expect(done).resolves.toMatchObject({ state: 'lost', reason: 'taken' });
+    expect(states.at(-1)).toBe('lost');
+    expect(effects).toEqual(['markClaimed', 'prepare', 'execute make', 'cleanup release=false']);
+  });
+
+  it('escalates on a limit and fails on a step that fails, releasing the lease either way', async () => {
+    const escalated = run({ decisions: [{ kind: 'escalate', reason: 'budget' }] });
+    await expect(escalated.done).resolves.toMatchObject({ state: 'escalated', reason: 'budget' });
+    expect(escalated.effects).toContain('escalate');
+    expect(escalated.effects.at(-1)).toBe('cleanup release=true');
+    const failed = run({ decisions: [{ kind: 'fail', reason: 'step 1 exited 2' }] });
+    await expect(failed.done).resolves.toMatchObject({ state: 'failed', reason: 'step 1 exited 2' });
+    expect(failed.effects).not.toContain('publish');
+    expect(failed.effects.at(-1)).toBe('cleanup release=true');
+  });
+});
