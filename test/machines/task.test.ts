@@ -4,7 +4,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createActor, fromCallback, fromPromise, toPromise } from 'xstate';
-import { taskMachine, type StepDecision, type TaskState } from '../../src/machines/task.js';
+import {
+  taskMachine,
+  type StepDecision,
+  type TaskHistoryEntry,
+  type TaskState,
+} from '../../src/machines/task.js';
 
 const input = { key: 'local:demo/app#1', title: 'T', body: '', labels: [], repo: 'demo/app', agent: 'a1' };
 
@@ -20,36 +25,47 @@ function run(options: { token?: number | null; decisions?: StepDecision[]; loseL
   let loseLease: (() => void) | undefined;
   const logic = taskMachine.provide({
     actors: {
-      claimLease: fromPromise(async () => (options.token === undefined ? 7 : options.token)),
+      claimLease: fromPromise<number | null, { key: string }>(async () =>
+        options.token === undefined ? 7 : options.token,
+      ),
       renewLease: fromCallback(({ sendBack }) => {
         loseLease = () => sendBack({ type: 'lease.lost', reason: 'taken' });
       }),
-      markClaimed: fromPromise(async () => void effects.push('markClaimed')),
-      prepare: fromPromise(async () => {
+      markClaimed: fromPromise<void>(async () => {
+        effects.push('markClaimed');
+      }),
+      prepare: fromPromise<{ branch: string }>(async () => {
         effects.push('prepare');
         return { branch: 'bzzz/task-1' };
       }),
-      reason: fromPromise(async () => decisions.shift() ?? { kind: 'fail', reason: 'no more steps' }),
-      execute: fromPromise(async ({ input: i }: { input: { command: string } }) => {
+      reason: fromPromise<StepDecision, { history: TaskHistoryEntry[]; steps: number }>(
+        async () => decisions.shift() ?? { kind: 'fail', reason: 'no more steps' },
+      ),
+      execute: fromPromise<TaskHistoryEntry, { command: string }>(async ({ input: i }) => {
         effects.push(`execute ${i.command}`);
         if (options.loseLeaseOn === 'execute') {
           loseLease?.();
           await new Promise(() => undefined);
         }
-        return { kind: 'command' as const, command: i.command, exitCode: 0, stdout: '', stderr: '' };
+        return { kind: 'command', command: i.command, exitCode: 0, stdout: '', stderr: '' };
       }),
-      askHelp: fromPromise(async () => null),
-      publish: fromPromise(async () => {
+      askHelp: fromPromise<{ from: string; text: string } | null, { question: string }>(async () => null),
+      publish: fromPromise<{ pr: { number: number; url: string } | null }, { summary: string }>(async () => {
         effects.push('publish');
         return { pr: { number: 3, url: 'pr/3' } };
       }),
-      report: fromPromise(async () => void effects.push('report')),
-      escalate: fromPromise(async () => void effects.push('escalate')),
-      reportFailure: fromPromise(async () => void effects.push('reportFailure')),
-      cleanup: fromPromise(
-        async ({ input: i }: { input: { release: boolean; reason: string } }) =>
-          void effects.push(`cleanup release=${i.release}`),
-      ),
+      report: fromPromise<void, { summary: string; pr: { number: number; url: string } | null }>(async () => {
+        effects.push('report');
+      }),
+      escalate: fromPromise<void, { reason: string; history: TaskHistoryEntry[] }>(async () => {
+        effects.push('escalate');
+      }),
+      reportFailure: fromPromise<void, { reason: string }>(async () => {
+        effects.push('reportFailure');
+      }),
+      cleanup: fromPromise<void, { release: boolean; reason: string }>(async ({ input: i }) => {
+        effects.push(`cleanup release=${i.release}`);
+      }),
     },
     actions: { progress: (_, params) => void states.push(params.state) },
   });

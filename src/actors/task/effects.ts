@@ -36,6 +36,7 @@ export function provideTaskMachine(announced: AnnouncedTask, deps: TaskDeps, res
   return taskMachine.provide({
     actors: {
       claimLease: fromPromise(async () => {
+        await resources.predecessor;
         const lease = await deps.claims.claim(task.key, deps.agent, deps.leaseTtlMs);
         if (lease === null || !(await resources.adoptLease(lease))) return null;
         logger.info({ task: task.key, token: lease.token, expiresAt: lease.expiresAt }, 'lease won');

@@ -25,6 +25,8 @@ export class TaskResources {
   constructor(
     readonly key: string,
     private readonly deps: TaskDeps,
+    /** Settles when the crashed instance before this one has cleaned up (released its lease). */
+    readonly predecessor: Promise<void> = Promise.resolve(),
   ) {}
 
   /**

@@ -18,9 +18,11 @@ export function taskChildId(key: string): string {
 
 export function taskSpec(task: AnnouncedTask, deps: TaskDeps): ChildSpec {
   let resources: TaskResources | undefined;
+  // a replacement claims only once its crashed predecessor has released the lease
+  let predecessor: Promise<void> = Promise.resolve();
   return xstateChild(taskChildId(task.key), {
     logic: () => {
-      const fresh = new TaskResources(task.key, deps);
+      const fresh = new TaskResources(task.key, deps, predecessor);
       resources = fresh;
       return provideTaskMachine(task, deps, fresh);
     },
@@ -47,7 +49,9 @@ export function taskSpec(task: AnnouncedTask, deps: TaskDeps): ChildSpec {
             });
           });
         },
-        error: () => void owned?.cleanup(true, 'task actor crashed'),
+        error: () => {
+          predecessor = owned?.cleanup(true, 'task actor crashed') ?? Promise.resolve();
+        },
       });
     },
   });
