@@ -87,10 +87,15 @@ export class BwrapBackend implements SandboxBackend {
     const mode = await this.#cgroupMode();
     const id = `bzzz-${ulid().toLowerCase()}`;
     const dir = await prepareWorkDir(this.#base, id, resolved.workDir);
-    await writeFile(
-      join(this.#base, id, 'owner'),
-      JSON.stringify({ node: this.init.nodeId, pid: process.pid }),
-    );
+    try {
+      await writeFile(
+        join(this.#base, id, 'owner'),
+        JSON.stringify({ node: this.init.nodeId, pid: process.pid }),
+      );
+    } catch (error) {
+      await removeWorkDir(this.#base, id, dir);
+      throw error;
+    }
     const sandbox = new BwrapSandbox(id, resolved, dir, this.#base, root, this.components, () =>
       this.#live.delete(sandbox),
     );

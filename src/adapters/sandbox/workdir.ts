@@ -32,18 +32,24 @@ export interface WorkDir {
 export async function prepareWorkDir(base: string, id: string, given: string | undefined): Promise<WorkDir> {
   const home = join(base, id);
   await mkdir(home, { recursive: true, mode: 0o755 });
-  const scratch = join(home, 'tmp');
-  await mkdir(scratch, { recursive: true, mode: 0o700 });
-  const path = given ?? join(home, 'work');
-  await mkdir(path, { recursive: true, mode: 0o755 });
-  const { uid, gid } = sandboxOwner();
-  if (isRoot()) {
-    await lchown(scratch, uid, gid);
-    // a given work dir (a clone) is handed over whole: the sandbox user must be able to write it
-    if (given === undefined) await lchown(path, uid, gid);
-    else await chownRecursive(path, uid, gid);
+  try {
+    const scratch = join(home, 'tmp');
+    await mkdir(scratch, { recursive: true, mode: 0o700 });
+    const path = given ?? join(home, 'work');
+    await mkdir(path, { recursive: true, mode: 0o755 });
+    const { uid, gid } = sandboxOwner();
+    if (isRoot()) {
+      await lchown(scratch, uid, gid);
+      // a given work dir (a clone) is handed over whole: the sandbox user must be able to write it
+      if (given === undefined) await lchown(path, uid, gid);
+      else await chownRecursive(path, uid, gid);
+    }
+    return { path, owned: given === undefined, scratch };
+  } catch (error) {
+    // a half-made sandbox leaves nothing (its given work dir may have vanished meanwhile)
+    await rm(home, { recursive: true, force: true });
+    throw error;
   }
-  return { path, owned: given === undefined, scratch };
 }
 
 /** Removes the sandbox's host directories (the work dir only when we created it). */
