@@ -292,6 +292,7 @@ class BwrapSandbox implements Sandbox {
     }, req.timeoutMs);
     const end = await closed;
     this.components.clock.clearTimeout(timer);
+    await this.#cgroup?.settle();
     this.#running.delete(kill);
     if (end.error !== undefined) {
       throw new SandboxUnavailableError('bwrap', describeError(end.error), {

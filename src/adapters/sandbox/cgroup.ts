@@ -124,6 +124,20 @@ export class SandboxCgroup {
     }
   }
 
+  /**
+   * Kills whatever a finished command left and waits (bounded) until the cgroup is empty, so
+   * the next command starts with the whole pids and memory budget (a fork bomb's children die
+   * asynchronously).
+   */
+  async settle(timeoutMs = 2_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      await this.killAll();
+      if ((await this.#pids()).length === 0 || Date.now() > deadline) return;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
   /** Kills what is left and removes the cgroup directories. */
   async remove(): Promise<void> {
     await this.killAll();
