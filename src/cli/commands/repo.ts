@@ -2,11 +2,12 @@
  * `bzzz repo add|list`: the repositories of the local forge (`BZZZ_FORGE_DIR`, default
  * `<BZZZ_DATA_DIR or ./.bzzz>/forge`). `add --from` imports an existing repository.
  */
-import { isAbsolute, join, resolve } from 'node:path';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { isAbsolute, resolve } from 'node:path';
 import { InvalidRepoNameError, LocalForge } from '../../adapters/forge/index.js';
 import { silentLogger, systemClock } from '../../lib/index.js';
+import { forgeDir, loadConfig } from '../../config/index.js';
 import { UsageError, writeLine, type Command, type CommandIO } from '../command.js';
+import { parseFlags } from '../flags.js';
 
 const USAGE = `Usage:
   bzzz repo add OWNER/NAME [--from PATH|GIT_URL]   add a repository to the local forge
@@ -16,28 +17,10 @@ const USAGE = `Usage:
 
 The local forge lives in BZZZ_FORGE_DIR (default <BZZZ_DATA_DIR or ./.bzzz>/forge).`;
 
-/** The local forge directory that `io.env` names. */
-export function forgeDir(io: Pick<CommandIO, 'env' | 'cwd'>): string {
-  const explicit = io.env.BZZZ_FORGE_DIR;
-  if (explicit !== undefined && explicit !== '') return resolve(io.cwd, explicit);
-  return resolve(io.cwd, join(io.env.BZZZ_DATA_DIR ?? '.bzzz', 'forge'));
-}
-
-/** The local forge of `io`'s environment. */
+/** The local forge of the configuration (`forge_dir`, else `<data_dir>/forge`). */
 export function localForge(io: Pick<CommandIO, 'env' | 'cwd'>): LocalForge {
-  return new LocalForge({ dir: forgeDir(io) }, { logger: silentLogger(), clock: systemClock });
-}
-
-/** Parses flags strictly: an unknown flag or a missing value is a {@link UsageError}. */
-export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(
-  args: string[],
-  options: T,
-): ReturnType<typeof parseArgs<{ args: string[]; options: T; allowPositionals: true; strict: true }>> {
-  try {
-    return parseArgs({ args, options, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
+  const dir = forgeDir(loadConfig({ env: io.env, cwd: io.cwd }));
+  return new LocalForge({ dir }, { logger: silentLogger(), clock: systemClock });
 }
 
 /** True when `argv` asks for help. */

@@ -2,11 +2,10 @@
  * `bzzz sandbox run [--backend docker|bwrap] [--network none|git] [--image I] -- CMD...` runs
  * one command in a fresh sandbox exactly as a task would (same hardening, limits and work dir
  * layout), prints its output and exits with its code. `bzzz sandbox image build` builds the
- * default image locally. Configuration comes from `BZZZ_SANDBOX`, `BZZZ_DATA_DIR` and
- * `BZZZ_NODE_NAME` until the central config is wired in.
+ * default image locally. `sandbox`, `data_dir` and `node_name` come from the configuration
+ * (`bzzz.yaml`, `BZZZ_*`).
  */
 import { hostname } from 'node:os';
-import { resolve } from 'node:path';
 import {
   buildImage,
   createSandboxBackend,
@@ -16,6 +15,7 @@ import {
 } from '../../adapters/sandbox/index.js';
 import { systemClock } from '../../lib/clock.js';
 import { createLogger } from '../../lib/log.js';
+import { loadConfig, type Config } from '../../config/index.js';
 import { UsageError, writeLine, type Command, type CommandIO } from '../command.js';
 
 const USAGE = `Usage:
@@ -41,8 +41,8 @@ interface RunOptions {
   command: string[];
 }
 
-function parseRun(argv: string[], env: NodeJS.ProcessEnv): RunOptions {
-  let backend = env.BZZZ_SANDBOX ?? 'docker';
+function parseRun(argv: string[], config: Config): RunOptions {
+  let backend: string = config.sandbox ?? 'docker';
   let mode = 'none';
   let remote: string | undefined;
   let image: string | undefined;
@@ -82,13 +82,14 @@ function parseRun(argv: string[], env: NodeJS.ProcessEnv): RunOptions {
 }
 
 async function runInSandbox(io: CommandIO, argv: string[]): Promise<number> {
-  const opts = parseRun(argv, io.env);
+  const config = loadConfig({ env: io.env, cwd: io.cwd });
+  const opts = parseRun(argv, config);
   const logger = createLogger({ level: io.debug ? 'debug' : 'warn', destination: io.stderr });
   const backend = createSandboxBackend(
     {
       backend: opts.backend,
-      nodeId: io.env.BZZZ_NODE_NAME ?? hostname(),
-      dataDir: resolve(io.cwd, io.env.BZZZ_DATA_DIR ?? './.bzzz'),
+      nodeId: config.node_name ?? hostname(),
+      dataDir: config.data_dir,
     },
     { logger, clock: systemClock },
   );
@@ -133,7 +134,7 @@ async function buildDefaultImage(io: CommandIO, argv: string[]): Promise<number>
   const unknown = argv.find((a) => a !== '--force');
   if (unknown !== undefined) throw new UsageError(`unknown option ${unknown}`);
   const { image, built } = await buildImage({
-    dataDir: resolve(io.cwd, io.env.BZZZ_DATA_DIR ?? './.bzzz'),
+    dataDir: loadConfig({ env: io.env, cwd: io.cwd }).data_dir,
     force,
     onProgress: (line) => writeLine(io.stderr, line),
   });

@@ -12,7 +12,8 @@ import {
 } from '../../adapters/forge/index.js';
 import { isTaskKey } from '../../protocol/task-key.js';
 import { UsageError, writeLine, type Command, type CommandIO } from '../command.js';
-import { localForge, parseFlags, wantsHelp } from './repo.js';
+import { parseFlags } from '../flags.js';
+import { localForge, wantsHelp } from './repo.js';
 
 const USAGE = `Usage:
   bzzz task add --title T [--body-file F] [--repo OWNER/NAME] [--label L]...

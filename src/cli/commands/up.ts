@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { LocalForge, type TaskRecord } from '../../adapters/forge/index.js';
-import { loadConfig } from '../../config/index.js';
+import { forgeDir, loadConfig } from '../../config/index.js';
 import { systemClock } from '../../lib/clock.js';
 import { createLogger } from '../../lib/log.js';
 import { allTaskRecords, startMainJob, waitForOutcomes } from '../../node/main-job.js';
@@ -66,10 +66,7 @@ async function runUp(io: CommandIO): Promise<number> {
   const tasksDir = values.tasks ?? EXAMPLES;
   if (!existsSync(tasksDir)) throw new UsageError(`no such task directory: ${tasksDir}`);
 
-  const forge = new LocalForge(
-    { dir: config.forge_dir ?? `${config.data_dir}/forge` },
-    { logger, clock: systemClock },
-  );
+  const forge = new LocalForge({ dir: forgeDir(config) }, { logger, clock: systemClock });
   const seeded = await seedTasks(forge, tasksDir);
   if (seeded.length > 0) writeLine(io.stderr, `seeded ${seeded.length} task(s) from ${tasksDir}`);
 
