@@ -1,0 +1,49 @@
+/**
+ * Before any test: the real servers and tools the suites use must be on this machine. Run as
+ * root (as CI does), missing ones are installed with apt-get and the Docker engine is started;
+ * otherwise the run fails at once naming the exact install command. Nothing is skipped.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+const NEEDED: [binary: string, pkg: string][] = [
+  ['git', 'git'],
+  ['nats-server', 'nats-server'],
+  ['bwrap', 'bubblewrap'],
+  ['docker', 'docker.io'],
+  ['debootstrap', 'debootstrap'],
+  ['socat', 'socat'],
+  ['setpriv', 'util-linux'],
+];
+
+function has(binary: string): boolean {
+  return (
+    spawnSync('sh', ['-c', `command -v ${binary} || test -x /usr/sbin/${binary}`], { stdio: 'ignore' })
+      .status === 0
+  );
+}
+
+function dockerAnswers(): boolean {
+  return spawnSync('docker', ['info'], { stdio: 'ignore', timeout: 20_000 }).status === 0;
+}
+
+export default function setup(): void {
+  const missing = NEEDED.filter(([binary]) => !has(binary)).map(([, pkg]) => pkg);
+  if (missing.length === 0 && dockerAnswers()) return;
+  if (process.getuid?.() !== 0) {
+    const install = missing.length > 0 ? `apt-get install -y ${missing.join(' ')}` : '';
+    throw new Error(
+      `the tests need real servers and tools: ${[install, 'a running Docker engine (dockerd)'].filter(Boolean).join(' and ')}; as root, run: bash .ci/setup-sandbox.sh`,
+    );
+  }
+  if (missing.length > 0) {
+    execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
+    execFileSync('apt-get', ['install', '-y', '-qq', ...missing], {
+      stdio: 'inherit',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
+  }
+  execFileSync('bash', ['.ci/setup-sandbox.sh'], { cwd: ROOT, stdio: 'inherit' });
+}
