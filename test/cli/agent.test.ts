@@ -53,8 +53,9 @@ describe('bzzz agent', () => {
             socket.on('error', reject);
           }),
       );
+      // the bridge keeps only the latest events: look for an actor that keeps working (the poller)
       ws.on('message', (data: Buffer) => events.push(data.toString()));
-      await eventually(() => (events.some((e) => e.includes('root/infra/http')) ? true : undefined));
+      await eventually(() => (events.some((e) => e.includes('root/work/poller')) ? true : undefined));
       ws.close();
     } finally {
       agent.kill('SIGTERM');
