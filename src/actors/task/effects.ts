@@ -27,6 +27,22 @@ export function provideTaskMachine(announced: AnnouncedTask, deps: TaskDeps, res
   // the announcement may be stale or come from WHOOSH: the forge's issue is read once claimed
   let task = announced;
   const reasoner = createReasonerGuard(deps.reasoner, deps.limits, { clock });
+  /** The outcome on the forge (fenced) and on WHOOSH, when it listed the task. */
+  const reportOutcome = async (
+    outcome: 'done' | 'escalated' | 'failed',
+    summary: string,
+    pr: { number: number } | null,
+    results: Record<string, unknown>,
+  ): Promise<void> => {
+    await forge.reportComplete(task.key, {
+      agent: deps.agent,
+      summary,
+      pr: pr?.number ?? null,
+      outcome,
+      fence: resources.fence,
+    });
+    await deps.whoosh?.status(task.key, outcome === 'done' ? 'completed' : outcome, results);
+  };
   const remember = <T>(work: () => Promise<T>) =>
     work().catch((error: unknown) => {
       resources.lastError = error;
@@ -137,13 +153,7 @@ export function provideTaskMachine(announced: AnnouncedTask, deps: TaskDeps, res
       report: fromPromise<void, { summary: string; pr: { number: number; url: string } | null }>(
         ({ input }) =>
           remember(async () => {
-            await forge.reportComplete(task.key, {
-              agent: deps.agent,
-              summary: input.summary,
-              pr: input.pr?.number ?? null,
-              fence: resources.fence,
-            });
-            await deps.whoosh?.status(task.key, 'completed', {
+            await reportOutcome('done', input.summary, input.pr, {
               pr: input.pr?.url ?? null,
               summary: input.summary,
             });
@@ -168,24 +178,12 @@ export function provideTaskMachine(announced: AnnouncedTask, deps: TaskDeps, res
             history: input.history.map(describeEntry),
           });
         }
-        await forge.reportComplete(task.key, {
-          agent: deps.agent,
-          summary: `escalated: ${input.reason}`,
-          outcome: 'escalated',
-          fence: resources.fence,
-        });
-        await deps.whoosh?.status(task.key, 'escalated', { reason: input.reason });
+        await reportOutcome('escalated', `escalated: ${input.reason}`, null, { reason: input.reason });
       }),
       reportFailure: fromPromise<void, { reason: string }>(async ({ input }) => {
         // a failure that another attempt could fix leaves the task open for the next poll
         if (!isNonRetryable(resources.lastError) && resources.lastError !== undefined) return;
-        await forge.reportComplete(task.key, {
-          agent: deps.agent,
-          summary: `failed: ${input.reason}`,
-          outcome: 'failed',
-          fence: resources.fence,
-        });
-        await deps.whoosh?.status(task.key, 'failed', { reason: input.reason });
+        await reportOutcome('failed', `failed: ${input.reason}`, null, { reason: input.reason });
       }),
       cleanup: fromPromise<void, { release: boolean; reason: string }>(({ input }) =>
         resources.cleanup(input.release, input.reason),
