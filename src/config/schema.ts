@@ -69,6 +69,7 @@ export const configSchema = z.strictObject({
   help_timeout_ms: z.coerce.number().int().min(10).max(3_600_000).default(30_000),
   lease_ttl_ms: z.coerce.number().int().min(100).max(3_600_000).default(10_000),
   max_tasks: z.coerce.number().int().min(1).max(1_000).default(3),
+  warm_workspaces: z.coerce.number().int().min(0).max(16).default(1),
   capabilities: list.default([]),
   log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   shutdown_timeout_ms: z.coerce.number().int().min(100).max(600_000).default(30_000),

@@ -4,7 +4,7 @@
  * (the read-model feeder, the poller and N agents). `bzzz up` runs N agents in one process;
  * `bzzz agent` runs one.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { agentSpec } from '../actors/agent.js';
 import { advisorSpec } from '../actors/hmmm.js';
@@ -13,6 +13,7 @@ import { createWhooshClient } from '../adapters/whoosh/index.js';
 import { pollerSpec } from '../actors/poller.js';
 import type { SandboxProvider, TaskDeps, TaskProgress } from '../actors/task/deps.js';
 import { TOPICS } from '../actors/task/deps.js';
+import { WarmWorkspaces, canReadBranches } from '../actors/task/workspaces.js';
 import type { ActorSystem } from '../actors/system.js';
 import { createClaimStore, type ClaimStore } from '../adapters/claims/index.js';
 import { createEscalationNotifier } from '../adapters/escalation/index.js';
@@ -125,7 +126,20 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
           logger,
         );
   const scratchDir = join(config.data_dir, 'scratch');
+  // clones an earlier run of this node left behind (a crash): this node's data dir is its own
+  await rm(scratchDir, { recursive: true, force: true });
   await mkdir(scratchDir, { recursive: true });
+  const workspaces =
+    config.warm_workspaces > 0 && canReadBranches(forge)
+      ? new WarmWorkspaces({
+          forge,
+          sandboxes,
+          scratchDir,
+          perRepo: config.warm_workspaces,
+          clock,
+          logger,
+        })
+      : undefined;
   const view = createClusterView(() => clock.now());
   const pollIntervalMs = config.poll_interval_ms ?? (config.forge === 'local' ? 500 : 30_000);
 
@@ -143,6 +157,7 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
       limits: {},
       sandboxes,
       scratchDir,
+      workspaces,
       escalation,
       whoosh,
       helpTimeoutMs: config.help_timeout_ms,
@@ -184,6 +199,7 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
       ),
     ],
     close: async () => {
+      await workspaces?.close();
       await sandbox.close();
       await claims.stop();
     },

@@ -2,6 +2,7 @@
  * What a task actor needs from the node: the ports it acts through and the agent it works
  * for. Nothing here is shared mutable state: each port is an interface the actor calls.
  */
+import type { WarmWorkspaces } from './workspaces.js';
 import type { ClaimStore } from '../../adapters/claims/index.js';
 import type { EscalationNotifier } from '../../adapters/escalation/index.js';
 import type { Forge } from '../../adapters/forge/index.js';
@@ -46,8 +47,10 @@ export interface TaskDeps {
   reasoner: Reasoner;
   limits: GuardLimits;
   sandboxes: SandboxProvider;
-  /** Host directory for clones before they are copied into a sandbox. */
+  /** Host directory for the tasks' clones. */
   scratchDir: string;
+  /** Clones in sandboxes made ready ahead of tasks; without it every task prepares its own. */
+  workspaces?: WarmWorkspaces | undefined;
   escalation: EscalationNotifier | undefined;
   /** WHOOSH, told of claims and outcomes of the tasks it listed. */
   whoosh: WhooshTracker | undefined;

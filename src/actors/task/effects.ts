@@ -83,6 +83,21 @@ export function provideTaskMachine(announced: AnnouncedTask, deps: TaskDeps, res
       ),
       prepare: fromPromise(() =>
         remember(async () => {
+          const warm = await deps.workspaces?.take(task.key);
+          if (warm !== undefined) {
+            await resources.adoptScratch(warm.scratch).catch(async (error: unknown) => {
+              await warm.sandbox.destroy();
+              throw error;
+            });
+            await resources.adoptSandbox(warm.sandbox);
+            resources.base = warm.base;
+            const branch = taskBranch(task.key);
+            logger.info(
+              { task: task.key, branch, resumed: false, sandbox: warm.sandbox.id, warm: true },
+              'prepared',
+            );
+            return { branch };
+          }
           const scratch = await mkdtemp(join(deps.scratchDir, 'clone-'));
           await resources.adoptScratch(scratch);
           await chmod(scratch, 0o755); // the sandbox user reaches its work dir through it
@@ -122,7 +137,10 @@ export function provideTaskMachine(announced: AnnouncedTask, deps: TaskDeps, res
         remember(async () => {
           const sandbox = resources.sandbox;
           if (sandbox === undefined) throw new Error('no sandbox');
-          const result = await sandbox.exec({ command: ['sh', '-c', input.command] });
+          const result = await sandbox.exec({
+            command: ['sh', '-c', input.command],
+            env: { BZZZ_TASK: task.key },
+          });
           logger.info({ task: task.key, command: input.command, exitCode: result.exitCode }, 'step ran');
           resources.steps++;
           deps.onProgress({
@@ -153,10 +171,13 @@ export function provideTaskMachine(announced: AnnouncedTask, deps: TaskDeps, res
       report: fromPromise<void, { summary: string; pr: { number: number; url: string } | null }>(
         ({ input }) =>
           remember(async () => {
+            // the work is published: its sandbox and clone go while the outcome is reported
+            const released = resources.releaseWorkspace();
             await reportOutcome('done', input.summary, input.pr, {
               pr: input.pr?.url ?? null,
               summary: input.summary,
             });
+            await released;
             deps.system.publish(TOPICS.coordination, {
               type: 'task_complete',
               data: { key: task.key, agent: deps.agent, pr: input.pr, summary: input.summary },
@@ -221,6 +242,9 @@ async function publish(
   const sandbox = resources.sandbox;
   if (sandbox === undefined) throw new Error('no sandbox');
   const message = `${task.title}\n\n${summary}\n\nTask: ${task.key}\nAgent: ${deps.agent}\n`;
+  // asked while the commit runs; a failure surfaces where it is awaited
+  const found = deps.forge.findPullRequest({ key: task.key });
+  found.catch(() => undefined);
   const commit = await sandbox.exec({
     command: [
       'sh',
@@ -228,12 +252,12 @@ async function publish(
       'git add -A && { git diff --cached --quiet || git -c core.hooksPath=/dev/null -c user.name="$BZZZ_AGENT" -c user.email=agent@bzzz.invalid commit -q -F -; } && git rev-list --count "origin/$BZZZ_BASE..HEAD"',
     ],
     stdin: message,
-    env: { BZZZ_AGENT: `bzzz agent ${deps.agent}`, BZZZ_BASE: resources.base },
+    env: { BZZZ_AGENT: `bzzz agent ${deps.agent}`, BZZZ_BASE: resources.base, BZZZ_TASK: task.key },
   });
   if (commit.exitCode !== 0)
     throw new Error(`commit failed (exit ${commit.exitCode}): ${commit.stderr.slice(-500)}`);
   const ahead = Number(commit.stdout.trim().split('\n').at(-1));
-  const existing = await deps.forge.findPullRequest({ key: task.key });
+  const existing = await found;
   if (ahead === 0 && existing === null) {
     deps.logger.info({ task: task.key }, 'nothing to publish: no change');
     return { pr: null };
@@ -251,6 +275,8 @@ async function publish(
     key: task.key,
     branch: taskBranch(task.key),
     from: sandbox.workDir,
+    // the clone's checkout: the task's branch when resumed, else its base with the new commit
+    sourceRef: 'HEAD',
     fence: fencedPush,
   });
   const branch = pushed.branch;

@@ -21,6 +21,8 @@ export class TaskResources {
   /** The error of the last failed effect, to tell retryable failures from final ones. */
   lastError: unknown;
   #cleaning: Promise<void> | undefined;
+  /** The latest release of the sandbox and scratch dirs, which later ones wait for. */
+  #workspace: Promise<void> = Promise.resolve();
 
   constructor(
     readonly key: string,
@@ -84,19 +86,31 @@ export class TaskResources {
     return this.#cleaning;
   }
 
-  async #cleanup(release: boolean, reason: string): Promise<void> {
-    const { logger } = this.deps;
+  /**
+   * Destroys the sandbox and removes the scratch dirs held now, keeping the lease: once the work
+   * is published they are no longer needed, and this can run beside the report. Never throws.
+   */
+  releaseWorkspace(): Promise<void> {
+    this.#workspace = this.#workspace.then(() => this.#dropWorkspace());
+    return this.#workspace;
+  }
+
+  async #dropWorkspace(): Promise<void> {
     const sandbox = this.sandbox;
     this.sandbox = undefined;
-    if (sandbox !== undefined) {
-      await sandbox.destroy().catch((error: unknown) => {
-        logger.error({ task: this.key, err: describeError(error) }, 'could not destroy sandbox');
-      });
-    }
-    await Promise.all(
-      this.scratch.map((dir) => rm(dir, { recursive: true, force: true }).catch(() => undefined)),
-    );
+    const scratch = this.scratch;
     this.scratch = [];
+    await Promise.all([
+      sandbox?.destroy().catch((error: unknown) => {
+        this.deps.logger.error({ task: this.key, err: describeError(error) }, 'could not destroy sandbox');
+      }),
+      ...scratch.map((dir) => rm(dir, { recursive: true, force: true }).catch(() => undefined)),
+    ]);
+  }
+
+  async #cleanup(release: boolean, reason: string): Promise<void> {
+    const { logger } = this.deps;
+    await this.releaseWorkspace();
     const lease = this.lease;
     this.lease = undefined;
     if (release && lease !== undefined) {

@@ -4,7 +4,7 @@
  * from every error, and a push that never runs inside the sandbox-written repository.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { GitCommandError, redactSecrets } from './errors.js';
@@ -98,24 +98,25 @@ export interface PushFromOptions {
 }
 
 /**
- * Copies `sourceRef` of `from` into a fresh private bare repository, then force-pushes it from
- * there as `refs/heads/<branch>`. The push never reads the work repository's config or hooks,
- * which sandboxed commands could have written (an `insteadOf` could otherwise steal the token).
+ * Writes a config file that names `from` (a repository owned by the sandbox user) safe, for
+ * the one git process that reads it: git reads another user's repository only when protected
+ * config says so, and a `-c` option does not reach the `upload-pack` a local fetch starts.
+ * Returns the file's path; the caller removes it.
  */
-export async function pushFrom(options: PushFromOptions): Promise<string> {
-  if (options.sourceRef.startsWith('-')) throw new GitCommandError('fetch', null, 'bad source ref');
-  const scratch = await mkdtemp(join(tmpdir(), 'bzzz-push-'));
-  // The work repository belongs to the sandbox user; git reads another user's repository only
-  // when a protected config names it safe. Only this fetch sees that config.
-  const fetchConfig = `${scratch}.gitconfig`;
-  if (/["\\\n\r]/.test(resolve(options.from)))
-    throw new GitCommandError('fetch', null, 'unusable work repository path');
-  await writeFile(
-    fetchConfig,
-    `[safe]\n\tdirectory = ${resolve(options.from)}\n\tdirectory = ${join(resolve(options.from), '.git')}\n`,
-  );
+async function safeDirectoryConfig(from: string, command: string): Promise<string> {
+  const path = resolve(from);
+  if (/["\\\n\r]/.test(path)) throw new GitCommandError(command, null, 'unusable work repository path');
+  const dir = await mkdtemp(join(tmpdir(), 'bzzz-git-'));
+  const file = join(dir, 'config');
+  await writeFile(file, `[safe]\n\tdirectory = ${path}\n\tdirectory = ${join(path, '.git')}\n`);
+  return file;
+}
+
+/** Fetches `sourceRef` of `from` into `repo` as `refs/heads/<branch>`, never running in `from`. */
+async function fetchFrom(repo: string, from: string, sourceRef: string, branch: string): Promise<void> {
+  if (sourceRef.startsWith('-')) throw new GitCommandError('fetch', null, 'bad source ref');
+  const config = await safeDirectoryConfig(from, 'fetch');
   try {
-    await git(['init', '--quiet', '--bare', scratch]);
     await git(
       [
         '-c',
@@ -123,15 +124,102 @@ export async function pushFrom(options: PushFromOptions): Promise<string> {
         'fetch',
         '--quiet',
         '--no-tags',
+        '--no-write-fetch-head',
         '--',
-        resolve(options.from),
-        `+${options.sourceRef}:refs/heads/${options.branch}`,
+        resolve(from),
+        `+${sourceRef}:refs/heads/${branch}`,
       ],
-      { cwd: scratch, env: { GIT_CONFIG_GLOBAL: fetchConfig } },
+      { cwd: repo, env: { GIT_CONFIG_GLOBAL: config } },
     );
-    const commit = (
-      await git(['rev-parse', '--verify', `refs/heads/${options.branch}^{commit}`], { cwd: scratch })
-    ).trim();
+  } finally {
+    await rm(join(config, '..'), { recursive: true, force: true });
+  }
+}
+
+/**
+ * The commit `ref` (a full name, `refs/heads/…`) points at in the git directory `gitDir`, read
+ * from the files git keeps refs in (a loose ref file, else `packed-refs`); `null` when neither
+ * holds it. For repositories bzzz created or cloned itself, whose refs git stores as files.
+ */
+export async function readRefFile(gitDir: string, ref: string): Promise<string | null> {
+  const segments = ref.split('/');
+  if (segments.some((segment) => segment === '' || segment === '.' || segment === '..')) return null;
+  const loose = (await readFile(join(gitDir, ...segments), 'utf8').catch(() => '')).trim();
+  if (OBJECT_ID.test(loose)) return loose;
+  const packed = await readFile(join(gitDir, 'packed-refs'), 'utf8').catch(() => '');
+  for (const line of packed.split('\n')) {
+    const space = line.indexOf(' ');
+    if (space > 0 && line.slice(space + 1) === ref && OBJECT_ID.test(line.slice(0, space))) {
+      return line.slice(0, space);
+    }
+  }
+  return null;
+}
+
+const OBJECT_ID = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
+
+/**
+ * The commit `refs/heads/<branch>` of a repository bzzz owns points at: read from the files
+ * git has just written, or asked of git when they do not hold it.
+ */
+export async function branchCommit(repo: string, branch: string): Promise<string> {
+  const sha = await readRefFile(repo, `refs/heads/${branch}`);
+  if (sha !== null) return sha;
+  return (await git(['rev-parse', '--verify', `refs/heads/${branch}^{commit}`], { cwd: repo })).trim();
+}
+
+/**
+ * The branch `HEAD` of a repository bzzz owns names (its default branch), read from the file;
+ * `undefined` when HEAD is detached or not a plain file.
+ */
+export async function headBranch(repo: string): Promise<string | undefined> {
+  const head = await readFile(join(repo, 'HEAD'), 'utf8').catch(() => '');
+  const match = /^ref: refs\/heads\/(\S+)\n?$/.exec(head);
+  return match?.[1];
+}
+
+export interface FetchIntoOptions {
+  /** The repository holding the work; it is read by `git fetch`, never run in. */
+  from: string;
+  sourceRef: string;
+  branch: string;
+  /** A bare repository on this machine that bzzz owns (the local forge's). */
+  repo: string;
+}
+
+/**
+ * Copies `sourceRef` of `from` into `repo` as `refs/heads/<branch>` (forced) with one fetch
+ * run in `repo`: the push of a forge whose repositories are local directories. Returns the
+ * branch's commit.
+ */
+export async function fetchInto(options: FetchIntoOptions): Promise<string> {
+  await fetchFrom(options.repo, options.from, options.sourceRef, options.branch);
+  return branchCommit(options.repo, options.branch);
+}
+
+export interface PushFromOptions {
+  /** The repository holding the work; it is read by `git fetch`, never run in. */
+  from: string;
+  sourceRef: string;
+  branch: string;
+  remote: string;
+  /** Environment carrying the credential, for the push process only. */
+  pushEnv?: Record<string, string>;
+  secrets?: readonly string[];
+}
+
+/**
+ * Copies `sourceRef` of `from` into a fresh private bare repository, then force-pushes it from
+ * there as `refs/heads/<branch>`. The push never reads the work repository's config or hooks,
+ * which sandboxed commands could have written (an `insteadOf` could otherwise steal the token).
+ */
+export async function pushFrom(options: PushFromOptions): Promise<string> {
+  if (options.sourceRef.startsWith('-')) throw new GitCommandError('fetch', null, 'bad source ref');
+  const scratch = await mkdtemp(join(tmpdir(), 'bzzz-push-'));
+  try {
+    await git(['init', '--quiet', '--bare', scratch]);
+    await fetchFrom(scratch, options.from, options.sourceRef, options.branch);
+    const commit = await branchCommit(scratch, options.branch);
     await git(
       [
         '-c',
@@ -148,7 +236,6 @@ export async function pushFrom(options: PushFromOptions): Promise<string> {
     return commit;
   } finally {
     await rm(scratch, { recursive: true, force: true });
-    await rm(fetchConfig, { force: true });
   }
 }
 

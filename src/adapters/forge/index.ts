@@ -18,7 +18,7 @@ export * from './errors.js';
 export * from './names.js';
 export { DEFAULT_LOCAL_REPO, LocalForge, type LocalForgeInit, type NewTask } from './local.js';
 export { GitHubForge, type GitHubForgeInit } from './github.js';
-export { checkoutTask, type Checkout } from './checkout.js';
+export { checkoutTask, cloneRepo, type Checkout, type Clone } from './checkout.js';
 
 /** Awaited right before each external effect; throws (e.g. `LeaseLostError`) to stop it. */
 export type Fence = () => Promise<void>;
@@ -152,6 +152,11 @@ export interface Forge {
   openPullRequest(options: OpenPullRequestOptions): Promise<{ pr: PullRequest; created: boolean }>;
   /** A completion comment and outcome label; closes the issue when done without a PR. */
   reportComplete(key: TaskKey, options: ReportCompleteOptions): Promise<void>;
+  /**
+   * The commit a branch of a repository points at, or `null` when there is no such branch.
+   * Only forges that answer without a network round trip offer it; warm workspaces need it.
+   */
+  branchHead?(repo: string, branch: string): Promise<string | null>;
 }
 
 /** Injected into every forge. */

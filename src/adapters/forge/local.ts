@@ -10,7 +10,7 @@ import { ulid } from 'ulid';
 import type { Logger } from '../../lib/log.js';
 import { formatTaskKey, parseTaskKey, type TaskKey } from '../../protocol/task-key.js';
 import { BranchNotFoundError, RepoExistsError, RepoNotFoundError, TaskNotFoundError } from './errors.js';
-import { git, initBareWithCommit, pushFrom } from './git.js';
+import { branchCommit, fetchInto, git, headBranch, initBareWithCommit, readRefFile } from './git.js';
 import type * as port from './index.js';
 import { LocalStore, type PullFile, type TaskFile } from './local-store.js';
 import {
@@ -157,11 +157,12 @@ export class LocalForge implements port.Forge {
     assertPushableBranch(options.branch);
     const { repo } = await this.#requireTask(options.key);
     await options.fence();
-    const commit = await pushFrom({
+    // the forge's repository is a directory: one fetch run in it is the push
+    const commit = await fetchInto({
       from: options.from,
       sourceRef: options.sourceRef ?? `refs/heads/${options.branch}`,
       branch: options.branch,
-      remote: this.#store.bareRepo(repo),
+      repo: this.#store.bareRepo(repo),
     });
     return { branch: options.branch, commit };
   }
@@ -195,11 +196,7 @@ export class LocalForge implements port.Forge {
       );
       if (existing !== null) return { pr: existing, created: false };
       const bare = this.#store.bareRepo(repo);
-      const headSha = (
-        await git(['rev-parse', '--verify', '--quiet', `refs/heads/${options.branch}^{commit}`], {
-          cwd: bare,
-        }).catch(() => '')
-      ).trim();
+      const headSha = await branchCommit(bare, options.branch).catch(() => '');
       if (headSha === '') throw new BranchNotFoundError(repo.full, options.branch);
       const base = await defaultBranch(bare);
       await options.fence();
@@ -234,6 +231,11 @@ export class LocalForge implements port.Forge {
       );
       if (outcome === 'done' && options.pr == null) task.state = 'closed';
     });
+  }
+
+  async branchHead(name: string, branch: string): Promise<string | null> {
+    const repo = await this.#existingRepo(name);
+    return readRefFile(this.#store.bareRepo(repo), `refs/heads/${branch}`);
   }
 
   async #updateTask(key: TaskKey, fence: port.Fence, change: (task: TaskFile) => void): Promise<void> {
@@ -374,6 +376,8 @@ export class LocalForge implements port.Forge {
 }
 
 async function defaultBranch(bare: string): Promise<string> {
+  const head = await headBranch(bare);
+  if (head !== undefined) return head;
   return (await git(['symbolic-ref', '--short', 'HEAD'], { cwd: bare }).catch(() => 'main')).trim() || 'main';
 }
 
