@@ -29,8 +29,16 @@ export class ReplayGuard {
   readonly #windowMs: number;
   readonly #skewMs: number;
   readonly #capacity: number;
-  /** id → time after which the id is stale anyway; insertion order is arrival order. */
+  /** id → time after which the id is stale anyway. */
   readonly #seen = new Map<string, number>();
+  /**
+   * The same ids in arrival order, oldest at `#head`: forgetting the oldest is an index step,
+   * not a walk over a map's deleted slots (which V8 iterates until it next rehashes).
+   */
+  #queue: string[] = [];
+  /** When each queued id goes stale (an id forgotten and seen again is queued twice). */
+  #staleAt: number[] = [];
+  #head = 0;
 
   constructor(options: ReplayGuardOptions) {
     this.#clock = options.clock;
@@ -59,25 +67,40 @@ export class ReplayGuard {
     }
     this.#evict(now);
     if (this.#seen.has(id)) return 'replayed';
-    if (this.#seen.size >= this.#capacity) {
-      const oldest = this.#seen.keys().next();
-      if (oldest.done !== true) this.#seen.delete(oldest.value);
-    }
-    this.#seen.set(id, timestampMs + this.#windowMs);
+    while (this.#seen.size >= this.#capacity && this.#head < this.#queue.length) this.#forgetOldest();
+    const staleAt = timestampMs + this.#windowMs;
+    this.#seen.set(id, staleAt);
+    this.#queue.push(id);
+    this.#staleAt.push(staleAt);
     return 'fresh';
   }
 
   /** Forgets every id. */
   clear(): void {
     this.#seen.clear();
+    this.#queue = [];
+    this.#staleAt = [];
+    this.#head = 0;
   }
 
   #evict(now: number): void {
     // Arrival order is close to timestamp order; stopping at the first live id keeps this O(1)
     // amortised, and a late straggler is still dropped by capacity or a later pass.
-    for (const [id, staleAt] of this.#seen) {
-      if (staleAt >= now) break;
-      this.#seen.delete(id);
+    while (this.#head < this.#queue.length && this.#staleAt[this.#head]! < now) this.#forgetOldest();
+  }
+
+  #forgetOldest(): void {
+    const id = this.#queue[this.#head];
+    if (id === undefined) return;
+    // the entry of this arrival only: the id may have been forgotten and seen again since
+    if (this.#seen.get(id) === this.#staleAt[this.#head]) this.#seen.delete(id);
+    this.#queue[this.#head] = '';
+    this.#head++;
+    // Drop the consumed front once it is most of the array, so memory follows the live ids.
+    if (this.#head >= 1024 && this.#head * 2 >= this.#queue.length) {
+      this.#queue = this.#queue.slice(this.#head);
+      this.#staleAt = this.#staleAt.slice(this.#head);
+      this.#head = 0;
     }
   }
 }

@@ -32,6 +32,30 @@ describe('ReplayGuard', () => {
     expect(guard.check('id-0', clock.now())).toBe('fresh');
   });
 
+  it('remembers an id seen again after capacity pushed it out, for its new window', async () => {
+    const clock = new SimulatedClock();
+    const guard = new ReplayGuard({ clock, capacity: 2, windowMs: 1_000 });
+    expect(guard.check('a', clock.now())).toBe('fresh');
+    expect(guard.check('b', clock.now())).toBe('fresh');
+    expect(guard.check('c', clock.now())).toBe('fresh'); // pushes a out
+    await clock.advance(500);
+    expect(guard.check('a', clock.now())).toBe('fresh'); // a again, pushes b out
+    expect(guard.size).toBe(2);
+    await clock.advance(600); // c is stale now, a (seen again at 500) is not
+    expect(guard.check('d', clock.now())).toBe('fresh');
+    expect(guard.check('a', clock.now())).toBe('replayed');
+    expect(guard.size).toBe(2);
+  });
+
+  it('stays fast and bounded over a long stream at capacity', () => {
+    const clock = new SimulatedClock();
+    const guard = new ReplayGuard({ clock, capacity: 1_000 });
+    for (let i = 0; i < 200_000; i++) expect(guard.check(`id-${i}`, clock.now())).toBe('fresh');
+    expect(guard.size).toBe(1_000);
+    expect(guard.check('id-199999', clock.now())).toBe('replayed');
+    expect(guard.check('id-198999', clock.now())).toBe('fresh');
+  });
+
   it('refuses timestamps too far ahead or not numbers', () => {
     const clock = new SimulatedClock();
     const guard = new ReplayGuard({ clock, skewMs: 1_000 });
