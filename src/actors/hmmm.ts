@@ -2,11 +2,13 @@
  * The HMMM advisor of a node: it listens to the meta-discussion channel (which spans the
  * cluster over NATS) and answers an agent's `task_help_request` with its own reasoner's advice
  * (`task_help_response` on the task's channel), under its own name so the asker can tell the
- * answer from its own echo. A node runs one only with a model: the scripted reasoner has no
- * advice to give.
+ * answer from its own echo. It answers only requests for tasks its node's capabilities fit
+ * (the rule agents take tasks by), so advice comes from agents that could do the task. A node
+ * runs one only with a model: the scripted reasoner has no advice to give.
  */
 import { fromCallback } from 'xstate';
 import type { Reasoner } from '../adapters/llm/index.js';
+import { capabilitiesMatch } from '../machines/agent.js';
 import { describeError } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
 import type { ChildSpec } from '../supervisor/child.js';
@@ -18,6 +20,8 @@ export interface AdvisorOptions {
   /** The name this node answers as. */
   name: string;
   reasoner: Reasoner;
+  /** The node's capabilities (empty: any task). */
+  capabilities: readonly string[];
   logger: Logger;
 }
 
@@ -26,6 +30,8 @@ interface HelpRequest {
   title: string;
   agent: string;
   question: string;
+  /** The task's labels; absent from older senders, then only an any-task advisor answers. */
+  labels?: string[];
 }
 
 function isHelpRequest(message: ActorMessage): message is ActorMessage<'task_help_request', HelpRequest> {
@@ -34,7 +40,9 @@ function isHelpRequest(message: ActorMessage): message is ActorMessage<'task_hel
     message.type === 'task_help_request' &&
     typeof data?.key === 'string' &&
     typeof data.question === 'string' &&
-    typeof data.agent === 'string'
+    typeof data.agent === 'string' &&
+    (data.labels === undefined ||
+      (Array.isArray(data.labels) && data.labels.every((l) => typeof l === 'string')))
   );
 }
 
@@ -46,6 +54,14 @@ export function advisorSpec(options: AdvisorOptions): ChildSpec {
         receive((message) => {
           if (!isHelpRequest(message)) return;
           const request = message.data!;
+          const fits =
+            request.labels === undefined
+              ? options.capabilities.length === 0
+              : capabilitiesMatch(options.capabilities, request.labels);
+          if (!fits) {
+            options.logger.debug({ task: request.key }, 'help request for a task outside our capabilities');
+            return;
+          }
           options.reasoner
             .next({
               task: {

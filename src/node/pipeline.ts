@@ -178,7 +178,14 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
       viewSpec(view),
       ...(config.llm === 'scripted'
         ? []
-        : [advisorSpec({ name: `${options.agents[0] ?? 'agent'}-advisor`, reasoner, logger })]),
+        : [
+            advisorSpec({
+              name: `${options.agents[0] ?? 'agent'}-advisor`,
+              reasoner,
+              capabilities: config.capabilities,
+              logger,
+            }),
+          ]),
       pollerSpec({
         forge,
         claims,

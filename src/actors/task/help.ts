@@ -50,7 +50,8 @@ export function askForHelp(
     system.subscribe(topic, inbox);
     const request = {
       type: 'task_help_request',
-      data: { key: task.key, title: task.title, agent: deps.agent, question },
+      // the labels let only agents whose capabilities fit the task answer
+      data: { key: task.key, title: task.title, agent: deps.agent, question, labels: task.labels },
     };
     system.publish(topic, request);
     system.publish(TOPICS.hmmm, request);

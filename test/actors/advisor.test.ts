@@ -1,0 +1,89 @@
+/**
+ * The HMMM advisor answers a help request only when its node's capabilities fit the task (the
+ * rule agents take tasks by), with its reasoner's advice on the task's channel.
+ */
+import { describe, expect, it } from 'vitest';
+import { ActorSystem, type ActorMessage } from '../../src/actors/index.js';
+import { advisorSpec } from '../../src/actors/hmmm.js';
+import { TOPICS } from '../../src/actors/task/deps.js';
+import type { Reasoner } from '../../src/adapters/llm/index.js';
+import { systemClock } from '../../src/lib/clock.js';
+import { silentLogger } from '../../src/lib/log.js';
+
+const KEY = 'local:demo/app#7';
+
+function advisingReasoner(): Reasoner & { asked: number } {
+  const reasoner = {
+    backend: 'openai' as const,
+    model: 'fake',
+    asked: 0,
+    next: () => {
+      reasoner.asked++;
+      return Promise.resolve({
+        decision: { kind: 'done' as const, summary: 'Run the linter first.' },
+        usage: { inputTokens: 1, outputTokens: 1 },
+        model: 'fake',
+      });
+    },
+  };
+  return reasoner;
+}
+
+async function ask(
+  capabilities: string[],
+  labels: string[] | undefined,
+): Promise<{ answers: unknown[]; asked: number }> {
+  const system = new ActorSystem();
+  const reasoner = advisingReasoner();
+  const advisor = await advisorSpec({
+    name: 'n1-advisor',
+    reasoner,
+    capabilities,
+    logger: silentLogger(),
+  }).start({
+    path: 'advisor',
+    system,
+    clock: systemClock,
+    logger: silentLogger(),
+  });
+  const answers: unknown[] = [];
+  system.register('asker', (m: ActorMessage) => {
+    if (m.type === 'task_help_response') answers.push(m.data);
+  });
+  system.subscribe(TOPICS.task(KEY), 'asker');
+  system.publish(TOPICS.hmmm, {
+    type: 'task_help_request',
+    data: {
+      key: KEY,
+      title: 'Fix the docs',
+      agent: 'n2',
+      question: 'Why does CI fail?',
+      ...(labels ? { labels } : {}),
+    },
+  });
+  for (let i = 0; i < 20 && answers.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+  await advisor.stop();
+  return { answers, asked: reasoner.asked };
+}
+
+describe('the HMMM advisor', () => {
+  it('answers a task its capabilities fit, on the task channel, under its own name', async () => {
+    const { answers } = await ask(['docs', 'shell'], ['bzzz-task', 'docs']);
+    expect(answers).toEqual([{ key: KEY, from: 'n1-advisor', text: 'Run the linter first.' }]);
+  });
+
+  it('answers anything when its node takes any task', async () => {
+    expect((await ask([], ['bzzz-task', 'gpu'])).answers).toHaveLength(1);
+  });
+
+  it('stays silent, without asking its model, for a task outside its capabilities', async () => {
+    const { answers, asked } = await ask(['shell'], ['bzzz-task', 'docs']);
+    expect(answers).toEqual([]);
+    expect(asked).toBe(0);
+  });
+
+  it('leaves a request without labels to advisors that take any task', async () => {
+    expect((await ask(['shell'], undefined)).answers).toEqual([]);
+    expect((await ask([], undefined)).answers).toHaveLength(1);
+  });
+});
