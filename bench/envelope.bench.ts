@@ -8,7 +8,8 @@
  * - `envelope.decode_unsigned`: decodeEnvelope with signing off, against bare `JSON.parse`.
  *
  * Ours and the baseline alternate in small batches within each round on the same messages,
- * timed in process CPU time (the machine is shared); figures are medians of rounds.
+ * timed in process CPU time (the machine is shared); rates are medians of rounds, ratios the
+ * medians of each round's ratio.
  */
 import { sign, verify, type KeyObject } from 'node:crypto';
 import {
@@ -23,7 +24,7 @@ import {
   type Envelope,
   type UnsignedEnvelope,
 } from '../src/protocol/index.js';
-import { median, progress, throughput, type Benchmark, type Figure } from './lib.js';
+import { median, progress, round, throughput, type Benchmark, type Figure } from './lib.js';
 
 const ROUNDS = 7;
 const ROUND_MS = 1200;
@@ -153,8 +154,13 @@ async function run(): Promise<Figure[]> {
   }
   if (sink === 0) throw new Error('nothing measured');
   const size = median(wires.map((w) => w.length));
-  const figure = (bench: string, baseline: string, f: { base: number[]; ours: number[] }): Figure =>
-    throughput(bench, 'msg/s', median(f.ours), baseline, median(f.base));
+  // Ours and the baseline are paired within a round (alternating batches), and the host's speed
+  // drifts between rounds: the ratio is the median of the rounds' own ratios, the rates the
+  // medians of the rounds' rates.
+  const figure = (bench: string, baseline: string, f: { base: number[]; ours: number[] }): Figure => ({
+    ...throughput(bench, 'msg/s', median(f.ours), baseline, median(f.base)),
+    ratio: round(median(f.ours.map((ours, i) => ours / f.base[i]!)), 3),
+  });
   return [
     { ...figure('envelope.verify', 'crypto.verify', figures.verify), extra: { bytes: size } },
     figure('envelope.sign', 'crypto.sign', figures.sign),

@@ -8,6 +8,11 @@
  * - `nats.publish`: broadcast throughput from `system.publish('coordination', …)` on A to a
  *   subscriber actor on B, against raw `nc.publish` of the same wire bytes to a raw
  *   subscriber; messages per second until the last one arrived. Unsigned, and signed beside.
+ * - `nats.publish.json` (unsigned run): the same throughput of ours, against what an
+ *   application on raw NATS must do at least to broadcast the same structured message:
+ *   `nc.publish(subject, JSON.stringify(message))`, and `JSON.parse(m.string())` of each
+ *   message in the subscriber. (`nats.publish`'s baseline sends prebuilt bytes and never looks
+ *   at them: no encoding, validation or dispatch at all.)
  *
  * Ours and raw alternate within each round; figures are medians of rounds.
  */
@@ -110,6 +115,19 @@ async function rawPublish(pub: NatsConnection, received: () => number, bytes: Ui
   return BROADCASTS / (Number(process.hrtime.bigint() - start) / 1e9);
 }
 
+/** What `oursPublish` broadcasts, as a raw NATS application would: JSON out, JSON in. */
+async function rawJsonPublish(pub: NatsConnection, received: () => number): Promise<number> {
+  const base = received();
+  const data = { node: 'x', status: 'ready', load: 1, maxTasks: 3, tasks: [] };
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < BROADCASTS; i++) {
+    pub.publish('raw.json.coordination', JSON.stringify({ type: 'task.note', data: { ...data, i } }));
+    if (i % 1000 === 999) await new Promise((r) => setImmediate(r));
+  }
+  while (received() - base < BROADCASTS) await new Promise((r) => setImmediate(r));
+  return BROADCASTS / (Number(process.hrtime.bigint() - start) / 1e9);
+}
+
 async function measure(url: string, signed: boolean): Promise<Figure[]> {
   const mode = signed ? 'signed' : 'unsigned';
   const a = await startNode(url, signed);
@@ -139,10 +157,17 @@ async function measure(url: string, signed: boolean): Promise<Figure[]> {
       rawGot++;
     },
   });
+  let rawJsonGot = 0;
+  server.subscribe('raw.json.coordination', {
+    callback: (_e, m) => {
+      const message = JSON.parse(m.string()) as { type?: unknown };
+      if (message.type === 'task.note') rawJsonGot++;
+    },
+  });
   await server.flush();
 
   const ask = { ours: [] as number[], raw: [] as number[] };
-  const pub = { ours: [] as number[], raw: [] as number[] };
+  const pub = { ours: [] as number[], raw: [] as number[], rawJson: [] as number[] };
   const askP50 = { ours: [] as number[], raw: [] as number[] };
   for (let round = 0; round < ROUNDS; round++) {
     progress(`nats ${mode} round ${round + 1}/${ROUNDS}`);
@@ -155,6 +180,7 @@ async function measure(url: string, signed: boolean): Promise<Figure[]> {
     askP50.raw.push(median(rawSamples));
     askP50.ours.push(median(ourSamples));
     pub.raw.push(await rawPublish(client, () => rawGot, sample));
+    if (!signed) pub.rawJson.push(await rawJsonPublish(client, () => rawJsonGot));
     pub.ours.push(await oursPublish(a, () => got));
   }
   await client.close();
@@ -179,7 +205,16 @@ async function measure(url: string, signed: boolean): Promise<Figure[]> {
     median(pub.raw),
   );
   pubFigure.extra = { mode, bytes: sample.length };
-  return [askFigure, pubFigure];
+  if (signed) return [askFigure, pubFigure];
+  const jsonFigure = throughput(
+    'nats.publish.json',
+    'msg/s',
+    median(pub.ours),
+    'nc.publish+JSON',
+    median(pub.rawJson),
+  );
+  jsonFigure.extra = { mode };
+  return [askFigure, pubFigure, jsonFigure];
 }
 
 async function run(): Promise<Figure[]> {

@@ -26,12 +26,12 @@ import {
   isMessageType,
   isNodeId,
   isTaskKey,
-  messageSchemas,
   parseAddress,
   type Address as WireAddress,
   type Envelope,
   type RejectReason,
 } from '../protocol/index.js';
+import { parseMessageData } from '../protocol/fast-data.js';
 import type { ChildSpec } from '../supervisor/child.js';
 import { TOPICS } from './task/deps.js';
 import type { ActorMessage, ReplyMessage } from './message.js';
@@ -57,6 +57,8 @@ const SCHEME = 'bzzz://';
 const TASK_TOPIC = TOPICS.task('');
 /** Outstanding remote asks remembered, to check who answers them. */
 const MAX_PENDING_ASKS = 10_000;
+/** Topic addresses remembered (one per topic in use); a full cache starts over. */
+const TOPIC_CACHE_SIZE = 1024;
 
 /** The bus channel of a topic, or `undefined` for a topic that stays in the process. */
 export function topicChannel(topic: string): Channel | undefined {
@@ -104,6 +106,19 @@ export function bindRemote(system: ActorSystem, bus: Bus, components: RemoteComp
   const log = new RateLimitedLog(logger, components.clock ?? systemClock, 60_000);
   /** corr of an outstanding remote ask → the node it went to. */
   const asks = new Map<string, string>();
+  /** topic → the wire address `bzzz://<this node>/$topic/<topic>` its broadcasts carry. */
+  const topicAddresses = new Map<string, string>();
+
+  /** The `$topic` address of a topic, formatted (escaped and checked) once per topic. */
+  const topicAddress = (topic: string): string => {
+    let address = topicAddresses.get(topic);
+    if (address === undefined) {
+      address = formatAddress({ node: bus.nodeId, path: [TOPIC, topic] });
+      if (topicAddresses.size >= TOPIC_CACHE_SIZE) topicAddresses.clear();
+      topicAddresses.set(topic, address);
+    }
+    return address;
+  };
 
   const reject = (reason: RejectReason, detail: string, from: string): void => {
     components.rejected?.(reason);
@@ -137,18 +152,21 @@ export function bindRemote(system: ActorSystem, bus: Bus, components: RemoteComp
     }
     const replyTo = message.replyTo === undefined ? undefined : wireAddress(message.replyTo);
     if (message.replyTo !== undefined && replyTo === undefined) return false;
-    const sent = publishTo(channel, () => ({
-      type: 'actor_message',
-      to: formatAddress(address),
-      ...(message.corr === undefined ? {} : { corr: message.corr }),
-      data: {
-        to: formatAddress(address),
-        type: message.type,
-        payload: (message.data ?? null) as never,
-        ...(replyTo === undefined ? {} : { replyTo: formatAddress(replyTo) }),
+    const sent = publishTo(channel, () => {
+      const wireTo = formatAddress(address);
+      return {
+        type: 'actor_message',
+        to: wireTo,
         ...(message.corr === undefined ? {} : { corr: message.corr }),
-      },
-    }));
+        data: {
+          to: wireTo,
+          type: message.type,
+          payload: (message.data ?? null) as never,
+          ...(replyTo === undefined ? {} : { replyTo: formatAddress(replyTo) }),
+          ...(message.corr === undefined ? {} : { corr: message.corr }),
+        },
+      };
+    });
     if (sent && replyTo?.path[0] === ASK && message.corr !== undefined) {
       if (asks.size >= MAX_PENDING_ASKS) asks.delete(asks.keys().next().value!);
       asks.set(message.corr, address.node);
@@ -165,14 +183,14 @@ export function bindRemote(system: ActorSystem, bus: Bus, components: RemoteComp
       type !== 'actor_message' &&
       type !== 'actor_reply' &&
       type !== 'dead_letter' &&
-      messageSchemas[type].safeParse(message.data).success;
+      parseMessageData(type, message.data).success;
     publishTo(channel, () =>
       native
         ? { type, data: message.data as never }
         : {
             type: 'actor_message',
             data: {
-              to: formatAddress({ node: bus.nodeId, path: [TOPIC, topic] }),
+              to: topicAddress(topic),
               type,
               payload: (message.data ?? null) as never,
             },
@@ -283,6 +301,7 @@ export function bindRemote(system: ActorSystem, bus: Bus, components: RemoteComp
       system.setRemote(undefined);
       for (const subscription of subscriptions) subscription.unsubscribe();
       asks.clear();
+      topicAddresses.clear();
     },
   };
 }

@@ -15,9 +15,10 @@
  *
  * Fast path: a value whose objects already list their keys in sorted order (everything parsed
  * from a canonical message, and what `createEnvelope` builds) is canonical as `JSON.stringify`
- * writes it, so one read-only walk decides and the native encoder does the rest. Otherwise a
- * copy with sorted keys is stringified; only objects with array-index keys (`"10"`, which V8
- * always enumerates first) take the hand-written encoder.
+ * writes it, so one read-only walk decides and the native encoder does the rest. Otherwise the
+ * same walk rebuilds just the objects out of order (and their ancestors) with sorted keys, and
+ * that is stringified; only an object out of order with array-index keys (`"10"`, which V8
+ * always enumerates first) sends the value to the hand-written encoder.
  */
 import { CanonicalEncodingError } from './errors.js';
 import { MAX_DEPTH } from './limits.js';
@@ -72,42 +73,124 @@ export function inspectJson(value: unknown, maxDepth: number = MAX_DEPTH): JsonS
 
 /** The canonical JSON text of a JSON value; throws {@link CanonicalEncodingError}. */
 export function canonicalJson(value: unknown): string {
-  const shape = inspectJson(value);
-  if (shape === 'sorted') return JSON.stringify(value);
-  if (shape === 'unsorted') {
-    const copy = sortedCopy(value);
-    if (copy !== NOT_COPYABLE) return JSON.stringify(copy);
-  }
-  return encode(value, 1);
+  const view = sortedView(value, MAX_DEPTH);
+  // Not JSON, too deep, or an object whose order only the hand-written encoder can write: it
+  // encodes, or explains what is wrong.
+  if (view === INVALID || view === NOT_COPYABLE) return encode(value, 1);
+  return JSON.stringify(view);
 }
 
+const INVALID = Symbol('invalid');
 const NOT_COPYABLE = Symbol('not copyable');
 /** Keys that V8 enumerates first, in numeric order, whatever the insertion order. */
 const ARRAY_INDEX = /^(?:0|[1-9][0-9]{0,9})$/;
 
 /**
- * A copy of a valid JSON value with every object's keys inserted in sorted order, which
- * `JSON.stringify` then writes canonically; {@link NOT_COPYABLE} when an object has an
- * array-index key, whose enumeration order insertion cannot control.
+ * Sorts keys in place by UTF-16 code units, as `Array.prototype.sort` does: by insertion for the
+ * few keys of a message's objects, where the native sort costs far more than its comparisons.
  */
-function sortedCopy(value: unknown): unknown {
-  if (typeof value !== 'object' || value === null) return value;
-  if (Array.isArray(value)) {
-    const items: unknown[] = [];
-    for (const item of value as unknown[]) {
-      const copied = sortedCopy(item);
-      if (copied === NOT_COPYABLE) return NOT_COPYABLE;
-      items.push(copied);
-    }
-    return items;
+function sortKeys(keys: string[]): void {
+  if (keys.length > 16) {
+    keys.sort();
+    return;
   }
-  const record = value as Record<string, unknown>;
+  for (let i = 1; i < keys.length; i++) {
+    const key = keys[i]!;
+    let j = i - 1;
+    while (j >= 0 && keys[j]! > key) {
+      keys[j + 1] = keys[j]!;
+      j--;
+    }
+    keys[j + 1] = key;
+  }
+}
+
+function isArrayIndex(key: string): boolean {
+  const first = key.charCodeAt(0);
+  return first >= 0x30 && first <= 0x39 && ARRAY_INDEX.test(key);
+}
+
+/**
+ * One walk of a value, at most `maxDepth` levels deep, that `JSON.stringify` then writes
+ * canonically: `value` itself when every object in it already lists its keys in sorted order
+ * (what `createEnvelope` builds, and everything parsed from a canonical message), otherwise a
+ * copy in which each object out of order, and each array or object holding one, is rebuilt
+ * with its keys inserted in sorted order, everything else shared. {@link INVALID} when the value
+ * is not JSON or nests deeper; {@link NOT_COPYABLE} when an object out of order has an
+ * array-index key, whose place insertion cannot control. (What `inspectJson` then a full
+ * sorted copy did, in one pass, copying only what must move.)
+ */
+function sortedView(value: unknown, maxDepth: number): unknown {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return value;
+    case 'number':
+      return Number.isFinite(value) ? value : INVALID;
+    case 'object': {
+      if (value === null) return value;
+      if (maxDepth < 1) return INVALID;
+      if (Array.isArray(value)) return arrayView(value as unknown[], maxDepth);
+      const proto: unknown = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null) return INVALID;
+      return objectView(value as Record<string, unknown>, maxDepth);
+    }
+    default:
+      return INVALID;
+  }
+}
+
+function arrayView(items: unknown[], maxDepth: number): unknown {
+  let out: unknown[] | undefined;
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i];
+    if (item === undefined) return INVALID;
+    const view = sortedView(item, maxDepth - 1);
+    if (view === INVALID || view === NOT_COPYABLE) return view;
+    if (out === undefined && view !== item) out = items.slice(0, i);
+    out?.push(view);
+  }
+  return out ?? items;
+}
+
+function objectView(record: Record<string, unknown>, maxDepth: number): unknown {
+  const keys = Object.keys(record);
+  let sorted = true;
+  /** The members whose view differs from them, and their views (usually none, rarely many). */
+  let changed: string[] | undefined;
+  let views: unknown[] | undefined;
+  let previous: string | undefined;
+  for (const key of keys) {
+    if (previous !== undefined && previous >= key) sorted = false;
+    previous = key;
+    const member = record[key];
+    if (member === undefined) continue;
+    const view = sortedView(member, maxDepth - 1);
+    if (view === INVALID || view === NOT_COPYABLE) return view;
+    if (view !== member) {
+      (changed ??= []).push(key);
+      (views ??= []).push(view);
+    }
+  }
+  if (sorted) {
+    if (changed === undefined) return record;
+    // In order already: a spread keeps the order (array-index keys included) at a fraction of
+    // the cost of inserting members one by one, and only the changed members are replaced.
+    const copy: Record<string, unknown> = { ...record };
+    for (let i = 0; i < changed.length; i++) copy[changed[i]!] = views![i];
+    return copy;
+  }
+  sortKeys(keys);
+  for (const key of keys) if (isArrayIndex(key)) return NOT_COPYABLE;
   const out: Record<string, unknown> = {};
-  for (const key of Object.keys(record).sort()) {
-    if (ARRAY_INDEX.test(key)) return NOT_COPYABLE;
-    const copied = sortedCopy(record[key]);
-    if (copied === NOT_COPYABLE) return NOT_COPYABLE;
-    out[key] = copied;
+  for (const key of keys) {
+    const member = record[key];
+    if (member === undefined) continue;
+    const at = changed === undefined ? -1 : changed.indexOf(key);
+    const value = at < 0 ? member : views![at];
+    // An own `__proto__` member (JSON.parse makes them) is a member, not the prototype.
+    if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true });
+    else out[key] = value;
   }
   return out;
 }

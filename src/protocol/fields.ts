@@ -69,10 +69,22 @@ export function isJsonValue(value: unknown, depth: number = MAX_DEPTH): value is
     case 'object': {
       if (value === null) return true;
       if (depth < 1) return false;
-      if (Array.isArray(value)) return value.every((item) => isJsonValue(item, depth - 1));
+      // Plain loops: this runs on every payload sent and received.
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) {
+          const item: unknown = value[i];
+          // A hole is skipped, as `every` skips it.
+          if (item === undefined && !(i in value)) continue;
+          if (!isJsonValue(item, depth - 1)) return false;
+        }
+        return true;
+      }
       const proto: unknown = Object.getPrototypeOf(value);
       if (proto !== Object.prototype && proto !== null) return false;
-      for (const member of Object.values(value)) {
+      const record = value as Record<string, unknown>;
+      for (const key in record) {
+        if (!Object.hasOwn(record, key)) continue;
+        const member = record[key];
         if (member !== undefined && !isJsonValue(member, depth - 1)) return false;
       }
       return true;

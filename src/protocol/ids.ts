@@ -32,6 +32,10 @@ function encodeTime(now: number): string {
   return out;
 }
 
+/** The time part last encoded, and for which time: ids come many to a millisecond. */
+let lastTime = -1;
+let lastTimePart = '';
+
 /** Sixteen random base32 characters, each from its own CSPRNG byte. */
 function randomPart(): string {
   if (used + RANDOM_CHARS > POOL_BYTES) {
@@ -40,9 +44,11 @@ function randomPart(): string {
   }
   let out = '';
   const end = used + RANDOM_CHARS;
-  for (let i = used; i < end; i++) out += CROCKFORD[pool[i]! & 31]!;
-  // Spent bytes are wiped, so the pool never holds a random part already handed out.
-  pool.fill(0, used, end);
+  for (let i = used; i < end; i++) {
+    out += CROCKFORD[pool[i]! & 31]!;
+    // Spent bytes are wiped, so the pool never holds a random part already handed out.
+    pool[i] = 0;
+  }
   used = end;
   return out;
 }
@@ -55,5 +61,9 @@ export function newUlid(now: number): string {
   if (!Number.isInteger(now) || now < 0 || now > MAX_ULID_TIME) {
     throw new RangeError(`a ULID cannot hold the time ${now}`);
   }
-  return encodeTime(now) + randomPart();
+  if (now !== lastTime) {
+    lastTimePart = encodeTime(now);
+    lastTime = now;
+  }
+  return lastTimePart + randomPart();
 }

@@ -41,21 +41,51 @@ export function sealEnvelope<T extends MessageType>(
   unsigned: UnsignedEnvelopeOf<T>,
   privateKey: KeyObject | null,
 ): SealedEnvelope<T> {
-  const { sig: _sig, ...rest } = unsigned as UnsignedEnvelopeOf<T> & { sig?: unknown };
+  const { rest, sig, bytes } = seal(unsigned, privateKey);
+  const envelope: EnvelopeOf<T> = { ...rest, sig };
+  return { envelope, bytes };
+}
+
+/**
+ * The wire bytes {@link sealEnvelope} writes, without building the signed envelope object:
+ * what a bus needs to send.
+ */
+export function sealEnvelopeBytes<T extends MessageType>(
+  unsigned: UnsignedEnvelopeOf<T>,
+  privateKey: KeyObject | null,
+): Buffer {
+  return seal(unsigned, privateKey).bytes;
+}
+
+function seal<T extends MessageType>(
+  unsigned: UnsignedEnvelopeOf<T>,
+  privateKey: KeyObject | null,
+): { rest: UnsignedEnvelopeOf<T>; sig: string; bytes: Buffer } {
+  // What `createEnvelope` makes (a plain object without `sig`) is encoded as it is; anything
+  // else is first copied into one, as a signed envelope sealed again may be.
+  const rest =
+    'sig' in unsigned || Object.getPrototypeOf(unsigned) !== Object.prototype
+      ? withoutSig(unsigned)
+      : unsigned;
   const text = canonicalJson(rest);
-  const signed = Buffer.from(text, 'utf8');
-  const sig = privateKey === null ? UNSIGNED : sign(null, signed, privateKey).toString('base64');
-  const envelope = { ...rest, sig } as EnvelopeOf<T>;
+  // The signed bytes are needed only to sign.
+  const sig =
+    privateKey === null ? UNSIGNED : sign(null, Buffer.from(text, 'utf8'), privateKey).toString('base64');
   // Members after the top-level `id` (timestamp, to, type, v) are strings and a number, whose
   // JSON text cannot hold an unescaped quote: the last `,"id":<id>` is the top-level one.
   const marker = `,"id":${JSON.stringify(rest.id)}`;
   const at = text.lastIndexOf(marker);
   const boundary = at + marker.length;
   if (at < 0 || !text.startsWith(',"timestamp":', boundary)) {
-    return { envelope, bytes: encodeEnvelopeBytes(envelope) };
+    return { rest, sig, bytes: encodeEnvelopeBytes({ ...rest, sig }) };
   }
   const wire = `${text.slice(0, boundary)},"sig":${JSON.stringify(sig)}${text.slice(boundary)}`;
-  return { envelope, bytes: Buffer.from(wire, 'utf8') };
+  return { rest, sig, bytes: Buffer.from(wire, 'utf8') };
+}
+
+function withoutSig<T extends object>(envelope: T): T {
+  const { sig: _sig, ...rest } = envelope as T & { sig?: unknown };
+  return rest as T;
 }
 
 /** An envelope sent with signing turned off by configuration (`sig` is empty). */

@@ -55,10 +55,16 @@ export function parseTaskKey(key: string): TaskRef {
   return { forge, owner, repo, number };
 }
 
+/** {@link KEY} with owner and repository held to {@link NAME}: one test, no captures. */
+const WHOLE_KEY =
+  /^[a-z][a-z0-9-]{0,31}:[A-Za-z0-9][A-Za-z0-9._-]{0,99}\/[A-Za-z0-9][A-Za-z0-9._-]{0,99}#[1-9][0-9]{0,15}$/;
+
 /** True when `key` is a well-formed task key. */
 export function isTaskKey(key: string): boolean {
-  const m = KEY.exec(key);
-  return m !== null && NAME.test(m[2] ?? '') && NAME.test(m[3] ?? '') && Number.isSafeInteger(Number(m[4]));
+  if (!WHOLE_KEY.test(key)) return false;
+  // Up to 15 digits is always a safe integer; 16 may not be.
+  const number = key.slice(key.lastIndexOf('#') + 1);
+  return number.length < 16 || Number.isSafeInteger(Number(number));
 }
 
 /**

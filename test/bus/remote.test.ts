@@ -143,6 +143,25 @@ describe('remote routing', () => {
     ]);
   });
 
+  it('addresses each wrapped broadcast to its own topic, however often a topic is used', async () => {
+    const seen: [string, unknown][] = [];
+    const record = ({ envelope }: { envelope: { type: string; data: unknown } }): void => {
+      if (envelope.type === 'actor_message') seen.push([envelope.type, (envelope.data as { to: string }).to]);
+    };
+    b.bus.subscribe({ kind: 'coordination' }, record);
+    b.bus.subscribe({ kind: 'tasks' }, record);
+    const topics = ['coordination', 'hmmm.task.local:demo/app#3', 'hmmm.task.local:demo/app#4'];
+    for (let round = 0; round < 2; round++) {
+      for (const topic of topics) a.system.publish(topic, { type: 'note', data: round });
+    }
+    await flushMicrotasks();
+    const expected = topics.map((topic) => [
+      'actor_message',
+      formatAddress({ node: a.identity.nodeId, path: ['$topic', topic] }),
+    ]);
+    expect(seen).toEqual([...expected, ...expected]);
+  });
+
   it('accepts a reply only from the node that was asked', async () => {
     b.system.register('slow', () => undefined);
     const c = node();

@@ -56,6 +56,49 @@ describe('canonicalJson', () => {
     );
   });
 
+  it('sorts objects out of order wherever they sit, and leaves ordered ones as they are', () => {
+    const shared = { a: 1, b: [2, { c: 3 }] };
+    expect(canonicalJson({ a: shared, b: { y: shared, x: [{ q: 1, p: 2 }, shared] } })).toBe(
+      '{"a":{"a":1,"b":[2,{"c":3}]},"b":{"x":[{"p":2,"q":1},{"a":1,"b":[2,{"c":3}]}],"y":{"a":1,"b":[2,{"c":3}]}}}',
+    );
+    // Array-index keys: ordered as V8 lists them, or sorted by the hand-written encoder.
+    expect(canonicalJson({ z: { '1': 1, '2': 2, a: 3 }, a: 0 })).toBe('{"a":0,"z":{"1":1,"2":2,"a":3}}');
+    expect(canonicalJson({ a: [{ '10': 1, '9': 2 }] })).toBe('{"a":[{"10":1,"9":2}]}');
+    expect(canonicalJson({ b: { '10': 1, '9': 2 }, a: 1 })).toBe('{"a":1,"b":{"10":1,"9":2}}');
+    // Many keys (the native sort), undefined members dropped where objects are rebuilt.
+    const many = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`k${(i * 7) % 40}`, i]));
+    expect(canonicalJson({ many, u: undefined })).toBe(
+      `{"many":{${Object.keys(many)
+        .sort()
+        .map((k) => `"${k}":${many[k]}`)
+        .join(',')}}}`,
+    );
+    expect(canonicalJson({ b: { d: undefined, c: 1 }, a: undefined })).toBe('{"b":{"c":1}}');
+  });
+
+  it('keeps an own __proto__ member, in order or not', () => {
+    for (const text of [
+      '{"__proto__":{"x":1},"a":1}',
+      '{"a":1,"__proto__":{"x":1}}',
+      '{"b":{"a":1,"__proto__":{"y":2,"x":1}},"a":0}',
+    ]) {
+      const canonical = canonicalJson(JSON.parse(text));
+      expect(canonical).toContain('"__proto__":{"x":1');
+      expect(canonicalJson(JSON.parse(canonical))).toBe(canonical);
+    }
+  });
+
+  it('does not change the value it encodes', () => {
+    fc.assert(
+      fc.property(json, (value) => {
+        const before = JSON.stringify(value);
+        canonicalJson(reversed(value));
+        canonicalJson(value);
+        expect(JSON.stringify(value)).toBe(before);
+      }),
+    );
+  });
+
   it('refuses values that are not JSON, saying where', () => {
     const cases: [unknown, RegExp][] = [
       [{ a: [1, undefined] }, /\$\.a\[1\]/],

@@ -24,7 +24,7 @@ import {
   hmmmSubject,
   hmmmTaskWildcard,
   ReplayGuard,
-  sealEnvelope,
+  sealEnvelopeBytes,
   ADDRESS_SCHEME,
   type Envelope,
   type MessageType,
@@ -127,18 +127,12 @@ export class EnvelopeBus implements Bus {
   publish<T extends MessageType>(channel: Channel, message: Outgoing<T>): boolean {
     if (this.#closed) return false;
     const subject = this.#subjectOf(channel);
+    // `createEnvelope` leaves out a member given as undefined: no copies to omit them here.
     const unsigned = createEnvelope(
-      {
-        type: message.type,
-        from: this.nodeId,
-        data: message.data,
-        ...(message.to === undefined ? {} : { to: message.to }),
-        ...(message.corr === undefined ? {} : { corr: message.corr }),
-      },
+      { type: message.type, from: this.nodeId, data: message.data, to: message.to, corr: message.corr },
       this.#components.clock,
     );
-    const { bytes } = sealEnvelope(unsigned, this.#init.privateKey);
-    return this.#transport.publish(subject, bytes);
+    return this.#transport.publish(subject, sealEnvelopeBytes(unsigned, this.#init.privateKey));
   }
 
   subscribe(pattern: ChannelPattern, handler: DeliveryHandler): BusSubscription {
