@@ -100,12 +100,11 @@ export class TaskResources {
     this.sandbox = undefined;
     const scratch = this.scratch;
     this.scratch = [];
-    await Promise.all([
-      sandbox?.destroy().catch((error: unknown) => {
-        this.deps.logger.error({ task: this.key, err: describeError(error) }, 'could not destroy sandbox');
-      }),
-      ...scratch.map((dir) => rm(dir, { recursive: true, force: true }).catch(() => undefined)),
-    ]);
+    // the sandbox first: nothing in it may still write to the clone while the clone is removed
+    await sandbox?.destroy().catch((error: unknown) => {
+      this.deps.logger.error({ task: this.key, err: describeError(error) }, 'could not destroy sandbox');
+    });
+    await Promise.all(scratch.map((dir) => rm(dir, { recursive: true, force: true }).catch(() => undefined)));
   }
 
   async #cleanup(release: boolean, reason: string): Promise<void> {
