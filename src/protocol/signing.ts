@@ -13,8 +13,7 @@ import type { MessageType } from './messages/index.js';
 
 /** The bytes a signature covers: the canonical encoding of every member but `sig`. */
 export function signingBytes(envelope: object): Buffer {
-  const { sig: _sig, ...unsigned } = envelope as { sig?: unknown };
-  return canonicalBytes(unsigned);
+  return canonicalBytes(withoutSig(envelope));
 }
 
 /** Signs an envelope with the sender's Ed25519 private key. */

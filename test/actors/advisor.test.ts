@@ -29,6 +29,9 @@ function advisingReasoner(): Reasoner & { asked: number } {
   return reasoner;
 }
 
+/** A later request any advisor answers: once its answer is in, the one before was handled. */
+const CONTROL = 'local:demo/app#8';
+
 async function ask(
   capabilities: string[],
   labels: string[] | undefined,
@@ -47,23 +50,32 @@ async function ask(
     logger: silentLogger(),
   });
   const answers: unknown[] = [];
+  let controlAnswered!: () => void;
+  const control = new Promise<void>((resolve) => (controlAnswered = resolve));
   system.register('asker', (m: ActorMessage) => {
-    if (m.type === 'task_help_response') answers.push(m.data);
+    if (m.type !== 'task_help_response') return;
+    if ((m.data as { key?: string }).key === CONTROL) controlAnswered();
+    else answers.push(m.data);
   });
   system.subscribe(TOPICS.task(KEY), 'asker');
-  system.publish(TOPICS.hmmm, {
+  system.subscribe(TOPICS.task(CONTROL), 'asker');
+  const request = (key: string, taskLabels: string[] | undefined) => ({
     type: 'task_help_request',
     data: {
-      key: KEY,
+      key,
       title: 'Fix the docs',
       agent: 'n2',
       question: 'Why does CI fail?',
-      ...(labels ? { labels } : {}),
+      ...(taskLabels ? { labels: taskLabels } : {}),
     },
   });
-  for (let i = 0; i < 20 && answers.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+  system.publish(TOPICS.hmmm, request(KEY, labels));
+  // only generic labels: every advisor's capabilities fit
+  system.publish(TOPICS.hmmm, request(CONTROL, ['bzzz-task']));
+  await control;
   await advisor.stop();
-  return { answers, asked: reasoner.asked };
+  // the control request's question is not counted
+  return { answers, asked: reasoner.asked - 1 };
 }
 
 describe('the HMMM advisor', () => {
