@@ -12,6 +12,11 @@
  * dead letter on this node and, for an ask, a `dead_letter` back to the asker, whose ask then
  * fails at once instead of waiting for its timeout.
  *
+ * Asks: every remote ask of a node names the same `replyTo`, `bzzz://<node>/$ask`, and the
+ * envelope's `corr` tells the asks apart, so a request and its reply carry addresses (and
+ * subjects) the node has seen before, which are parsed and checked once and then remembered.
+ * A reply to the per-ask form `…/$ask/<corr>`, which older nodes used, is still accepted.
+ *
  * Topics (the names actors use, see `TOPICS`): `coordination`, `hmmm` and `hmmm.task.<task key>`
  * map to `bzzz.<cluster>.coordination`, `.hmmm` and `.hmmm.task.<encoded key>`; any other topic
  * stays in the process. `data` crosses as JSON (`undefined` arrives as `null`); the sender
@@ -59,6 +64,17 @@ const TASK_TOPIC = TOPICS.task('');
 const MAX_PENDING_ASKS = 10_000;
 /** Topic addresses remembered (one per topic in use); a full cache starts over. */
 const TOPIC_CACHE_SIZE = 1024;
+/** Destinations remembered (one per remote actor in use); a full cache starts over. */
+const ROUTE_CACHE_SIZE = 1024;
+
+/** Where a message for a remote system address goes, worked out once per address. */
+interface Route {
+  readonly address: WireAddress;
+  /** The address as the wire writes it (escaped, checked). */
+  readonly wire: string;
+  /** The bus channel, one object per destination (the bus remembers its subject by it). */
+  readonly channel: Channel;
+}
 
 /** The bus channel of a topic, or `undefined` for a topic that stays in the process. */
 export function topicChannel(topic: string): Channel | undefined {
@@ -108,6 +124,50 @@ export function bindRemote(system: ActorSystem, bus: Bus, components: RemoteComp
   const asks = new Map<string, string>();
   /** topic → the wire address `bzzz://<this node>/$topic/<topic>` its broadcasts carry. */
   const topicAddresses = new Map<string, string>();
+  /** system address of a remote actor → its route. */
+  const routes = new Map<string, Route>();
+  /** wire address of a remote asker → its system address. */
+  const askers = new Map<string, string>();
+  /** This node's ask replies come to one address; the envelope's `corr` says which ask. */
+  const askAddress = formatAddress({ node: bus.nodeId, path: [ASK] });
+  /** The system address prefix of this node's pending asks (`ActorSystem.ask` makes them). */
+  const ownAskPrefix = `${SCHEME}${bus.nodeId}/${ASK}/`;
+
+  /**
+   * The route to a system address on another node (`undefined` for a local or invalid one),
+   * remembered, except for per-ask addresses of another node (`…/$ask/<corr>`), which are
+   * used once.
+   */
+  const routeTo = (to: string): Route | undefined => {
+    const known = routes.get(to);
+    if (known !== undefined) return known;
+    const address = wireAddress(to);
+    if (address === undefined || address.node === bus.nodeId) return undefined;
+    const wire = formatAddress(address);
+    Object.freeze(address.path);
+    const route: Route = {
+      address,
+      wire,
+      channel: Object.freeze({ kind: 'actor', address: Object.freeze(address) }),
+    };
+    if (address.path[0] === ASK && address.path.length > 1) return route;
+    if (routes.size >= ROUTE_CACHE_SIZE) routes.clear();
+    routes.set(to, route);
+    return route;
+  };
+
+  /** The system address a wire `replyTo` names, remembered per asker. */
+  const askerAddress = (replyTo: string): string => {
+    let address = askers.get(replyTo);
+    if (address === undefined) {
+      const parsed = parseAddress(replyTo);
+      address = systemAddress(parsed);
+      if (parsed.path[0] === ASK && parsed.path.length > 1) return address;
+      if (askers.size >= ROUTE_CACHE_SIZE) askers.clear();
+      askers.set(replyTo, address);
+    }
+    return address;
+  };
 
   /** The `$topic` address of a topic, formatted (escaped and checked) once per topic. */
   const topicAddress = (topic: string): string => {
@@ -135,14 +195,20 @@ export function bindRemote(system: ActorSystem, bus: Bus, components: RemoteComp
   };
 
   const send = (to: string, message: ActorMessage): boolean => {
-    const address = wireAddress(to);
-    if (address === undefined || address.node === bus.nodeId) return false;
-    const channel: Channel = { kind: 'actor', address };
+    let route: Route | undefined;
+    try {
+      route = routeTo(to);
+    } catch (error) {
+      log.warn('remote:unsendable', { err: describeError(error) }, 'message cannot be sent to another node');
+      return false;
+    }
+    if (route === undefined) return false;
+    const { channel, wire: wireTo } = route;
     if (message.type === 'bzzz.reply') {
       const reply = message as ReplyMessage;
       return publishTo(channel, () => ({
         type: 'actor_reply',
-        to: formatAddress(address),
+        to: wireTo,
         corr: reply.corr,
         data:
           reply.error === undefined
@@ -150,28 +216,58 @@ export function bindRemote(system: ActorSystem, bus: Bus, components: RemoteComp
             : { corr: reply.corr, ok: false, error: { ...reply.error, retryable: false } },
       }));
     }
-    const replyTo = message.replyTo === undefined ? undefined : wireAddress(message.replyTo);
-    if (message.replyTo !== undefined && replyTo === undefined) return false;
-    const sent = publishTo(channel, () => {
-      const wireTo = formatAddress(address);
-      return {
-        type: 'actor_message',
-        to: wireTo,
-        ...(message.corr === undefined ? {} : { corr: message.corr }),
-        data: {
-          to: wireTo,
-          type: message.type,
-          payload: (message.data ?? null) as never,
-          ...(replyTo === undefined ? {} : { replyTo: formatAddress(replyTo) }),
-          ...(message.corr === undefined ? {} : { corr: message.corr }),
-        },
-      };
-    });
-    if (sent && replyTo?.path[0] === ASK && message.corr !== undefined) {
+    const { corr, replyTo } = message;
+    // An ask of this node's (`…/$ask/<corr>` with its own corr) is answered at the one ask
+    // address, so the wire names no per-ask address; any other `replyTo` crosses as it is.
+    const ownAsk = replyTo !== undefined && corr !== undefined && replyTo === `${ownAskPrefix}${corr}`;
+    let wireReplyTo: string | undefined;
+    if (ownAsk) wireReplyTo = askAddress;
+    else if (replyTo !== undefined) {
+      const address = wireAddress(replyTo);
+      if (address === undefined) return false;
+      wireReplyTo = formatReply(address);
+      if (wireReplyTo === undefined) return false;
+    }
+    const sent = publishTo(channel, () =>
+      corr === undefined
+        ? {
+            type: 'actor_message',
+            to: wireTo,
+            data: {
+              payload: (message.data ?? null) as never,
+              ...(wireReplyTo === undefined ? {} : { replyTo: wireReplyTo }),
+              to: wireTo,
+              type: message.type,
+            },
+          }
+        : {
+            type: 'actor_message',
+            to: wireTo,
+            corr,
+            data: {
+              corr,
+              payload: (message.data ?? null) as never,
+              ...(wireReplyTo === undefined ? {} : { replyTo: wireReplyTo }),
+              to: wireTo,
+              type: message.type,
+            },
+          },
+    );
+    if (sent && ownAsk) {
       if (asks.size >= MAX_PENDING_ASKS) asks.delete(asks.keys().next().value!);
-      asks.set(message.corr, address.node);
+      asks.set(corr, route.address.node);
     }
     return sent;
+  };
+
+  /** A `replyTo` other than this node's own asks, formatted; `undefined` if it cannot be. */
+  const formatReply = (address: WireAddress): string | undefined => {
+    try {
+      return formatAddress(address);
+    } catch (error) {
+      log.warn('remote:unsendable', { err: describeError(error) }, 'message cannot be sent to another node');
+      return undefined;
+    }
   };
 
   const publish = (topic: string, message: ActorMessage): void => {
@@ -209,8 +305,12 @@ export function bindRemote(system: ActorSystem, bus: Bus, components: RemoteComp
   };
 
   const settle = (envelope: Envelope, corr: string, reply: ReplyMessage): void => {
-    const to = envelope.to === undefined ? undefined : parseAddress(envelope.to);
-    if (to?.path.length !== 2 || to.path[0] !== ASK || to.path[1] !== corr) {
+    // This node's ask address, or (as older nodes answer) the ask's own `…/$ask/<corr>`.
+    const to =
+      envelope.to === undefined || envelope.to === askAddress ? undefined : parseAddress(envelope.to);
+    const toAsk =
+      envelope.to === askAddress || (to?.path.length === 2 && to.path[0] === ASK && to.path[1] === corr);
+    if (!toAsk) {
       reject('bad_data', 'a reply must go to the ask it answers', envelope.from);
       return;
     }
@@ -232,7 +332,7 @@ export function bindRemote(system: ActorSystem, bus: Bus, components: RemoteComp
           return;
         }
         const path = to.path.join('/');
-        const replyTo = data.replyTo === undefined ? undefined : systemAddress(parseAddress(data.replyTo));
+        const replyTo = data.replyTo === undefined ? undefined : askerAddress(data.replyTo);
         const message: ActorMessage = {
           type: data.type,
           data: data.payload,

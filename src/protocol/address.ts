@@ -100,8 +100,27 @@ export function formatAddress(address: Address): string {
   return text;
 }
 
-/** Parses `bzzz://<node id>/<path>`; throws {@link InvalidAddressError}. */
+/** Largest number of parsed addresses remembered by {@link parseAddress}. */
+const PARSED_CACHE_SIZE = 4096;
+const parsedAddresses = new Map<string, Address>();
+
+/**
+ * Parses `bzzz://<node id>/<path>`; throws {@link InvalidAddressError}. Recently parsed
+ * addresses are remembered (frozen, so callers share them safely): a node sees the same few
+ * addresses on message after message.
+ */
 export function parseAddress(text: string): Address {
+  const cached = parsedAddresses.get(text);
+  if (cached !== undefined) return cached;
+  const address = parseAddressText(text);
+  Object.freeze(address.path);
+  Object.freeze(address);
+  if (parsedAddresses.size >= PARSED_CACHE_SIZE) parsedAddresses.clear();
+  parsedAddresses.set(text, address);
+  return address;
+}
+
+function parseAddressText(text: string): Address {
   if (text.length > MAX_ADDRESS) throw new InvalidAddressError(text, `longer than ${MAX_ADDRESS} characters`);
   if (!text.startsWith(ADDRESS_SCHEME))
     throw new InvalidAddressError(text, `expected ${ADDRESS_SCHEME}<node id>/<path>`);
@@ -128,7 +147,7 @@ const validAddresses = new Set<string>();
 
 /** True when `text` is a valid address (recently seen valid ones are remembered). */
 export function isAddress(text: string): boolean {
-  if (validAddresses.has(text)) return true;
+  if (validAddresses.has(text) || parsedAddresses.has(text)) return true;
   if (tryParseAddress(text) === undefined) return false;
   if (validAddresses.size >= VALID_CACHE_SIZE) validAddresses.clear();
   validAddresses.add(text);

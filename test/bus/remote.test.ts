@@ -89,6 +89,52 @@ describe('remote routing', () => {
     });
   });
 
+  it("answers every remote ask at the node's one ask address, with the ask's corr", async () => {
+    const requests: { to?: string; replyTo?: string; corr?: string }[] = [];
+    b.bus.subscribe({ kind: 'mailbox' }, ({ envelope }) => {
+      if (envelope.type === 'actor_message') requests.push({ ...envelope.data, to: envelope.to });
+    });
+    b.system.register('echo', (m) => b.system.reply(m, m.data));
+    const echo = `bzzz://${b.identity.nodeId}/echo`;
+    await expect(a.system.ask(echo, { type: 'one', data: 1 })).resolves.toBe(1);
+    await expect(a.system.ask(echo, { type: 'two', data: 2 })).resolves.toBe(2);
+    const askAddress = formatAddress({ node: a.identity.nodeId, path: ['$ask'] });
+    expect(requests.map((r) => r.replyTo)).toEqual([askAddress, askAddress]);
+    expect(new Set(requests.map((r) => r.corr)).size).toBe(2);
+  });
+
+  it('still settles a reply sent to the per-ask address older nodes answer at', async () => {
+    b.system.register('slow', () => undefined);
+    const pending = a.system.ask(`bzzz://${b.identity.nodeId}/slow`, { type: 'hello' }, { timeoutMs: 1000 });
+    await flushMicrotasks();
+    const to = { node: a.identity.nodeId, path: ['$ask', 'a1'] };
+    const reply = createEnvelope(
+      {
+        type: 'actor_reply',
+        from: b.identity.nodeId,
+        to: formatAddress(to),
+        data: { corr: 'a1', ok: true, payload: 'old style' },
+      },
+      clock,
+    );
+    hub.inject(actorSubject('test', to), sealEnvelope(reply, b.identity.privateKey).bytes);
+    await expect(pending).resolves.toBe('old style');
+    expect(a.rejected).toEqual([]);
+  });
+
+  it("forwards a request that keeps another ask's replyTo with that address in full", async () => {
+    const forwarded: (string | undefined)[] = [];
+    b.bus.subscribe({ kind: 'mailbox' }, ({ envelope }) => {
+      if (envelope.type === 'actor_message') forwarded.push(envelope.data.replyTo);
+    });
+    b.system.register('sink', () => undefined);
+    // replyTo names ask a7 but the message carries another corr: only the full form is right
+    const replyTo = `bzzz://${a.identity.nodeId}/$ask/a7`;
+    a.system.send(`bzzz://${b.identity.nodeId}/sink`, { type: 'fwd', replyTo, corr: 'x9' });
+    await flushMicrotasks();
+    expect(forwarded).toEqual([formatAddress({ node: a.identity.nodeId, path: ['$ask', 'a7'] })]);
+  });
+
   it('fails an ask to a missing remote actor at once, and times out one that never answers', async () => {
     const missing = a.system
       .ask(`bzzz://${b.identity.nodeId}/nobody`, { type: 'hello' })

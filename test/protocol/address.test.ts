@@ -72,8 +72,22 @@ describe('actor addresses', () => {
       `bzzz://${node}/${'a/'.repeat(17)}a`,
       `bzzz://${node}/${'a'.repeat(201)}`,
     ];
-    for (const text of bad) expect(() => parseAddress(text), text).toThrow(InvalidAddressError);
+    for (const text of bad) {
+      expect(() => parseAddress(text), text).toThrow(InvalidAddressError);
+      expect(() => parseAddress(text), `${text}, asked again`).toThrow(InvalidAddressError);
+    }
     expect(() => childAddress(parseAddress(`bzzz://${node}/a`), '')).toThrow(InvalidAddressError);
+  });
+
+  it('share a parsed address between callers only frozen', () => {
+    const text = `bzzz://${node}/work/tasks/local:demo%2Fapp%233`;
+    const first = parseAddress(text);
+    const again = parseAddress(text);
+    expect(again).toEqual(first);
+    expect(Object.isFrozen(again)).toBe(true);
+    expect(Object.isFrozen(again.path)).toBe(true);
+    expect(() => (again.path as string[]).push('x')).toThrow(TypeError);
+    expect(parseAddress(text).path).toEqual(['work', 'tasks', 'local:demo/app#3']);
   });
 });
 

@@ -88,6 +88,8 @@ export class EnvelopeBus implements Bus {
   readonly #routes = new Map<string, Route>();
   /** Channel key → subject, for channels already mapped once (publishing). */
   readonly #subjects = new Map<string, string>();
+  /** Channel object → subject: a sender that reuses its channel objects skips building a key. */
+  readonly #subjectsByChannel = new WeakMap<Channel, string>();
   /** Subject → channel, for subjects already mapped once (receiving). */
   readonly #channels = new Map<string, Channel>();
   #closed = false;
@@ -175,6 +177,16 @@ export class EnvelopeBus implements Bus {
 
   /** `subjectOf`, remembered: the mapping is pure, and encoding an actor path is not free. */
   #subjectOf(channel: Channel): string {
+    const known = this.#subjectsByChannel.get(channel);
+    if (known !== undefined) return known;
+    const subject = this.#subjectOfKey(channel);
+    // A channel object mutated after use would map wrongly: only frozen ones are remembered.
+    if (Object.isFrozen(channel) && (channel.kind !== 'actor' || Object.isFrozen(channel.address.path)))
+      this.#subjectsByChannel.set(channel, subject);
+    return subject;
+  }
+
+  #subjectOfKey(channel: Channel): string {
     let key: string;
     switch (channel.kind) {
       case 'coordination':
