@@ -14,7 +14,11 @@
  *   message in the subscriber. (`nats.publish`'s baseline sends prebuilt bytes and never looks
  *   at them: no encoding, validation or dispatch at all.)
  *
- * Ours and raw alternate within each round; figures are medians of rounds.
+ * Broadcasts published in one turn leave as `message_batch` envelopes (one per 256): the
+ * figure's `extra.envelopes_per_broadcast` says how many NATS messages ours sent per broadcast.
+ *
+ * One uncounted warm-up round of each side first; then ours and raw alternate within each
+ * round, and figures are medians of rounds.
  */
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { bindRemote } from '../src/actors/remote.js';
@@ -164,7 +168,24 @@ async function measure(url: string, signed: boolean): Promise<Figure[]> {
       if (message.type === 'task.note') rawJsonGot++;
     },
   });
+  // What ours puts on the wire: NATS messages on the coordination subject, per broadcast.
+  let envelopes = 0;
+  server.subscribe('bzzz.bench.coordination', {
+    callback: () => {
+      envelopes++;
+    },
+  });
   await server.flush();
+
+  // One round of each, not counted: both sides measured warm (compiled, caches filled).
+  progress(`nats ${mode} warm-up`);
+  await rawAsk(client, [], sample);
+  await oursAsk(a, b, []);
+  await rawPublish(client, () => rawGot, sample);
+  if (!signed) await rawJsonPublish(client, () => rawJsonGot);
+  await oursPublish(a, () => got);
+  await server.flush();
+  envelopes = 0;
 
   const ask = { ours: [] as number[], raw: [] as number[] };
   const pub = { ours: [] as number[], raw: [] as number[], rawJson: [] as number[] };
@@ -183,6 +204,8 @@ async function measure(url: string, signed: boolean): Promise<Figure[]> {
     if (!signed) pub.rawJson.push(await rawJsonPublish(client, () => rawJsonGot));
     pub.ours.push(await oursPublish(a, () => got));
   }
+  await server.flush();
+  const envelopesPerBroadcast = envelopes / (ROUNDS * BROADCASTS);
   await client.close();
   await server.close();
   await a.close();
@@ -204,7 +227,8 @@ async function measure(url: string, signed: boolean): Promise<Figure[]> {
     'nc.publish',
     median(pub.raw),
   );
-  pubFigure.extra = { mode, bytes: sample.length };
+  // A burst published in one turn leaves as `message_batch` envelopes (see envelope-bus.ts).
+  pubFigure.extra = { mode, bytes: sample.length, envelopes_per_broadcast: round(envelopesPerBroadcast, 4) };
   if (signed) return [askFigure, pubFigure];
   const jsonFigure = throughput(
     'nats.publish.json',

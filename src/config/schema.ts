@@ -77,6 +77,7 @@ export const configSchema = z.strictObject({
   health_interval_ms: z.coerce.number().int().min(100).max(3_600_000).default(10_000),
   critical_grace_ms: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
   sign_messages: bool.default(true),
+  batch_broadcasts: bool.default(true),
 });
 
 export type Config = z.infer<typeof configSchema>;

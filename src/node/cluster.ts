@@ -56,6 +56,7 @@ export function createClusterParts(init: ClusterInit, components: ClusterCompone
       cluster: config.cluster,
       nodeId: init.nodeId,
       privateKey: config.sign_messages ? init.privateKey : null,
+      batch: config.batch_broadcasts,
       servers: config.nats_url!,
       ...natsAuth(config),
       name: init.nodeName,

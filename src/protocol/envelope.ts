@@ -184,13 +184,36 @@ export function createEnvelope<T extends MessageType>(
   const checked = parseMessageData(init.type, init.data);
   if (!checked.success)
     throw new InvalidMessageError(init.type, z.prettifyError(checked.error), { cause: checked.error });
-  if (!isNodeId(init.from))
+  return buildEnvelope(init, checked.data, clock);
+}
+
+/** The sender last found to be a node id: a bus sends as one node, message after message. */
+let lastFrom = '';
+
+/**
+ * {@link createEnvelope} for data that is already what `parseMessageData(init.type, …)`
+ * returned for it (a bus that checked each message when it was published, and sends them
+ * later as one batch). The data is not checked again; everything else is.
+ */
+export function envelopeOfCheckedData<T extends MessageType>(
+  init: EnvelopeInit<T>,
+  clock: Clock = systemClock,
+): UnsignedEnvelopeOf<T> {
+  return buildEnvelope(init, init.data, clock);
+}
+
+function buildEnvelope<T extends MessageType>(
+  init: EnvelopeInit<T>,
+  data: MessageData<T>,
+  clock: Clock,
+): UnsignedEnvelopeOf<T> {
+  if (init.from !== lastFrom && !isNodeId(init.from))
     throw new InvalidMessageError(init.type, `from ${JSON.stringify(init.from)} is not a node id`);
+  lastFrom = init.from;
   const now = clock.now();
   const id = newUlid(now);
   const timestamp = isoTime(now);
   const { corr, to, type } = init;
-  const data = checked.data;
   const from = init.from;
   const hop_count = init.hopCount ?? 0;
   const v = PROTOCOL_VERSION;

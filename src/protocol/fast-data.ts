@@ -7,7 +7,7 @@
  * `test/protocol/fast-path.test.ts` holds the two in agreement.
  */
 import type { z } from 'zod';
-import { isJsonValue, TASK_STATES } from './fields.js';
+import { isJsonPayload, TASK_STATES } from './fields.js';
 import {
   ALPHA,
   allIn,
@@ -23,7 +23,13 @@ import {
   isTaskKeyText,
   listCopy,
 } from './fast-fields.js';
-import { messageSchemas, type MessageData, type MessageType } from './messages/index.js';
+import {
+  BATCHABLE_TYPES,
+  MAX_BATCH,
+  messageSchemas,
+  type MessageData,
+  type MessageType,
+} from './messages/index.js';
 
 /** What a fast path returns when the schema has to decide. */
 export const SLOW = Symbol('slow path');
@@ -51,22 +57,19 @@ function actorMessage(data: unknown): unknown {
   if (!isPlainRecord(data)) return SLOW;
   const { corr, payload, replyTo, to, type } = data;
   if (!optional(data, 'corr', isIdText) || !optional(data, 'replyTo', isAddressText)) return SLOW;
-  if (payload === undefined || !isJsonValue(payload) || !isAddressText(to)) return SLOW;
+  if (payload === undefined || !isJsonPayload(payload) || !isAddressText(to)) return SLOW;
   if (!isActorType(type)) return SLOW;
-  return {
-    ...(corr === undefined ? {} : { corr }),
-    payload,
-    ...(replyTo === undefined ? {} : { replyTo }),
-    to,
-    type,
-  };
+  // Written out per case rather than with spreads, which cost a clone per message.
+  if (corr === undefined)
+    return replyTo === undefined ? { payload, to, type } : { payload, replyTo, to, type };
+  return replyTo === undefined ? { corr, payload, to, type } : { corr, payload, replyTo, to, type };
 }
 
 function actorReply(data: unknown): unknown {
   if (!isPlainRecord(data) || !isIdText(data.corr)) return SLOW;
   if (data.ok === true) {
     const { payload } = data;
-    return payload === undefined || !isJsonValue(payload) ? SLOW : { corr: data.corr, ok: true, payload };
+    return payload === undefined || !isJsonPayload(payload) ? SLOW : { corr: data.corr, ok: true, payload };
   }
   if (data.ok !== false || !isPlainRecord(data.error)) return SLOW;
   const { message, name, retryable } = data.error;
@@ -108,12 +111,33 @@ function electionHeartbeat(data: unknown): unknown {
   return { node, revision, term, ttlMs };
 }
 
+const BATCHABLE: ReadonlySet<string> = new Set(BATCHABLE_TYPES);
+
+/** Each message checked as it would be alone; the schema explains any failure. */
+function messageBatch(data: unknown): unknown {
+  if (!isPlainRecord(data)) return SLOW;
+  const list = data.messages;
+  if (!Array.isArray(list) || list.length < 1 || list.length > MAX_BATCH) return SLOW;
+  const messages: unknown[] = new Array(list.length);
+  for (let i = 0; i < list.length; i++) {
+    const entry: unknown = list[i];
+    if (!isPlainRecord(entry)) return SLOW;
+    const type = entry.type;
+    if (typeof type !== 'string' || !BATCHABLE.has(type)) return SLOW;
+    const checked = parseMessageData(type as MessageType, entry.data);
+    if (!checked.success) return SLOW;
+    messages[i] = { data: checked.data, type };
+  }
+  return { messages };
+}
+
 const FAST: Partial<Record<MessageType, FastParser>> = {
   actor_message: actorMessage,
   actor_reply: actorReply,
   availability_broadcast: availabilityBroadcast,
   task_progress: taskProgress,
   election_heartbeat: electionHeartbeat,
+  message_batch: messageBatch,
 };
 
 /** The outcome of {@link parseMessageData}, shaped like zod's `safeParse`. */

@@ -5,7 +5,16 @@
  */
 import { z } from 'zod';
 import { isAddress } from './address.js';
-import { MAX_ADDRESS, MAX_BODY, MAX_DEPTH, MAX_ID, MAX_LIST, MAX_SHORT, MAX_TEXT } from './limits.js';
+import {
+  MAX_ADDRESS,
+  MAX_BODY,
+  MAX_DEPTH,
+  MAX_ID,
+  MAX_LIST,
+  MAX_PAYLOAD_DEPTH,
+  MAX_SHORT,
+  MAX_TEXT,
+} from './limits.js';
 import { isNodeId } from './node-id.js';
 import { isTaskKey } from './task-key.js';
 
@@ -94,8 +103,16 @@ export function isJsonValue(value: unknown, depth: number = MAX_DEPTH): value is
   }
 }
 
-/** A free-form JSON payload (bounded by the envelope's size and depth limits). */
-export const jsonField = z.custom<JsonValue>((value) => isJsonValue(value), 'not a JSON value');
+/** True when `value` is a JSON value fit to be a payload: at most {@link MAX_PAYLOAD_DEPTH} deep. */
+export function isJsonPayload(value: unknown): value is JsonValue {
+  return isJsonValue(value, MAX_PAYLOAD_DEPTH);
+}
+
+/**
+ * A free-form JSON payload, at most {@link MAX_PAYLOAD_DEPTH} levels deep (and bounded by the
+ * envelope's size limit).
+ */
+export const jsonField = z.custom<JsonValue>((value) => isJsonPayload(value), 'not a JSON value');
 
 /** The lifecycle states of a task (SPEC §8). */
 export const TASK_STATES = [

@@ -14,6 +14,13 @@ export const MAX_ENVELOPE_BYTES = 512 * 1024;
 /** Deepest nesting of arrays and objects in a whole envelope (the envelope itself is level 1). */
 export const MAX_DEPTH = 32;
 
+/**
+ * Deepest nesting of a free-form payload (`actor_message`, `actor_reply`): it sits at level 3
+ * of its envelope, or at level 6 inside a `message_batch`, so any valid payload fits the
+ * envelope's limit either way and a sender never has to measure it again.
+ */
+export const MAX_PAYLOAD_DEPTH = MAX_DEPTH - 5;
+
 /** A name, a label, a message type, a model name. */
 export const MAX_SHORT = 256;
 

@@ -87,6 +87,17 @@ function withoutSig<T extends object>(envelope: T): T {
   return rest as T;
 }
 
+/**
+ * The wire bytes of an envelope sent with signing turned off by configuration: its JSON text
+ * as `JSON.stringify` writes it, with `sig` empty. No signature covers these bytes, so the
+ * canonical order would buy nothing; receivers read any member order. `unsigned` must be what
+ * `createEnvelope` (or `envelopeOfCheckedData`) returned, whose data is checked to hold only
+ * JSON values, so nothing is coerced here.
+ */
+export function unsignedEnvelopeBytes<T extends MessageType>(unsigned: UnsignedEnvelopeOf<T>): Buffer {
+  return Buffer.from(JSON.stringify({ ...unsigned, sig: UNSIGNED }), 'utf8');
+}
+
 /** An envelope sent with signing turned off by configuration (`sig` is empty). */
 export function unsignedEnvelope<T extends MessageType>(unsigned: UnsignedEnvelopeOf<T>): EnvelopeOf<T> {
   return { ...unsigned, sig: UNSIGNED };

@@ -2,7 +2,11 @@
  * Hostile input for a live subscriber: a seeded mix of genuine signed beats, their replays,
  * truncations, flipped bytes, wrong member types, oversized and deeply nested messages,
  * forgeries, impersonations, messages claiming to be from the receiver, and random bytes.
- * Returns the wire inputs in order and how many of them are genuine (should be delivered).
+ * Genuine and hostile `message_batch` envelopes are mixed in too: a genuine batch delivers
+ * each of its messages, a hostile one (a broken, foreign or forbidden message inside, a batch
+ * inside a batch, a flipped byte) is rejected whole, once.
+ * Returns the wire inputs in order, how many deliveries the genuine ones make, and how many of
+ * those are beyond one per input (the extra messages of genuine batches).
  */
 import { createEnvelope, sealEnvelope, signEnvelope, type Identity } from '../../src/protocol/index.js';
 
@@ -23,7 +27,7 @@ export function mutatedEnvelopes(
   sender: Identity,
   receiver: Identity,
   seed: number,
-): { inputs: Uint8Array[]; genuine: number } {
+): { inputs: Uint8Array[]; genuine: number; batchExtra: number } {
   const rnd = generator(seed);
   const other = { nodeId: receiver.nodeId };
   const beat = (from: Identity, node = from.nodeId, load = rnd.int(10)) =>
@@ -35,10 +39,28 @@ export function mutatedEnvelopes(
   const sent: Buffer[] = [];
   const inputs: Uint8Array[] = [];
   let genuine = 0;
+  let batchExtra = 0;
+  const beatData = (node: string) => ({
+    node,
+    status: 'ready' as const,
+    load: rnd.int(10),
+    maxTasks: 10,
+    tasks: [] as string[],
+  });
+  /** A batch envelope of `messages`, valid or not (its frame is a real one's, fresh id). */
+  const batch = (messages: unknown[]) =>
+    ({
+      ...createEnvelope({
+        type: 'message_batch',
+        from: sender.nodeId,
+        data: { messages: [{ type: 'availability_broadcast', data: beatData(sender.nodeId) }] },
+      }),
+      data: { messages },
+    }) as never;
   const template = sealEnvelope(beat(sender), sender.privateKey).bytes;
   const templateJson = JSON.parse(template.toString('utf8')) as Record<string, unknown>;
   while (inputs.length < total) {
-    const kind = rnd.int(12);
+    const kind = rnd.int(14);
     switch (kind) {
       case 0: {
         const bytes = sealEnvelope(beat(sender), sender.privateKey).bytes;
@@ -95,6 +117,41 @@ export function mutatedEnvelopes(
       case 10:
         inputs.push(sealEnvelope(beat(receiver), receiver.privateKey).bytes);
         break;
+      case 11: {
+        // a genuine batch: each of its messages is delivered
+        const n = 1 + rnd.int(5);
+        const messages = Array.from({ length: n }, () => ({
+          type: 'availability_broadcast',
+          data: beatData(sender.nodeId),
+        }));
+        const bytes = sealEnvelope(batch(messages), sender.privateKey).bytes;
+        sent.push(bytes);
+        genuine += n;
+        batchExtra += n - 1;
+        inputs.push(bytes);
+        break;
+      }
+      case 12: {
+        // a hostile batch, validly signed unless a byte is flipped after signing
+        const good = { type: 'availability_broadcast', data: beatData(sender.nodeId) };
+        const hostile = [
+          { type: 'availability_broadcast', data: { ...beatData(sender.nodeId), status: 'asleep' } },
+          { type: 'availability_broadcast', data: beatData(other.nodeId) },
+          { type: 'actor_reply', data: { corr: 'c-1', ok: true, payload: 1 } },
+          { type: 'message_batch', data: { messages: [good] } },
+          { type: 'no_such_type', data: {} },
+        ];
+        const bad = hostile[rnd.int(hostile.length)]!;
+        const messages = rnd.int(2) === 0 ? [good, bad] : [bad, good];
+        const bytes = Buffer.from(JSON.stringify(signEnvelope(batch(messages), sender.privateKey)));
+        if (rnd.int(4) === 0) {
+          const signed = sealEnvelope(batch([good, good]), sender.privateKey).bytes;
+          const at = rnd.int(signed.length);
+          signed[at] = (signed[at]! ^ (1 + rnd.int(255))) & 0xff;
+          inputs.push(signed);
+        } else inputs.push(bytes);
+        break;
+      }
       default: {
         const bytes = Buffer.alloc(1 + rnd.int(300));
         for (let i = 0; i < bytes.length; i++) bytes[i] = rnd.int(256);
@@ -102,5 +159,5 @@ export function mutatedEnvelopes(
       }
     }
   }
-  return { inputs, genuine };
+  return { inputs, genuine, batchExtra };
 }

@@ -15,7 +15,10 @@ import {
   coordinationSubject,
   createEnvelope,
   formatAddress,
+  MAX_BATCH,
+  MAX_PAYLOAD_DEPTH,
   sealEnvelope,
+  signEnvelope,
   type Identity,
   type RejectReason,
 } from '../../src/protocol/index.js';
@@ -284,6 +287,85 @@ export function busCompliance(name: string, factory: () => Promise<BusHarness>):
       await eventually(() => third.length === 2, 'second message');
       expect(got).toEqual([1]);
       expect(b.bus.subscriptionCount).toBe(1);
+    });
+
+    it('delivers a burst of broadcasts each as itself, in publish order across channels', async () => {
+      const seen: string[] = [];
+      const record = ({ envelope, channel }: Delivery): void => {
+        const data = envelope.data as { load?: number; text?: string };
+        seen.push(`${channel.kind}:${envelope.type}:${data.load ?? data.text ?? ''}`);
+      };
+      b.bus.subscribe({ kind: 'coordination' }, record);
+      b.bus.subscribe({ kind: 'hmmm' }, record);
+      await h.settle();
+      const expected: string[] = [];
+      // more than one batch's worth, with a message on another channel in the middle
+      const burst = MAX_BATCH + 44;
+      for (let i = 0; i < burst; i++) {
+        a.bus.publish({ kind: 'coordination' }, availability(a, i));
+        expected.push(`coordination:availability_broadcast:${i}`);
+        if (i === 100) {
+          a.bus.publish({ kind: 'hmmm' }, { type: 'meta_discussion', data: { thread: 't', text: 'mid' } });
+          expected.push('hmmm:meta_discussion:mid');
+        }
+      }
+      await eventually(() => seen.length === expected.length, 'the whole burst');
+      expect(seen).toEqual(expected);
+      expect(Object.fromEntries(b.rejected)).toEqual({});
+    });
+
+    it('sends a burst when it closes, and a payload as deep as allowed inside a batch', async () => {
+      const got: unknown[] = [];
+      b.bus.subscribe({ kind: 'hmmm' }, ({ envelope }) => got.push(envelope.data));
+      await h.settle();
+      let deep: unknown = 'bottom';
+      for (let i = 1; i < MAX_PAYLOAD_DEPTH; i++) deep = [deep];
+      const to = formatAddress({ node: a.identity.nodeId, path: ['$topic', 'hmmm'] });
+      const wrapped = (payload: unknown) => ({
+        type: 'actor_message' as const,
+        data: { to, type: 'note', payload: { deep: payload } as never },
+      });
+      a.bus.publish({ kind: 'hmmm' }, wrapped(deep));
+      a.bus.publish({ kind: 'hmmm' }, wrapped(1));
+      expect(() => a.bus.publish({ kind: 'hmmm' }, wrapped([deep]))).toThrow(
+        expect.objectContaining({ name: 'InvalidMessageError' }) as Error,
+      );
+      await a.bus.close();
+      await eventually(() => got.length === 2, 'both messages');
+      expect(got).toEqual([wrapped(deep).data, wrapped(1).data]);
+      expect(Object.fromEntries(b.rejected)).toEqual({});
+    });
+
+    it('rejects a hostile batch whole, once, delivering none of its messages', async () => {
+      const got: Delivery[] = [];
+      b.bus.subscribe({ kind: 'coordination' }, (d) => got.push(d));
+      b.bus.subscribe({ kind: 'mailbox' }, (d) => got.push(d));
+      await h.settle();
+      const good = availability(a, 1);
+      const batchOf = (messages: unknown[], extra: Record<string, unknown> = {}) =>
+        ({
+          ...createEnvelope({ type: 'message_batch', from: a.identity.nodeId, data: { messages: [good] } }),
+          ...extra,
+          data: { messages },
+        }) as never;
+      const signed = (envelope: never) => JSON.stringify(signEnvelope(envelope, a.identity.privateKey));
+      const coordination = coordinationSubject(h.cluster);
+      // broken data, a forbidden type, a batch in a batch, an empty one: bad_data
+      await h.inject(coordination, signed(batchOf([good, { ...good, data: { ...good.data, load: -1 } }])));
+      await h.inject(coordination, signed(batchOf([good, { type: 'dead_letter', data: {} }])));
+      await h.inject(coordination, signed(batchOf([{ type: 'message_batch', data: { messages: [good] } }])));
+      await h.inject(coordination, signed(batchOf([])));
+      await h.inject(coordination, signed(batchOf([good], { corr: 'c-1' })));
+      // one message speaking for another node: bad_sender
+      await h.inject(coordination, signed(batchOf([good, availability(c, 2)])));
+      // a batch on a mailbox: unknown_type
+      const mailbox = { node: b.identity.nodeId, path: ['inbox'] };
+      await h.inject(actorSubject(h.cluster, mailbox), signed(batchOf([good])));
+      // the sentinel: everything before it has been classified
+      a.bus.publish({ kind: 'coordination' }, availability(a, 99));
+      await eventually(() => got.length === 1, 'the sentinel');
+      expect((got[0]!.envelope.data as { load: number }).load).toBe(99);
+      expect(Object.fromEntries(b.rejected)).toEqual({ bad_data: 5, bad_sender: 1, unknown_type: 1 });
     });
 
     it('refuses to send invalid data and sends nothing once closed', async () => {

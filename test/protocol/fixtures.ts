@@ -66,6 +66,13 @@ export function sampleData(node: string): { [T in MessageType]: MessageData<T> }
       error: { name: 'TimeoutError', message: 'no answer', retryable: true },
     },
     dead_letter: { to: actor, type: 'task.step', reason: 'unknown_actor', corr: 'c-1' },
+    message_batch: {
+      messages: [
+        { type: 'task_progress', data: { task, node, state: 'working', step: 3, command: 'npm test' } },
+        { type: 'actor_message', data: { to: actor, type: 'task.note', payload: { n: 1 } } },
+        { type: 'meta_discussion', data: { thread: 't-1', task, text: 'why does npm test fail?' } },
+      ],
+    },
   };
 }
 

@@ -19,17 +19,27 @@ import {
   actorSubject,
   actorWildcard,
   coordinationSubject,
+  BATCHABLE_TYPES,
   createEnvelope,
   decodeEnvelope,
+  envelopeOfCheckedData,
+  InvalidMessageError,
+  MAX_BATCH,
+  MAX_ENVELOPE_BYTES,
   hmmmSubject,
   hmmmTaskWildcard,
   ReplayGuard,
   sealEnvelopeBytes,
+  unsignedEnvelopeBytes,
   ADDRESS_SCHEME,
+  type BatchEntry,
   type Envelope,
   type MessageType,
   type RejectReason,
+  type UnsignedEnvelopeOf,
 } from '../../protocol/index.js';
+import { z } from 'zod';
+import { parseMessageData } from '../../protocol/fast-data.js';
 import { describeError } from '../../lib/errors.js';
 import { RateLimitedLog } from '../../lib/log.js';
 import { channelOfSubject, subjectOf } from './channels.js';
@@ -57,6 +67,8 @@ export interface Transport {
   subscribe(subject: string, onMessage: (subject: string, bytes: Uint8Array) => void): () => void;
   status(): BusStatus;
   onStatus(listener: TransportStatusListener): () => void;
+  /** True when `publish` would take bytes now (what a batched message's `publish` answers). */
+  writable(): boolean;
   /** Drains and closes. */
   close(): Promise<void>;
 }
@@ -71,6 +83,15 @@ const CACHE_SIZE = 1024;
 
 /** Segments never hold a NUL (a control character), so joining on it tells paths apart. */
 const SEPARATOR = '\u0000';
+
+/** Types a broadcast batch may carry. */
+const BATCHABLE: ReadonlySet<MessageType> = new Set(BATCHABLE_TYPES);
+
+/** Broadcasts published in one turn to one subject, waiting to leave as one envelope. */
+interface PendingBatch {
+  readonly subject: string;
+  readonly messages: BatchEntry[];
+}
 
 /** Types a node's mailbox accepts. */
 const MAILBOX_TYPES: ReadonlySet<MessageType> = new Set(['actor_message', 'actor_reply', 'dead_letter']);
@@ -92,6 +113,8 @@ export class EnvelopeBus implements Bus {
   readonly #subjectsByChannel = new WeakMap<Channel, string>();
   /** Subject → channel, for subjects already mapped once (receiving). */
   readonly #channels = new Map<string, Channel>();
+  readonly #batching: boolean;
+  #batch: PendingBatch | undefined;
   #closed = false;
 
   constructor(transport: Transport, init: BusInit, components: BusComponents) {
@@ -107,6 +130,7 @@ export class EnvelopeBus implements Bus {
       ...(init.replayCapacity === undefined ? {} : { capacity: init.replayCapacity }),
     });
     this.#rejectLog = new RateLimitedLog(components.logger, components.clock, 60_000);
+    this.#batching = init.batch ?? true;
   }
 
   connected(): boolean {
@@ -126,15 +150,97 @@ export class EnvelopeBus implements Bus {
     return this.#routes.size;
   }
 
+  /**
+   * Publishes one message. Broadcasts (coordination, HMMM, task channels) published one after
+   * another in the same turn to the same channel leave together, when the turn ends, as one
+   * `message_batch` envelope: one id, one signature and one NATS message for all of them, which
+   * receivers deliver as the messages they are, in order. A lone broadcast leaves alone, in the
+   * same turn, as before. Anything else, or a broadcast to another channel, first sends what is
+   * waiting, so messages leave in the order they were published.
+   */
   publish<T extends MessageType>(channel: Channel, message: Outgoing<T>): boolean {
     if (this.#closed) return false;
     const subject = this.#subjectOf(channel);
+    if (
+      !this.#batching ||
+      channel.kind === 'actor' ||
+      message.to !== undefined ||
+      message.corr !== undefined ||
+      !BATCHABLE.has(message.type)
+    ) {
+      this.#flushBatch();
+      return this.#send(subject, message);
+    }
+    const checked = parseMessageData(message.type, message.data);
+    if (!checked.success)
+      throw new InvalidMessageError(message.type, z.prettifyError(checked.error), { cause: checked.error });
+    let batch = this.#batch;
+    if (batch !== undefined && batch.subject !== subject) {
+      this.#flushBatch();
+      batch = undefined;
+    }
+    if (batch === undefined) {
+      batch = { subject, messages: [] };
+      this.#batch = batch;
+      queueMicrotask(this.#flushBatchTask);
+    }
+    batch.messages.push({ data: checked.data, type: message.type } as BatchEntry);
+    if (batch.messages.length >= MAX_BATCH) this.#flushBatch();
+    return this.#transport.writable();
+  }
+
+  /** One message in its own envelope. */
+  #send<T extends MessageType>(subject: string, message: Outgoing<T>): boolean {
     // `createEnvelope` leaves out a member given as undefined: no copies to omit them here.
     const unsigned = createEnvelope(
       { type: message.type, from: this.nodeId, data: message.data, to: message.to, corr: message.corr },
       this.#components.clock,
     );
-    return this.#transport.publish(subject, sealEnvelopeBytes(unsigned, this.#init.privateKey));
+    return this.#transport.publish(subject, this.#seal(unsigned));
+  }
+
+  /** Wire bytes: signed and canonical, or (signing off) plain JSON. */
+  #seal<T extends MessageType>(unsigned: UnsignedEnvelopeOf<T>): Buffer {
+    const key = this.#init.privateKey;
+    return key === null ? unsignedEnvelopeBytes(unsigned) : sealEnvelopeBytes(unsigned, key);
+  }
+
+  readonly #flushBatchTask = (): void => this.#flushBatch();
+
+  /** Sends the waiting broadcasts, if any. Never throws (it runs from a microtask too). */
+  #flushBatch(): void {
+    const batch = this.#batch;
+    if (batch === undefined) return;
+    this.#batch = undefined;
+    try {
+      this.#sendBatch(batch.subject, batch.messages);
+    } catch (error) {
+      this.#rejectLog.warn(
+        'batch_failed',
+        { subject: batch.subject, messages: batch.messages.length, err: describeError(error) },
+        'broadcasts could not be sent',
+      );
+    }
+  }
+
+  /** Messages checked on publish, as one envelope; split when that would be too large. */
+  #sendBatch(subject: string, messages: BatchEntry[]): void {
+    const from = this.nodeId;
+    const clock = this.#components.clock;
+    if (messages.length === 1) {
+      const { type, data } = messages[0]!;
+      this.#transport.publish(subject, this.#seal(envelopeOfCheckedData({ type, from, data }, clock)));
+      return;
+    }
+    const unsigned = envelopeOfCheckedData({ type: 'message_batch', from, data: { messages } }, clock);
+    const bytes = this.#seal(unsigned);
+    if (bytes.byteLength > MAX_ENVELOPE_BYTES) {
+      const half = Math.ceil(messages.length / 2);
+      this.#sendBatch(subject, messages.slice(0, half));
+      this.#sendBatch(subject, messages.slice(half));
+      return;
+    }
+    this.#transport.publish(subject, bytes);
   }
 
   subscribe(pattern: ChannelPattern, handler: DeliveryHandler): BusSubscription {
@@ -169,6 +275,7 @@ export class EnvelopeBus implements Bus {
 
   async close(): Promise<void> {
     if (this.#closed) return;
+    this.#flushBatch();
     this.#closed = true;
     for (const route of this.#routes.values()) route.off();
     this.#routes.clear();
@@ -259,19 +366,45 @@ export class EnvelopeBus implements Bus {
       this.#reject(result.reason, result.detail, subject);
       return;
     }
-    const problem = this.#channelProblem(result.envelope, channel);
+    const envelope = result.envelope;
+    const problem = this.#channelProblem(envelope, channel);
     if (problem !== undefined) {
       this.#reject(problem[0], problem[1], subject);
       return;
     }
+    if (envelope.type !== 'message_batch') {
+      this.#deliver(subject, envelope, channel, handlers);
+      return;
+    }
+    // Each message of a batch is what it would have been alone: the batch's frame with the
+    // message's type and data. All are checked before any is delivered: one verdict per envelope.
+    const { messages } = envelope.data;
+    const { v, id, from, timestamp, hop_count, sig } = envelope;
+    const singles: Envelope[] = new Array<Envelope>(messages.length);
+    for (let i = 0; i < messages.length; i++) {
+      const { type, data } = messages[i]!;
+      // Written out rather than spread: one small object per message. A batch carries neither
+      // `to` nor `corr` (the sender batches only messages without them).
+      const single = { v, id, type, from, timestamp, hop_count, data, sig } as Envelope;
+      const inner = this.#channelProblem(single, channel);
+      if (inner !== undefined) {
+        this.#reject(inner[0], `messages.${i}: ${inner[1]}`, subject);
+        return;
+      }
+      singles[i] = single;
+    }
+    for (const single of singles) this.#deliver(subject, single, channel, handlers);
+  }
+
+  #deliver(subject: string, envelope: Envelope, channel: Channel, handlers: Route['handlers']): void {
     for (const { pattern, handler } of handlers) {
       if (!matches(pattern, channel)) continue;
       try {
-        handler({ envelope: result.envelope, channel });
+        handler({ envelope, channel });
       } catch (error) {
         this.#rejectLog.warn(
           'handler_failed',
-          { subject, type: result.envelope.type, err: describeError(error) },
+          { subject, type: envelope.type, err: describeError(error) },
           'bus handler failed',
         );
       }
@@ -283,11 +416,14 @@ export class EnvelopeBus implements Bus {
     const node = (envelope.data as { node?: unknown }).node;
     // A message about its sender must come from that sender, or one node could speak for another.
     if (typeof node === 'string' && node !== envelope.from) return ['bad_sender', 'data.node is not from'];
+    if (envelope.type === 'message_batch' && (envelope.to !== undefined || envelope.corr !== undefined))
+      return ['bad_data', 'a batch carries no to or corr'];
     if (channel.kind !== 'actor') {
       return MAILBOX_TYPES.has(envelope.type) && envelope.type !== 'actor_message'
         ? ['unknown_type', `${envelope.type} on a broadcast channel`]
         : undefined;
     }
+    // (a `message_batch` is no mailbox type: batches are broadcasts only)
     if (!MAILBOX_TYPES.has(envelope.type)) return ['unknown_type', `${envelope.type} on a mailbox`];
     const to = envelope.type === 'actor_message' ? envelope.data.to : envelope.to;
     // Decoding checked `to` as a whole address already: only its node is still needed.

@@ -94,6 +94,12 @@ export interface BusInit {
   replayWindowMs?: number;
   /** Most message ids the replay guard remembers (default 100,000). */
   replayCapacity?: number;
+  /**
+   * Send broadcasts published in one turn to one channel as one `message_batch` envelope
+   * (default true). Off, every broadcast is an envelope of its own, as a receiver that does
+   * not know batches needs.
+   */
+  batch?: boolean;
 }
 
 /** Injected parts of a bus. */

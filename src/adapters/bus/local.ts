@@ -79,6 +79,10 @@ class LocalTransport implements Transport {
     this.#hub = hub;
   }
 
+  writable(): boolean {
+    return this.#status === 'connected';
+  }
+
   publish(subject: string, bytes: Uint8Array): boolean {
     if (this.#status !== 'connected') return false;
     this.#hub.deliver(this, subject, bytes);

@@ -59,6 +59,11 @@ export class NatsTransport implements Transport {
     if (this.#status !== 'closed') this.#setStatus('connecting');
   }
 
+  writable(): boolean {
+    const nc = this.#nc;
+    return nc !== undefined && this.#status !== 'closed' && !nc.isClosed() && !nc.isDraining();
+  }
+
   publish(subject: string, bytes: Uint8Array): boolean {
     const nc = this.#nc;
     if (nc === undefined || this.#status === 'closed' || nc.isClosed() || nc.isDraining()) return false;

@@ -7,7 +7,8 @@
  * shape, so the data `createEnvelope` returns is already canonical and signing it takes the
  * fast path of `canonical.ts` (a test keeps this true).
  */
-import type { z } from 'zod';
+import { z } from 'zod';
+import { MAX_LIST } from '../limits.js';
 import { actorMessageSchema, actorReplySchema, deadLetterSchema } from './actors.js';
 import {
   availabilityBroadcastSchema,
@@ -31,8 +32,8 @@ export * from './cluster.js';
 export * from './hmmm.js';
 export * from './tasks.js';
 
-/** Message type → schema of its `data`. */
-export const messageSchemas = {
+/** The message types a batch may carry: every type but mailbox replies, dead letters and batches. */
+const singleSchemas = {
   task_announcement: taskAnnouncementSchema,
   task_claim: taskClaimSchema,
   task_progress: taskProgressSchema,
@@ -49,8 +50,47 @@ export const messageSchemas = {
   election_heartbeat: electionHeartbeatSchema,
   blob_announce: blobAnnounceSchema,
   actor_message: actorMessageSchema,
+} as const satisfies Record<string, z.ZodType>;
+
+/** A message type a `message_batch` may carry. */
+export type BatchableType = keyof typeof singleSchemas;
+
+/** The types a `message_batch` may carry. */
+export const BATCHABLE_TYPES = Object.keys(singleSchemas) as readonly BatchableType[];
+
+/** Most messages in one `message_batch`. */
+export const MAX_BATCH = MAX_LIST;
+
+/** One message inside a batch, as it would have been sent alone: its type and data. */
+export type BatchEntry = {
+  [T in BatchableType]: { data: z.output<(typeof singleSchemas)[T]>; type: T };
+}[BatchableType];
+
+const batchEntrySchema = z.discriminatedUnion(
+  'type',
+  BATCHABLE_TYPES.map((type) =>
+    z.object({ data: singleSchemas[type] as z.ZodType, type: z.literal(type) }),
+  ) as [
+    z.ZodObject<{ data: z.ZodType; type: z.ZodLiteral<BatchableType> }>,
+    ...z.ZodObject<{ data: z.ZodType; type: z.ZodLiteral<BatchableType> }>[],
+  ],
+) as unknown as z.ZodType<BatchEntry>;
+
+/**
+ * `message_batch`: broadcasts one node published on one channel in one turn, sent as one
+ * envelope (one id, one signature) and delivered as the messages they are, in order. A bus
+ * makes them; nothing else sends one, and one never holds another.
+ */
+export const messageBatchSchema = z.object({
+  messages: z.array(batchEntrySchema).min(1).max(MAX_BATCH),
+});
+
+/** Message type → schema of its `data`. */
+export const messageSchemas = {
+  ...singleSchemas,
   actor_reply: actorReplySchema,
   dead_letter: deadLetterSchema,
+  message_batch: messageBatchSchema,
 } as const satisfies Record<string, z.ZodType>;
 
 /** A message type name. */
