@@ -6,7 +6,8 @@
  * `actor_message` envelope on that actor's subject; a reply to a remote ask becomes an
  * `actor_reply`; a publication on a mapped topic becomes an envelope on the topic's subject,
  * typed as the protocol message itself when it is one (`availability_broadcast`, …) and
- * wrapped in an `actor_message` otherwise.
+ * carried in a `topic_message` (its type and payload) otherwise. An `actor_message` to a
+ * `…/$topic/<topic>` address, which older nodes sent instead, is still taken.
  * In: envelopes on this node's mailbox subjects are delivered with `system.send`, topic
  * envelopes with `system.deliverTopic`. A message for an actor that does not exist here is a
  * dead letter on this node and, for an ask, a `dead_letter` back to the asker, whose ask then
@@ -27,13 +28,14 @@ import { systemClock, type Clock } from '../lib/clock.js';
 import { describeError } from '../lib/errors.js';
 import { RateLimitedLog, silentLogger, type Logger } from '../lib/log.js';
 import {
+  BATCHABLE_TYPES,
   formatAddress,
-  isMessageType,
   isNodeId,
   isTaskKey,
   parseAddress,
   type Address as WireAddress,
   type Envelope,
+  type MessageType,
   type RejectReason,
 } from '../protocol/index.js';
 import { parseMessageData } from '../protocol/fast-data.js';
@@ -56,14 +58,19 @@ export interface RemoteBinding {
   close(): void;
 }
 
+/**
+ * Protocol messages an actor may publish on a topic as themselves: the broadcast types, but
+ * not the two that carry other messages.
+ */
+const NATIVE_BROADCASTS: ReadonlySet<string> = new Set(
+  BATCHABLE_TYPES.filter((type) => type !== 'actor_message' && type !== 'topic_message'),
+);
 const ASK = '$ask';
 const TOPIC = '$topic';
 const SCHEME = 'bzzz://';
 const TASK_TOPIC = TOPICS.task('');
 /** Outstanding remote asks remembered, to check who answers them. */
 const MAX_PENDING_ASKS = 10_000;
-/** Topic addresses remembered (one per topic in use); a full cache starts over. */
-const TOPIC_CACHE_SIZE = 1024;
 /** Destinations remembered (one per remote actor in use); a full cache starts over. */
 const ROUTE_CACHE_SIZE = 1024;
 
@@ -122,8 +129,6 @@ export function bindRemote(system: ActorSystem, bus: Bus, components: RemoteComp
   const log = new RateLimitedLog(logger, components.clock ?? systemClock, 60_000);
   /** corr of an outstanding remote ask → the node it went to. */
   const asks = new Map<string, string>();
-  /** topic → the wire address `bzzz://<this node>/$topic/<topic>` its broadcasts carry. */
-  const topicAddresses = new Map<string, string>();
   /** system address of a remote actor → its route. */
   const routes = new Map<string, Route>();
   /** wire address of a remote asker → its system address. */
@@ -165,17 +170,6 @@ export function bindRemote(system: ActorSystem, bus: Bus, components: RemoteComp
       if (parsed.path[0] === ASK && parsed.path.length > 1) return address;
       if (askers.size >= ROUTE_CACHE_SIZE) askers.clear();
       askers.set(replyTo, address);
-    }
-    return address;
-  };
-
-  /** The `$topic` address of a topic, formatted (escaped and checked) once per topic. */
-  const topicAddress = (topic: string): string => {
-    let address = topicAddresses.get(topic);
-    if (address === undefined) {
-      address = formatAddress({ node: bus.nodeId, path: [TOPIC, topic] });
-      if (topicAddresses.size >= TOPIC_CACHE_SIZE) topicAddresses.clear();
-      topicAddresses.set(topic, address);
     }
     return address;
   };
@@ -274,23 +268,11 @@ export function bindRemote(system: ActorSystem, bus: Bus, components: RemoteComp
     const channel = topicChannel(topic);
     if (channel === undefined) return;
     const type = message.type;
-    const native =
-      isMessageType(type) &&
-      type !== 'actor_message' &&
-      type !== 'actor_reply' &&
-      type !== 'dead_letter' &&
-      parseMessageData(type, message.data).success;
+    const native = NATIVE_BROADCASTS.has(type) && parseMessageData(type as MessageType, message.data).success;
     publishTo(channel, () =>
       native
-        ? { type, data: message.data as never }
-        : {
-            type: 'actor_message',
-            data: {
-              to: topicAddress(topic),
-              type,
-              payload: (message.data ?? null) as never,
-            },
-          },
+        ? { type: type as MessageType, data: message.data as never }
+        : { type: 'topic_message', data: { payload: (message.data ?? null) as never, type } },
     );
   };
 
@@ -298,7 +280,7 @@ export function bindRemote(system: ActorSystem, bus: Bus, components: RemoteComp
     const topic = channelTopic(channel);
     if (topic === undefined) return;
     const message: ActorMessage =
-      envelope.type === 'actor_message'
+      envelope.type === 'topic_message' || envelope.type === 'actor_message'
         ? { type: envelope.data.type, data: envelope.data.payload }
         : { type: envelope.type, data: envelope.data };
     system.deliverTopic(topic, message);
@@ -401,7 +383,6 @@ export function bindRemote(system: ActorSystem, bus: Bus, components: RemoteComp
       system.setRemote(undefined);
       for (const subscription of subscriptions) subscription.unsubscribe();
       asks.clear();
-      topicAddresses.clear();
     },
   };
 }

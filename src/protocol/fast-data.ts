@@ -65,6 +65,13 @@ function actorMessage(data: unknown): unknown {
   return replyTo === undefined ? { corr, payload, to, type } : { corr, payload, replyTo, to, type };
 }
 
+function topicMessage(data: unknown): unknown {
+  if (!isPlainRecord(data)) return SLOW;
+  const { payload, type } = data;
+  if (payload === undefined || !isJsonPayload(payload) || !isActorType(type)) return SLOW;
+  return { payload, type };
+}
+
 function actorReply(data: unknown): unknown {
   if (!isPlainRecord(data) || !isIdText(data.corr)) return SLOW;
   if (data.ok === true) {
@@ -134,6 +141,7 @@ function messageBatch(data: unknown): unknown {
 const FAST: Partial<Record<MessageType, FastParser>> = {
   actor_message: actorMessage,
   actor_reply: actorReply,
+  topic_message: topicMessage,
   availability_broadcast: availabilityBroadcast,
   task_progress: taskProgress,
   election_heartbeat: electionHeartbeat,

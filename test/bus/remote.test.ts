@@ -7,11 +7,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { bindRemote, type RemoteBinding } from '../../src/actors/remote.js';
 import { ActorSystem } from '../../src/actors/system.js';
 import type { ActorMessage } from '../../src/actors/message.js';
-import { createLocalBus, LocalHub, type Bus } from '../../src/adapters/bus/index.js';
+import { createLocalBus, LocalHub, type Bus, type Delivery } from '../../src/adapters/bus/index.js';
 import { SimulatedClock, flushMicrotasks } from '../../src/lib/clock.js';
 import { silentLogger } from '../../src/lib/log.js';
 import {
   actorSubject,
+  coordinationSubject,
   createEnvelope,
   formatAddress,
   generateIdentity,
@@ -189,10 +190,11 @@ describe('remote routing', () => {
     ]);
   });
 
-  it('addresses each wrapped broadcast to its own topic, however often a topic is used', async () => {
-    const seen: [string, unknown][] = [];
-    const record = ({ envelope }: { envelope: { type: string; data: unknown } }): void => {
-      if (envelope.type === 'actor_message') seen.push([envelope.type, (envelope.data as { to: string }).to]);
+  it("carries any other publication as a topic_message on its own topic's channel", async () => {
+    const seen: [string, string, unknown][] = [];
+    const record = ({ envelope, channel }: Delivery): void => {
+      const task = channel.kind === 'task' ? channel.task : channel.kind;
+      seen.push([task, envelope.type, envelope.data]);
     };
     b.bus.subscribe({ kind: 'coordination' }, record);
     b.bus.subscribe({ kind: 'tasks' }, record);
@@ -201,11 +203,28 @@ describe('remote routing', () => {
       for (const topic of topics) a.system.publish(topic, { type: 'note', data: round });
     }
     await flushMicrotasks();
-    const expected = topics.map((topic) => [
-      'actor_message',
-      formatAddress({ node: a.identity.nodeId, path: ['$topic', topic] }),
-    ]);
-    expect(seen).toEqual([...expected, ...expected]);
+    const expected = (round: number) =>
+      ['coordination', 'local:demo/app#3', 'local:demo/app#4'].map((where) => [
+        where,
+        'topic_message',
+        { payload: round, type: 'note' },
+      ]);
+    expect(seen).toEqual([...expected(0), ...expected(1)]);
+  });
+
+  it('still takes a broadcast wrapped in an actor_message, as older nodes sent them', async () => {
+    const got: ActorMessage[] = [];
+    b.system.register('view', (m) => void got.push(m));
+    b.system.subscribe('coordination', 'view');
+    const to = formatAddress({ node: a.identity.nodeId, path: ['$topic', 'coordination'] });
+    const old = createEnvelope(
+      { type: 'actor_message', from: a.identity.nodeId, data: { to, type: 'note', payload: { n: 1 } } },
+      clock,
+    );
+    hub.inject(coordinationSubject('test'), sealEnvelope(old, a.identity.privateKey).bytes);
+    await flushMicrotasks();
+    expect(got).toEqual([{ type: 'note', data: { n: 1 } }]);
+    expect(b.rejected).toEqual([]);
   });
 
   it('accepts a reply only from the node that was asked', async () => {

@@ -320,10 +320,9 @@ export function busCompliance(name: string, factory: () => Promise<BusHarness>):
       await h.settle();
       let deep: unknown = 'bottom';
       for (let i = 1; i < MAX_PAYLOAD_DEPTH; i++) deep = [deep];
-      const to = formatAddress({ node: a.identity.nodeId, path: ['$topic', 'hmmm'] });
       const wrapped = (payload: unknown) => ({
-        type: 'actor_message' as const,
-        data: { to, type: 'note', payload: { deep: payload } as never },
+        type: 'topic_message' as const,
+        data: { type: 'note', payload: { deep: payload } as never },
       });
       a.bus.publish({ kind: 'hmmm' }, wrapped(deep));
       a.bus.publish({ kind: 'hmmm' }, wrapped(1));

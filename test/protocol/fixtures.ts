@@ -66,6 +66,7 @@ export function sampleData(node: string): { [T in MessageType]: MessageData<T> }
       error: { name: 'TimeoutError', message: 'no answer', retryable: true },
     },
     dead_letter: { to: actor, type: 'task.step', reason: 'unknown_actor', corr: 'c-1' },
+    topic_message: { type: 'task.note', payload: { step: 2, text: 'halfway' } },
     message_batch: {
       messages: [
         { type: 'task_progress', data: { task, node, state: 'working', step: 3, command: 'npm test' } },

@@ -23,6 +23,17 @@ export const actorMessageSchema = z.object({
 });
 export type ActorMessage = z.infer<typeof actorMessageSchema>;
 
+/**
+ * `topic_message`: one message for the subscribers of a topic (a broadcast channel: the
+ * coordination channel, HMMM, one task's discussion), when it is no protocol message itself:
+ * its mailbox type and payload. The channel it comes on names the topic.
+ */
+export const topicMessageSchema = z.object({
+  payload: jsonField,
+  type: actorMessageTypeField,
+});
+export type TopicMessage = z.infer<typeof topicMessageSchema>;
+
 /** A failure answered to an ask, as data (the error's name, message and retryability). */
 export const remoteErrorSchema = z.object({
   message: textField,

@@ -9,7 +9,7 @@
  */
 import { z } from 'zod';
 import { MAX_LIST } from '../limits.js';
-import { actorMessageSchema, actorReplySchema, deadLetterSchema } from './actors.js';
+import { actorMessageSchema, actorReplySchema, deadLetterSchema, topicMessageSchema } from './actors.js';
 import {
   availabilityBroadcastSchema,
   blobAnnounceSchema,
@@ -50,6 +50,7 @@ const singleSchemas = {
   election_heartbeat: electionHeartbeatSchema,
   blob_announce: blobAnnounceSchema,
   actor_message: actorMessageSchema,
+  topic_message: topicMessageSchema,
 } as const satisfies Record<string, z.ZodType>;
 
 /** A message type a `message_batch` may carry. */
