@@ -17,8 +17,10 @@
  * Broadcasts published in one turn leave as `message_batch` envelopes (one per 256): the
  * figure's `extra.envelopes_per_broadcast` says how many NATS messages ours sent per broadcast.
  *
- * One uncounted warm-up round of each side first; then ours and raw alternate within each
- * round, and figures are medians of rounds.
+ * One uncounted warm-up round of each side first; then ours and raw run back to back within
+ * each round. Values are medians of rounds; ratios are the medians of each round's own ratio,
+ * since the shared host's speed drifts between rounds more than within one (as in
+ * envelope.bench.ts).
  */
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { bindRemote } from '../src/actors/remote.js';
@@ -40,7 +42,7 @@ import {
   type Figure,
 } from './lib.js';
 
-const ROUNDS = 5;
+const ROUNDS = 7;
 const ASKS = 1500;
 const BROADCASTS = 20_000;
 
@@ -211,8 +213,12 @@ async function measure(url: string, signed: boolean): Promise<Figure[]> {
   await a.close();
   await b.close();
 
+  /** The median of each round's ratio (ours over raw, or raw over ours for a latency). */
+  const pairedRatio = (ours: number[], raw: number[], isLatency = false): number =>
+    round(median(ours.map((o, i) => (isLatency ? raw[i]! / o : o / raw[i]!))));
   const suffix = signed ? '.signed' : '';
   const askFigure = latency(`nats.ask${suffix}`, 'us', median(askP50.ours), 'nc.request', median(askP50.raw));
+  askFigure.ratio = pairedRatio(askP50.ours, askP50.raw, true);
   askFigure.extra = {
     p50_us: round(percentile(ask.ours, 50), 1),
     p99_us: round(percentile(ask.ours, 99), 1),
@@ -227,6 +233,7 @@ async function measure(url: string, signed: boolean): Promise<Figure[]> {
     'nc.publish',
     median(pub.raw),
   );
+  pubFigure.ratio = pairedRatio(pub.ours, pub.raw);
   // A burst published in one turn leaves as `message_batch` envelopes (see envelope-bus.ts).
   pubFigure.extra = { mode, bytes: sample.length, envelopes_per_broadcast: round(envelopesPerBroadcast, 4) };
   if (signed) return [askFigure, pubFigure];
@@ -237,6 +244,7 @@ async function measure(url: string, signed: boolean): Promise<Figure[]> {
     'nc.publish+JSON',
     median(pub.rawJson),
   );
+  jsonFigure.ratio = pairedRatio(pub.ours, pub.rawJson);
   jsonFigure.extra = { mode };
   return [askFigure, pubFigure, jsonFigure];
 }

@@ -83,10 +83,14 @@ interface Route {
   readonly channel: Channel;
 }
 
+/** The two fixed channels, one frozen object each (the bus remembers a subject per object). */
+const COORDINATION: Channel = Object.freeze({ kind: 'coordination' });
+const HMMM: Channel = Object.freeze({ kind: 'hmmm' });
+
 /** The bus channel of a topic, or `undefined` for a topic that stays in the process. */
 export function topicChannel(topic: string): Channel | undefined {
-  if (topic === TOPICS.coordination) return { kind: 'coordination' };
-  if (topic === TOPICS.hmmm) return { kind: 'hmmm' };
+  if (topic === TOPICS.coordination) return COORDINATION;
+  if (topic === TOPICS.hmmm) return HMMM;
   if (topic.startsWith(TASK_TOPIC)) {
     const task = topic.slice(TASK_TOPIC.length);
     if (isTaskKey(task)) return { kind: 'task', task };

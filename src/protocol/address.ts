@@ -149,7 +149,7 @@ const validAddresses = new Set<string>();
 export function isAddress(text: string): boolean {
   // The same address comes message after message (all of a batch's carry one): comparing with
   // the last one costs less than hashing a string just received.
-  if (text === lastValid) return true;
+  if (text === lastValid && typeof text === 'string') return true;
   if (!validAddresses.has(text) && !parsedAddresses.has(text)) {
     if (tryParseAddress(text) === undefined) return false;
     if (validAddresses.size >= VALID_CACHE_SIZE) validAddresses.clear();
@@ -160,7 +160,7 @@ export function isAddress(text: string): boolean {
 }
 
 /** The address {@link isAddress} last found valid. */
-let lastValid = '';
+let lastValid: string | undefined;
 
 /** The address of a child: the parent's path plus `segments`. */
 export function childAddress(parent: Address, ...segments: string[]): Address {

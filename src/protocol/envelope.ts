@@ -159,6 +159,27 @@ export interface EnvelopeInit<T extends MessageType> {
   hopCount?: number;
 }
 
+/** The sender last found to be a node id: a bus sends as one node, message after message. */
+let lastFrom = '';
+
+/**
+ * A fresh id and the current time of `clock`, for an envelope written as text (see
+ * `sealEncodedEnvelope`); throws {@link InvalidMessageError} when `from` is no node id or the
+ * time has no RFC 3339 form.
+ */
+export function envelopeStamp(
+  type: MessageType,
+  from: NodeId,
+  clock: Clock,
+): { id: string; timestamp: string } {
+  if (from !== lastFrom && !isNodeId(from))
+    throw new InvalidMessageError(type, `from ${JSON.stringify(from)} is not a node id`);
+  lastFrom = from;
+  const now = clock.now();
+  if (now >= YEAR_10000) throw new InvalidMessageError(type, 'the clock is past the year 9999');
+  return { id: newUlid(now), timestamp: isoTime(now) };
+}
+
 /** The time last written by {@link isoTime}, and its text. */
 let lastTime = Number.NaN;
 let lastIsoTime = '';
@@ -184,29 +205,7 @@ export function createEnvelope<T extends MessageType>(
   const checked = parseMessageData(init.type, init.data);
   if (!checked.success)
     throw new InvalidMessageError(init.type, z.prettifyError(checked.error), { cause: checked.error });
-  return buildEnvelope(init, checked.data, clock);
-}
-
-/** The sender last found to be a node id: a bus sends as one node, message after message. */
-let lastFrom = '';
-
-/**
- * {@link createEnvelope} for data that is already what `parseMessageData(init.type, …)`
- * returned for it (a bus that checked each message when it was published, and sends them
- * later as one batch). The data is not checked again; everything else is.
- */
-export function envelopeOfCheckedData<T extends MessageType>(
-  init: EnvelopeInit<T>,
-  clock: Clock = systemClock,
-): UnsignedEnvelopeOf<T> {
-  return buildEnvelope(init, init.data, clock);
-}
-
-function buildEnvelope<T extends MessageType>(
-  init: EnvelopeInit<T>,
-  data: MessageData<T>,
-  clock: Clock,
-): UnsignedEnvelopeOf<T> {
+  const data = checked.data;
   if (init.from !== lastFrom && !isNodeId(init.from))
     throw new InvalidMessageError(init.type, `from ${JSON.stringify(init.from)} is not a node id`);
   lastFrom = init.from;

@@ -39,11 +39,17 @@ type FastParser = (data: unknown) => unknown;
 /** The rest of an actor message type, `[A-Za-z0-9._:/-]`. */
 const ACTOR_TYPE_CHAR = charClass('A-Z', 'a-z', '0-9', '.', '_', ':', '/', '-');
 
+/** The actor message type {@link isActorType} last found valid: one type often comes in runs. */
+let lastActorType: string | undefined;
+
 /** `/^[A-Za-z][A-Za-z0-9._:/-]{0,127}$/`, the type of an actor message. */
 function isActorType(value: unknown): value is string {
+  if (value === lastActorType && value !== undefined) return true;
   if (typeof value !== 'string' || value.length === 0 || value.length > 128) return false;
   const first = value.charCodeAt(0);
-  return first < 128 && ALPHA[first] === 1 && allIn(value, ACTOR_TYPE_CHAR, 1);
+  if (first >= 128 || ALPHA[first] !== 1 || !allIn(value, ACTOR_TYPE_CHAR, 1)) return false;
+  lastActorType = value;
+  return true;
 }
 const TASK_STATE_SET: ReadonlySet<unknown> = new Set(TASK_STATES);
 const AVAILABILITY_STATUS: ReadonlySet<unknown> = new Set(['ready', 'busy', 'draining']);

@@ -7,9 +7,12 @@
  * signature member spliced in at that top-level boundary.
  */
 import { sign, verify, type KeyObject } from 'node:crypto';
+import type { Clock } from '../lib/clock.js';
 import { canonicalBytes, canonicalJson } from './canonical.js';
-import { UNSIGNED, type EnvelopeOf, type UnsignedEnvelopeOf } from './envelope.js';
+import { envelopeStamp, UNSIGNED, type EnvelopeOf, type UnsignedEnvelopeOf } from './envelope.js';
+import { PROTOCOL_VERSION } from './limits.js';
 import type { MessageType } from './messages/index.js';
+import type { NodeId } from './node-id.js';
 
 /** The bytes a signature covers: the canonical encoding of every member but `sig`. */
 export function signingBytes(envelope: object): Buffer {
@@ -96,6 +99,40 @@ function withoutSig<T extends object>(envelope: T): T {
  */
 export function unsignedEnvelopeBytes<T extends MessageType>(unsigned: UnsignedEnvelopeOf<T>): Buffer {
   return Buffer.from(JSON.stringify({ ...unsigned, sig: UNSIGNED }), 'utf8');
+}
+
+/**
+ * The text of checked data as the wire carries it: canonical JSON when the envelope is signed,
+ * plain JSON otherwise. Throws `CanonicalEncodingError` for what is no JSON value.
+ */
+export function encodeData(data: unknown, signed: boolean): string {
+  return signed ? canonicalJson(data) : JSON.stringify(data);
+}
+
+/**
+ * The wire bytes of a new envelope of `type` from `from`, without `to` or `corr`, around data
+ * already encoded by {@link encodeData} (and checked against its schema by the caller): a bus
+ * that encodes each message when it is published and sends several as one `message_batch`
+ * later writes the envelope around their texts. Written in canonical member order, so the
+ * signature (when `privateKey` is set) covers exactly what `signingBytes` would give, and the
+ * receiver verifies it over the wire without the `sig` member as for any envelope.
+ */
+export function sealEncodedEnvelope(
+  type: MessageType,
+  dataText: string,
+  from: NodeId,
+  privateKey: KeyObject | null,
+  clock: Clock,
+): Buffer {
+  const { id, timestamp } = envelopeStamp(type, from, clock);
+  // A node id is base58 and a message type a plain name: neither needs escaping.
+  const head = `{"data":${dataText},"from":"${from}","hop_count":0,"id":"${id}"`;
+  const tail = `,"timestamp":"${timestamp}","type":"${type}","v":${PROTOCOL_VERSION}}`;
+  const sig =
+    privateKey === null
+      ? UNSIGNED
+      : sign(null, Buffer.from(head + tail, 'utf8'), privateKey).toString('base64');
+  return Buffer.from(`${head},"sig":"${sig}"${tail}`, 'utf8');
 }
 
 /** An envelope sent with signing turned off by configuration (`sig` is empty). */

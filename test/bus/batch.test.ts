@@ -10,6 +10,7 @@ import { createLocalBus, LocalHub, type Bus, type Delivery } from '../../src/ada
 import { flushMicrotasks, SimulatedClock } from '../../src/lib/clock.js';
 import { silentLogger } from '../../src/lib/log.js';
 import {
+  canonicalJson,
   coordinationSubject,
   decodeEnvelope,
   generateIdentity,
@@ -150,6 +151,19 @@ describe('broadcast batching', () => {
     // one changed message inside breaks it
     const forged = Buffer.from(bytes.toString('utf8').replace('"load":2', '"load":3'));
     expect(decodeEnvelope(forged, { verify: true })).toMatchObject({ ok: false, reason: 'bad_signature' });
+  });
+
+  it('sends each message as it was when published, and a signed batch in canonical form', async () => {
+    const { a, b, wire } = setup();
+    const got = collect(b.bus);
+    const first = beat(a, 1);
+    a.bus.publish({ kind: 'coordination' }, first);
+    first.data.load = 7; // changed before the turn ends: what left was the message as published
+    a.bus.publish({ kind: 'coordination' }, beat(a, 2));
+    await flushMicrotasks();
+    expect(got.map((d) => (d.envelope.data as { load: number }).load)).toEqual([1, 2]);
+    const text = Buffer.from(wire[0]!.bytes).toString('utf8');
+    expect(canonicalJson(JSON.parse(text))).toBe(text);
   });
 
   it('writes plain JSON with signing off, which an unsigned receiver takes', async () => {

@@ -18,10 +18,12 @@ import {
   InvalidAddressError,
   InvalidSubjectError,
   InvalidTaskKeyError,
+  isAddress,
   parseActorSubject,
   parseAddress,
   taskKeyOfTopic,
   taskTopic,
+  tryParseAddress,
 } from '../../src/protocol/index.js';
 
 const node = generateIdentity().nodeId;
@@ -77,6 +79,13 @@ describe('actor addresses', () => {
       expect(() => parseAddress(text), `${text}, asked again`).toThrow(InvalidAddressError);
     }
     expect(() => childAddress(parseAddress(`bzzz://${node}/a`), '')).toThrow(InvalidAddressError);
+  });
+
+  it('are told valid or not the same way whatever was checked before', () => {
+    const valid = formatAddress({ node, path: ['a'] });
+    for (const text of ['', 'bzzz://', valid.slice(0, -1) + '%', valid, '', `${valid}/..`, valid]) {
+      expect(isAddress(text), JSON.stringify(text)).toBe(tryParseAddress(text) !== undefined);
+    }
   });
 
   it('share a parsed address between callers only frozen', () => {

@@ -22,7 +22,8 @@ import {
   BATCHABLE_TYPES,
   createEnvelope,
   decodeEnvelope,
-  envelopeOfCheckedData,
+  encodeData,
+  sealEncodedEnvelope,
   InvalidMessageError,
   MAX_BATCH,
   MAX_ENVELOPE_BYTES,
@@ -32,7 +33,6 @@ import {
   sealEnvelopeBytes,
   unsignedEnvelopeBytes,
   ADDRESS_SCHEME,
-  type BatchEntry,
   type Envelope,
   type MessageType,
   type RejectReason,
@@ -87,10 +87,14 @@ const SEPARATOR = '\u0000';
 /** Types a broadcast batch may carry. */
 const BATCHABLE: ReadonlySet<MessageType> = new Set(BATCHABLE_TYPES);
 
-/** Broadcasts published in one turn to one subject, waiting to leave as one envelope. */
+/**
+ * Broadcasts published in one turn to one subject, waiting to leave as one envelope: each
+ * message's type and its data as encoded when it was published.
+ */
 interface PendingBatch {
   readonly subject: string;
-  readonly messages: BatchEntry[];
+  readonly types: MessageType[];
+  readonly texts: string[];
 }
 
 /** Types a node's mailbox accepts. */
@@ -174,18 +178,22 @@ export class EnvelopeBus implements Bus {
     const checked = parseMessageData(message.type, message.data);
     if (!checked.success)
       throw new InvalidMessageError(message.type, z.prettifyError(checked.error), { cause: checked.error });
+    // Encoded now: what leaves is the message as it was when published, and a value that is
+    // no JSON fails here, at its sender, as an unbatched one does.
+    const text = encodeData(checked.data, this.#init.privateKey !== null);
     let batch = this.#batch;
     if (batch !== undefined && batch.subject !== subject) {
       this.#flushBatch();
       batch = undefined;
     }
     if (batch === undefined) {
-      batch = { subject, messages: [] };
+      batch = { subject, types: [], texts: [] };
       this.#batch = batch;
       queueMicrotask(this.#flushBatchTask);
     }
-    batch.messages.push({ data: checked.data, type: message.type } as BatchEntry);
-    if (batch.messages.length >= MAX_BATCH) this.#flushBatch();
+    batch.types.push(message.type);
+    batch.texts.push(text);
+    if (batch.texts.length >= MAX_BATCH) this.#flushBatch();
     return this.#transport.writable();
   }
 
@@ -213,31 +221,36 @@ export class EnvelopeBus implements Bus {
     if (batch === undefined) return;
     this.#batch = undefined;
     try {
-      this.#sendBatch(batch.subject, batch.messages);
+      this.#sendBatch(batch.subject, batch.types, batch.texts);
     } catch (error) {
       this.#rejectLog.warn(
         'batch_failed',
-        { subject: batch.subject, messages: batch.messages.length, err: describeError(error) },
+        { subject: batch.subject, messages: batch.texts.length, err: describeError(error) },
         'broadcasts could not be sent',
       );
     }
   }
 
-  /** Messages checked on publish, as one envelope; split when that would be too large. */
-  #sendBatch(subject: string, messages: BatchEntry[]): void {
-    const from = this.nodeId;
+  /**
+   * Messages checked and encoded on publish, as one envelope (a lone one as itself); halved
+   * until each envelope is within the size limit.
+   */
+  #sendBatch(subject: string, types: MessageType[], texts: string[]): void {
+    const key = this.#init.privateKey;
     const clock = this.#components.clock;
-    if (messages.length === 1) {
-      const { type, data } = messages[0]!;
-      this.#transport.publish(subject, this.#seal(envelopeOfCheckedData({ type, from, data }, clock)));
+    if (texts.length === 1) {
+      this.#transport.publish(subject, sealEncodedEnvelope(types[0]!, texts[0]!, this.nodeId, key, clock));
       return;
     }
-    const unsigned = envelopeOfCheckedData({ type: 'message_batch', from, data: { messages } }, clock);
-    const bytes = this.#seal(unsigned);
+    // `{"data":…,"type":…}` per message, members in canonical order; a type needs no escaping.
+    let list = '';
+    for (let i = 0; i < texts.length; i++)
+      list += `${i === 0 ? '' : ','}{"data":${texts[i]!},"type":"${types[i]!}"}`;
+    const bytes = sealEncodedEnvelope('message_batch', `{"messages":[${list}]}`, this.nodeId, key, clock);
     if (bytes.byteLength > MAX_ENVELOPE_BYTES) {
-      const half = Math.ceil(messages.length / 2);
-      this.#sendBatch(subject, messages.slice(0, half));
-      this.#sendBatch(subject, messages.slice(half));
+      const half = Math.ceil(texts.length / 2);
+      this.#sendBatch(subject, types.slice(0, half), texts.slice(0, half));
+      this.#sendBatch(subject, types.slice(half), texts.slice(half));
       return;
     }
     this.#transport.publish(subject, bytes);
