@@ -20,8 +20,9 @@
  *
  * Topics (the names actors use, see `TOPICS`): `coordination`, `hmmm` and `hmmm.task.<task key>`
  * map to `bzzz.<cluster>.coordination`, `.hmmm` and `.hmmm.task.<encoded key>`; any other topic
- * stays in the process. `data` crosses as JSON (`undefined` arrives as `null`); the sender
- * actor's `from` does not cross (the envelope's `from` names the node).
+ * stays in the process. `data` crosses as JSON (`undefined` arrives as `null`). A mailbox
+ * message's `from` (the sending actor) crosses as its `bzzz://` address, so the receiver can
+ * answer or send to it like any actor; the envelope's `from` names the node.
  */
 import type { Bus, BusSubscription, Channel, Delivery } from '../adapters/bus/index.js';
 import { systemClock, type Clock } from '../lib/clock.js';
@@ -35,6 +36,7 @@ import {
   parseAddress,
   type Address as WireAddress,
   type Envelope,
+  type MessageData,
   type MessageType,
   type RejectReason,
 } from '../protocol/index.js';
@@ -137,6 +139,8 @@ export function bindRemote(system: ActorSystem, bus: Bus, components: RemoteComp
   const routes = new Map<string, Route>();
   /** wire address of a remote asker → its system address. */
   const askers = new Map<string, string>();
+  /** sending actor (local path or system address) → its wire address. */
+  const senders = new Map<string, string>();
   /** This node's ask replies come to one address; the envelope's `corr` says which ask. */
   const askAddress = formatAddress({ node: bus.nodeId, path: [ASK] });
   /** The system address prefix of this node's pending asks (`ActorSystem.ask` makes them). */
@@ -226,36 +230,49 @@ export function bindRemote(system: ActorSystem, bus: Bus, components: RemoteComp
       wireReplyTo = formatReply(address);
       if (wireReplyTo === undefined) return false;
     }
-    const sent = publishTo(channel, () =>
-      corr === undefined
-        ? {
-            type: 'actor_message',
-            to: wireTo,
-            data: {
-              payload: (message.data ?? null) as never,
-              ...(wireReplyTo === undefined ? {} : { replyTo: wireReplyTo }),
-              to: wireTo,
-              type: message.type,
-            },
-          }
-        : {
-            type: 'actor_message',
-            to: wireTo,
-            corr,
-            data: {
-              corr,
-              payload: (message.data ?? null) as never,
-              ...(wireReplyTo === undefined ? {} : { replyTo: wireReplyTo }),
-              to: wireTo,
-              type: message.type,
-            },
-          },
-    );
+    const wireFrom = message.from === undefined ? undefined : senderAddress(message.from);
+    const sent = publishTo(channel, () => {
+      // Members added in sorted order: the data is canonical as built.
+      const data: Record<string, unknown> = {};
+      if (corr !== undefined) data.corr = corr;
+      if (wireFrom !== undefined) data.from = wireFrom;
+      data.payload = message.data ?? null;
+      if (wireReplyTo !== undefined) data.replyTo = wireReplyTo;
+      data.to = wireTo;
+      data.type = message.type;
+      const wire = data as MessageData<'actor_message'>;
+      return corr === undefined
+        ? { type: 'actor_message', to: wireTo, data: wire }
+        : { type: 'actor_message', to: wireTo, corr, data: wire };
+    });
     if (sent && ownAsk) {
       if (asks.size >= MAX_PENDING_ASKS) asks.delete(asks.keys().next().value!);
       asks.set(corr, route.address.node);
     }
     return sent;
+  };
+
+  /**
+   * The wire address of a sending actor: a local path names an actor of this node. Remembered
+   * per sender; one that is no valid address is left out (logged), the message still goes.
+   */
+  const senderAddress = (from: string): string | undefined => {
+    const known = senders.get(from);
+    if (known !== undefined) return known;
+    const address = from.startsWith(SCHEME) ? wireAddress(from) : { node: bus.nodeId, path: from.split('/') };
+    let wire: string | undefined;
+    try {
+      if (address !== undefined) wire = formatAddress(address);
+    } catch {
+      wire = undefined;
+    }
+    if (wire === undefined) {
+      log.warn('remote:bad_from', { from: from.slice(0, 200) }, 'sender address left out of a message');
+      return undefined;
+    }
+    if (senders.size >= ROUTE_CACHE_SIZE) senders.clear();
+    senders.set(from, wire);
+    return wire;
   };
 
   /** A `replyTo` other than this node's own asks, formatted; `undefined` if it cannot be. */
@@ -319,9 +336,11 @@ export function bindRemote(system: ActorSystem, bus: Bus, components: RemoteComp
         }
         const path = to.path.join('/');
         const replyTo = data.replyTo === undefined ? undefined : askerAddress(data.replyTo);
+        const from = data.from === undefined ? undefined : askerAddress(data.from);
         const message: ActorMessage = {
           type: data.type,
           data: data.payload,
+          ...(from === undefined ? {} : { from }),
           ...(replyTo === undefined ? {} : { replyTo }),
           ...(data.corr === undefined ? {} : { corr: data.corr }),
         };

@@ -61,10 +61,22 @@ function optional(record: Record<string, unknown>, key: string, check: (v: unkno
 
 function actorMessage(data: unknown): unknown {
   if (!isPlainRecord(data)) return SLOW;
-  const { corr, payload, replyTo, to, type } = data;
+  const { corr, from, payload, replyTo, to, type } = data;
   if (!optional(data, 'corr', isIdText) || !optional(data, 'replyTo', isAddressText)) return SLOW;
+  if (!optional(data, 'from', isAddressText)) return SLOW;
   if (payload === undefined || !isJsonPayload(payload) || !isAddressText(to)) return SLOW;
   if (!isActorType(type)) return SLOW;
+  if (from !== undefined) {
+    // Members in the schema's order, as zod writes them.
+    const out: Record<string, unknown> = {};
+    if (corr !== undefined) out.corr = corr;
+    out.from = from;
+    out.payload = payload;
+    if (replyTo !== undefined) out.replyTo = replyTo;
+    out.to = to;
+    out.type = type;
+    return out;
+  }
   // Written out per case rather than with spreads, which cost a clone per message.
   if (corr === undefined)
     return replyTo === undefined ? { payload, to, type } : { payload, replyTo, to, type };

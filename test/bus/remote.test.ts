@@ -90,6 +90,22 @@ describe('remote routing', () => {
     });
   });
 
+  it('carries the sending actor as an address the receiver can send back to', async () => {
+    const atA: ActorMessage[] = [];
+    a.system.register('work/asker', (m) => void atA.push(m));
+    b.system.register('echo', (m) => {
+      if (m.from !== undefined) b.system.send(m.from, { type: 'pong', data: m.data, from: 'echo' });
+    });
+    const echo = `bzzz://${b.identity.nodeId}/echo`;
+    a.system.send(echo, { type: 'ping', data: 1, from: 'work/asker' });
+    // a sender that is no valid address is left out; the message still goes
+    a.system.send(echo, { type: 'ping', data: 2, from: 'bad path/with space' });
+    await flushMicrotasks();
+    expect(atA).toEqual([{ type: 'pong', data: 1, from: `bzzz://${b.identity.nodeId}/echo` }]);
+    expect(a.rejected).toEqual([]);
+    expect(b.rejected).toEqual([]);
+  });
+
   it("answers every remote ask at the node's one ask address, with the ask's corr", async () => {
     const requests: { to?: string; replyTo?: string; corr?: string }[] = [];
     b.bus.subscribe({ kind: 'mailbox' }, ({ envelope }) => {

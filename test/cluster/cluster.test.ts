@@ -28,11 +28,23 @@ describe('a cluster of agent processes on NATS', () => {
     const env = { BZZZ_NATS_URL: nats.url, BZZZ_FORGE_DIR: `${dir}/forge`, BZZZ_SANDBOX: 'bwrap' };
     for (const name of ['n1', 'n2', 'n3']) agents.push(startAgent(name, dir, env));
 
-    const first = await eventually(async () => {
-      const status = await clusterStatus(nats.url);
-      const alive = status?.nodes.filter((n) => n.state === 'alive').length ?? 0;
-      return status !== undefined && alive === 3 && status.leader !== null ? status : undefined;
-    }, 60_000);
+    let seen: unknown;
+    const lastSeen = (): string =>
+      `last status ${JSON.stringify(seen)}; logs: ${agents
+        .map((a) => `${a.name}: ${JSON.stringify(a.logs().slice(-5))}`)
+        .join(' | ')
+        .slice(0, 4000)}`;
+    const first = await eventually(
+      async () => {
+        const status = await clusterStatus(nats.url);
+        seen = status;
+        const alive = status?.nodes.filter((n) => n.state === 'alive').length ?? 0;
+        return status !== undefined && alive === 3 && status.leader !== null ? status : undefined;
+      },
+      60_000,
+      'three alive nodes and a leader',
+      lastSeen,
+    );
     const leaderId = first.leader!.node;
     const leaderName = first.nodes.find((n) => n.id === leaderId)!.name;
     // every node names the same leader
@@ -62,11 +74,17 @@ describe('a cluster of agent processes on NATS', () => {
     // kill -9 the leader
     const victim = agents.find((a) => a.name === leaderName)!;
     await victim.kill();
-    const after = await eventually(async () => {
-      const status = await clusterStatus(nats.url);
-      const dead = status?.nodes.find((n) => n.name === leaderName)?.state === 'dead';
-      return status?.leader && status.leader.node !== leaderId && dead ? status : undefined;
-    }, 60_000);
+    const after = await eventually(
+      async () => {
+        const status = await clusterStatus(nats.url);
+        seen = status;
+        const dead = status?.nodes.find((n) => n.name === leaderName)?.state === 'dead';
+        return status?.leader && status.leader.node !== leaderId && dead ? status : undefined;
+      },
+      60_000,
+      'a new leader, the old one shown dead',
+      lastSeen,
+    );
     expect(after.leader!.term).toBeGreaterThan(first.leader!.term);
     expect(
       after.nodes
@@ -93,12 +111,20 @@ describe('a cluster of agent processes on NATS', () => {
       await eventually(
         async () => ((await fetch(`${agent.url()!}/health/ready`)).status === 200 ? true : undefined),
         60_000,
+        `${agent.name} ready again after the server came back`,
+        lastSeen,
       );
     }
-    await eventually(async () => {
-      const status = await clusterStatus(nats.url);
-      const alive = status?.nodes.filter((n) => n.state === 'alive').length ?? 0;
-      return status?.leader && alive === 2 ? true : undefined;
-    }, 60_000);
+    await eventually(
+      async () => {
+        const status = await clusterStatus(nats.url);
+        seen = status;
+        const alive = status?.nodes.filter((n) => n.state === 'alive').length ?? 0;
+        return status?.leader && alive === 2 ? true : undefined;
+      },
+      60_000,
+      'two alive nodes and a leader after the server came back',
+      lastSeen,
+    );
   }, 240_000);
 });

@@ -41,10 +41,15 @@ export function runCli(args: string[], env: Record<string, string> = {}, cwd = R
   });
 }
 
-/** Waits until `predicate` holds, polling every 50 ms, or fails after `timeoutMs`. */
+/**
+ * Waits until `probe` gives a value, polling every 50 ms, or fails after `timeoutMs` naming
+ * `what` (and `explain()`, what the test saw last, when given).
+ */
 export async function eventually<T>(
   probe: () => Promise<T | undefined> | T | undefined,
   timeoutMs = 20_000,
+  what = 'condition',
+  explain?: () => string,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
@@ -57,7 +62,8 @@ export async function eventually<T>(
     }
     if (Date.now() > deadline)
       throw new Error(
-        `condition not met within ${timeoutMs} ms${last instanceof Error ? `: ${last.message}` : ''}`,
+        `${what} not met within ${timeoutMs} ms${last instanceof Error ? `: ${last.message}` : ''}` +
+          (explain === undefined ? '' : `; ${explain()}`),
       );
     await new Promise((r) => setTimeout(r, 50));
   }

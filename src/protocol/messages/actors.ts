@@ -15,6 +15,8 @@ export const actorMessageTypeField = z
 /** `actor_message`: one message for a remote actor's mailbox. */
 export const actorMessageSchema = z.object({
   corr: idField.optional(),
+  /** The sending actor's address, when the sender is an actor. */
+  from: addressField.optional(),
   payload: jsonField,
   /** Where the reply goes, for an ask. */
   replyTo: addressField.optional(),
