@@ -7,8 +7,14 @@ function reversed(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(reversed);
   if (typeof value !== 'object' || value === null) return value;
   const out: Record<string, unknown> = {};
-  for (const key of Object.keys(value).reverse())
-    out[key] = reversed((value as Record<string, unknown>)[key]);
+  for (const key of Object.keys(value).reverse()) {
+    const member = reversed((value as Record<string, unknown>)[key]);
+    // an own `__proto__` member (JSON.parse and fast-check make them) stays a member: a plain
+    // assignment would set the prototype instead
+    if (key === '__proto__')
+      Object.defineProperty(out, key, { value: member, enumerable: true, writable: true });
+    else out[key] = member;
+  }
   return out;
 }
 
@@ -44,6 +50,10 @@ describe('canonicalJson', () => {
       fc.property(json, (value) => {
         expect(canonicalJson(reversed(value))).toBe(canonicalJson(value));
       }),
+    );
+    const tricky = JSON.parse('{"b":1,"__proto__":{"y":2,"x":1},"a":[{"__proto__":0,"c":1}]}') as unknown;
+    expect(canonicalJson(reversed(tricky))).toBe(
+      '{"__proto__":{"x":1,"y":2},"a":[{"__proto__":0,"c":1}],"b":1}',
     );
   });
 
