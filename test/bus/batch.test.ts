@@ -129,6 +129,20 @@ describe('broadcast batching', () => {
     expect(b.rejected).toEqual([]);
   });
 
+  it('maps a channel object the caller changes between publications to its new subject', async () => {
+    const { a, wire } = setup();
+    const channel = { kind: 'task' as const, task: 'local:demo/app#1' };
+    const post = { type: 'meta_discussion' as const, data: { thread: 't', text: 'x' } };
+    a.bus.publish(channel, post);
+    (channel as { task: string }).task = 'local:demo/app#2';
+    a.bus.publish(channel, post);
+    await flushMicrotasks();
+    expect(wire.map((w) => w.subject.split('.').pop())).toEqual([
+      'local_3Ademo_2Fapp_231',
+      'local_3Ademo_2Fapp_232',
+    ]);
+  });
+
   it('sends one envelope per message with batching off', async () => {
     const { a, b, wire } = setup({ batch: false });
     const got = collect(b.bus);

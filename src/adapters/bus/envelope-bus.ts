@@ -301,7 +301,11 @@ export class EnvelopeBus implements Bus {
     if (known !== undefined) return known;
     const subject = this.#subjectOfKey(channel);
     // A channel object mutated after use would map wrongly: only frozen ones are remembered.
-    if (Object.isFrozen(channel) && (channel.kind !== 'actor' || Object.isFrozen(channel.address.path)))
+    if (
+      Object.isFrozen(channel) &&
+      (channel.kind !== 'actor' ||
+        (Object.isFrozen(channel.address) && Object.isFrozen(channel.address.path)))
+    )
       this.#subjectsByChannel.set(channel, subject);
     return subject;
   }
