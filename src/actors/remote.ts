@@ -137,7 +137,7 @@ export function bindRemote(system: ActorSystem, bus: Bus, components: RemoteComp
   const asks = new Map<string, string>();
   /** system address of a remote actor → its route. */
   const routes = new Map<string, Route>();
-  /** wire address of a remote asker → its system address. */
+  /** wire address of a remote asker or sender → its system address. */
   const askers = new Map<string, string>();
   /** sending actor (local path or system address) → its wire address. */
   const senders = new Map<string, string>();
@@ -169,15 +169,15 @@ export function bindRemote(system: ActorSystem, bus: Bus, components: RemoteComp
     return route;
   };
 
-  /** The system address a wire `replyTo` names, remembered per asker. */
-  const askerAddress = (replyTo: string): string => {
-    let address = askers.get(replyTo);
+  /** The system address a wire address (a `replyTo`, a sender) names, remembered per address. */
+  const systemAddressOf = (wire: string): string => {
+    let address = askers.get(wire);
     if (address === undefined) {
-      const parsed = parseAddress(replyTo);
+      const parsed = parseAddress(wire);
       address = systemAddress(parsed);
       if (parsed.path[0] === ASK && parsed.path.length > 1) return address;
       if (askers.size >= ROUTE_CACHE_SIZE) askers.clear();
-      askers.set(replyTo, address);
+      askers.set(wire, address);
     }
     return address;
   };
@@ -335,8 +335,8 @@ export function bindRemote(system: ActorSystem, bus: Bus, components: RemoteComp
           return;
         }
         const path = to.path.join('/');
-        const replyTo = data.replyTo === undefined ? undefined : askerAddress(data.replyTo);
-        const from = data.from === undefined ? undefined : askerAddress(data.from);
+        const replyTo = data.replyTo === undefined ? undefined : systemAddressOf(data.replyTo);
+        const from = data.from === undefined ? undefined : systemAddressOf(data.from);
         const message: ActorMessage = {
           type: data.type,
           data: data.payload,

@@ -160,7 +160,7 @@ export interface EnvelopeInit<T extends MessageType> {
 }
 
 /** The sender last found to be a node id: a bus sends as one node, message after message. */
-let lastFrom = '';
+let lastFrom: string | undefined;
 
 /**
  * A fresh id and the current time of `clock`, for an envelope written as text (see
@@ -172,12 +172,17 @@ export function envelopeStamp(
   from: NodeId,
   clock: Clock,
 ): { id: string; timestamp: string } {
-  if (from !== lastFrom && !isNodeId(from))
-    throw new InvalidMessageError(type, `from ${JSON.stringify(from)} is not a node id`);
-  lastFrom = from;
+  assertSender(type, from);
   const now = clock.now();
   if (now >= YEAR_10000) throw new InvalidMessageError(type, 'the clock is past the year 9999');
   return { id: newUlid(now), timestamp: isoTime(now) };
+}
+
+/** Throws {@link InvalidMessageError} unless `from` is a node id. */
+function assertSender(type: MessageType, from: string): void {
+  if (from === lastFrom) return;
+  if (!isNodeId(from)) throw new InvalidMessageError(type, `from ${JSON.stringify(from)} is not a node id`);
+  lastFrom = from;
 }
 
 /** The time last written by {@link isoTime}, and its text. */
@@ -206,9 +211,7 @@ export function createEnvelope<T extends MessageType>(
   if (!checked.success)
     throw new InvalidMessageError(init.type, z.prettifyError(checked.error), { cause: checked.error });
   const data = checked.data;
-  if (init.from !== lastFrom && !isNodeId(init.from))
-    throw new InvalidMessageError(init.type, `from ${JSON.stringify(init.from)} is not a node id`);
-  lastFrom = init.from;
+  assertSender(init.type, init.from);
   const now = clock.now();
   const id = newUlid(now);
   const timestamp = isoTime(now);

@@ -53,6 +53,21 @@ describe('remote routing', () => {
     return { identity, system, bus, binding, rejected };
   };
 
+  /** `from`'s answer to a's first ask (corr `a1`), sent to the per-ask address older nodes use. */
+  const injectOldStyleReply = (from: Node, payload: string): void => {
+    const to = { node: a.identity.nodeId, path: ['$ask', 'a1'] };
+    const reply = createEnvelope(
+      {
+        type: 'actor_reply',
+        from: from.identity.nodeId,
+        to: formatAddress(to),
+        data: { corr: 'a1', ok: true, payload },
+      },
+      clock,
+    );
+    hub.inject(actorSubject('test', to), sealEnvelope(reply, from.identity.privateKey).bytes);
+  };
+
   beforeEach(() => {
     clock = new SimulatedClock();
     hub = new LocalHub();
@@ -124,17 +139,7 @@ describe('remote routing', () => {
     b.system.register('slow', () => undefined);
     const pending = a.system.ask(`bzzz://${b.identity.nodeId}/slow`, { type: 'hello' }, { timeoutMs: 1000 });
     await flushMicrotasks();
-    const to = { node: a.identity.nodeId, path: ['$ask', 'a1'] };
-    const reply = createEnvelope(
-      {
-        type: 'actor_reply',
-        from: b.identity.nodeId,
-        to: formatAddress(to),
-        data: { corr: 'a1', ok: true, payload: 'old style' },
-      },
-      clock,
-    );
-    hub.inject(actorSubject('test', to), sealEnvelope(reply, b.identity.privateKey).bytes);
+    injectOldStyleReply(b, 'old style');
     await expect(pending).resolves.toBe('old style');
     expect(a.rejected).toEqual([]);
   });
@@ -250,17 +255,7 @@ describe('remote routing', () => {
     const outcome = pending.catch((e: unknown) => e);
     await flushMicrotasks();
     // c forges an answer to a's pending ask (its corr is easy to guess)
-    const to = { node: a.identity.nodeId, path: ['$ask', 'a1'] };
-    const forged = createEnvelope(
-      {
-        type: 'actor_reply',
-        from: c.identity.nodeId,
-        to: formatAddress(to),
-        data: { corr: 'a1', ok: true, payload: 'forged' },
-      },
-      clock,
-    );
-    hub.inject(actorSubject('test', to), sealEnvelope(forged, c.identity.privateKey).bytes);
+    injectOldStyleReply(c, 'forged');
     await flushMicrotasks();
     expect(a.rejected).toEqual(['bad_sender']);
     await clock.advance(1000);

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   createEnvelope,
   decodeEnvelope,
@@ -83,6 +83,20 @@ describe('message types', () => {
     expect(() => createEnvelope({ type: 'task_claim', from: 'me', data: samples.task_claim })).toThrow(
       /node id/,
     );
+  });
+
+  it('refuse a sender that is no node id, even as the first one a fresh process sees', async () => {
+    vi.resetModules();
+    const fresh = await import('../../src/protocol/index.js');
+    const data = { thread: 't', text: 'x' };
+    for (const from of ['', 'nobody'])
+      expect(() => fresh.createEnvelope({ type: 'meta_discussion', from, data }), from).toThrow(
+        fresh.InvalidMessageError,
+      );
+    vi.resetModules();
+    const again = await import('../../src/protocol/index.js');
+    const clock = { now: () => Date.now() } as Parameters<typeof again.envelopeStamp>[2];
+    expect(() => again.envelopeStamp('meta_discussion', '', clock)).toThrow(again.InvalidMessageError);
   });
 
   it('carry an actor reply as success or failure', () => {

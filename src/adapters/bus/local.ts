@@ -84,7 +84,7 @@ class LocalTransport implements Transport {
   }
 
   publish(subject: string, bytes: Uint8Array): boolean {
-    if (this.#status !== 'connected') return false;
+    if (!this.writable()) return false;
     this.#hub.deliver(this, subject, bytes);
     return true;
   }

@@ -66,7 +66,7 @@ export class NatsTransport implements Transport {
 
   publish(subject: string, bytes: Uint8Array): boolean {
     const nc = this.#nc;
-    if (nc === undefined || this.#status === 'closed' || nc.isClosed() || nc.isDraining()) return false;
+    if (nc === undefined || !this.writable()) return false;
     try {
       nc.publish(subject, bytes);
       return true;

@@ -86,17 +86,6 @@ export async function initBareWithCommit(path: string, title: string): Promise<s
   return commit;
 }
 
-export interface PushFromOptions {
-  /** The repository holding the work; it is read by `git fetch`, never run in. */
-  from: string;
-  sourceRef: string;
-  branch: string;
-  remote: string;
-  /** Environment carrying the credential, for the push process only. */
-  pushEnv?: Record<string, string>;
-  secrets?: readonly string[];
-}
-
 /**
  * Writes a config file that names `from` (a repository owned by the sandbox user) safe, for
  * the one git process that reads it: git reads another user's repository only when protected
