@@ -10,7 +10,8 @@ import type { ChildSpec } from '../supervisor/child.js';
 import { supervisorSpec } from '../supervisor/spec.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 import type { SupervisorMetrics } from '../supervisor/types.js';
-import { TOPICS, type TaskDeps } from './task/deps.js';
+import { TOPICS } from '../protocol/topics.js';
+import type { TaskDeps } from './task/deps.js';
 import { taskSpec } from './task/spec.js';
 import { xstateChild } from './xstate-child.js';
 

@@ -20,7 +20,7 @@ import {
 import type { ChildSpec } from '../supervisor/child.js';
 import { ANNOUNCE } from './membership.js';
 import type { ActorSystem } from './system.js';
-import { TOPICS } from './task/deps.js';
+import { TOPICS } from '../protocol/topics.js';
 import { xstateChild } from './xstate-child.js';
 
 export interface BroadcasterOptions {

@@ -13,7 +13,7 @@ import { describeError } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
 import type { ChildSpec } from '../supervisor/child.js';
 import type { ActorMessage } from './message.js';
-import { TOPICS } from './task/deps.js';
+import { TOPICS } from '../protocol/topics.js';
 import { xstateChild } from './xstate-child.js';
 
 export interface AdvisorOptions {

@@ -24,7 +24,7 @@ import type { Supervisor } from '../supervisor/supervisor.js';
 import type { Clock } from '../lib/clock.js';
 import { describeError } from '../lib/errors.js';
 import type { ActorMessage } from './message.js';
-import { TOPICS } from './task/deps.js';
+import { TOPICS } from '../protocol/topics.js';
 import { xstateChild } from './xstate-child.js';
 
 export { createPeersView, PEER_STATES, type PeersView, type PeerState };

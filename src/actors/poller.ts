@@ -12,7 +12,7 @@ import type { AnnouncedTask } from '../machines/agent.js';
 import { pollerMachine } from '../machines/poller.js';
 import type { ChildSpec } from '../supervisor/child.js';
 import { fromPromise } from 'xstate';
-import { TOPICS } from './task/deps.js';
+import { TOPICS } from '../protocol/topics.js';
 import { xstateChild } from './xstate-child.js';
 
 export interface PollerSpecOptions {

@@ -42,7 +42,7 @@ import {
 } from '../protocol/index.js';
 import { parseMessageData } from '../protocol/fast-data.js';
 import type { ChildSpec } from '../supervisor/child.js';
-import { TOPICS } from './task/deps.js';
+import { TOPICS } from '../protocol/topics.js';
 import type { ActorMessage, ReplyMessage } from './message.js';
 import { serviceSpec } from './service.js';
 import type { ActorSystem } from './system.js';

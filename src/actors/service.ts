@@ -8,16 +8,9 @@ import { fromCallback, fromPromise } from 'xstate';
 import { serviceMachine, type ServiceEvent } from '../machines/service.js';
 import type { ChildSpec, RestartType, Shutdown, StartContext } from '../supervisor/child.js';
 import { xstateChild } from './xstate-child.js';
+import type { Resource } from '../lib/resource.js';
 
-/** What a service opens: something that can fail on its own and be stopped. */
-export interface Resource {
-  /** Registers the listener for a failure after start (a server error, a lost connection). */
-  onFailure?(listener: (error: Error) => void): void;
-  /** Graceful stop (drain). */
-  stop(): Promise<void>;
-  /** Immediate release, when the actor is killed. */
-  kill?(): void;
-}
+export type { Resource } from '../lib/resource.js';
 
 export interface ServiceSpecOptions {
   restart?: RestartType;

@@ -12,7 +12,7 @@ import { WhooshTracker } from '../actors/whoosh.js';
 import { createWhooshClient } from '../adapters/whoosh/index.js';
 import { pollerSpec } from '../actors/poller.js';
 import type { SandboxProvider, TaskDeps, TaskProgress } from '../actors/task/deps.js';
-import { TOPICS } from '../actors/task/deps.js';
+import { TOPICS } from '../protocol/topics.js';
 import { WarmWorkspaces, canReadBranches } from '../actors/task/workspaces.js';
 import type { ActorSystem } from '../actors/system.js';
 import { createClaimStore, type ClaimStore } from '../adapters/claims/index.js';

@@ -6,7 +6,7 @@
  */
 import { createStore } from '@xstate/store';
 import { fromCallback } from 'xstate';
-import { TOPICS } from '../actors/task/deps.js';
+import { TOPICS } from '../protocol/topics.js';
 import { xstateChild } from '../actors/xstate-child.js';
 import type { ActorMessage } from '../actors/message.js';
 import type { ChildSpec } from '../supervisor/child.js';

@@ -18,3 +18,4 @@ export * from './signing.js';
 export * from './subjects.js';
 export * from './task-key.js';
 export * from './token.js';
+export * from './topics.js';

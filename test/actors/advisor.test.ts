@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { ActorSystem, type ActorMessage } from '../../src/actors/index.js';
 import { advisorSpec } from '../../src/actors/hmmm.js';
-import { TOPICS } from '../../src/actors/task/deps.js';
+import { TOPICS } from '../../src/protocol/topics.js';
 import type { Reasoner } from '../../src/adapters/llm/index.js';
 import { systemClock } from '../../src/lib/clock.js';
 import { silentLogger } from '../../src/lib/log.js';

@@ -61,10 +61,3 @@ export interface TaskDeps {
   /** Every state a task reaches (`task_progress`, the read model). */
   onProgress(progress: TaskProgress): void;
 }
-
-/** Topics of the local bus (NATS subjects and gossipsub topics map onto these). */
-export const TOPICS = {
-  coordination: 'coordination',
-  hmmm: 'hmmm',
-  task: (key: string) => `hmmm.task.${key}`,
-} as const;

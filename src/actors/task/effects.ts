@@ -14,7 +14,7 @@ import type { AnnouncedTask } from '../../machines/agent.js';
 import { parseTaskKey } from '../../protocol/task-key.js';
 import { taskMachine, type StepDecision, type TaskHistoryEntry } from '../../machines/task.js';
 import type { TaskDeps } from './deps.js';
-import { TOPICS } from './deps.js';
+import { TOPICS } from '../../protocol/topics.js';
 import { leaseRenewalLogic } from '../lease.js';
 import { askForHelp } from './help.js';
 import { TaskResources } from './resources.js';

@@ -7,7 +7,7 @@ import type { AnnouncedTask } from '../../machines/agent.js';
 import { encodeTaskKeyToken } from '../../protocol/task-key.js';
 import type { ActorMessage } from '../message.js';
 import type { TaskDeps } from './deps.js';
-import { TOPICS } from './deps.js';
+import { TOPICS } from '../../protocol/topics.js';
 
 let nextInbox = 1;
 
