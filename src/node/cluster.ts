@@ -17,7 +17,7 @@ import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/log.js';
 import type { ChildSpec } from '../supervisor/child.js';
 import type { Leadership } from './leadership.js';
-import { createPeersView, statusNodes } from './peers-view.js';
+import { createPeersView, statusNodes } from '../actors/peers-view.js';
 import type { NodeContext, NodeParts } from './types.js';
 
 /** The path of the elector's mailbox: received heartbeats are sent there. */
