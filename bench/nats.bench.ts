@@ -25,7 +25,9 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { bindRemote } from '../src/actors/remote.js';
 import { ActorSystem } from '../src/actors/system.js';
+import { serviceSpec } from '../src/actors/service.js';
 import { createNatsBus } from '../src/adapters/bus/index.js';
+import { createNatsConnector } from '../src/adapters/nats/index.js';
 import { systemClock } from '../src/lib/clock.js';
 import { silentLogger } from '../src/lib/log.js';
 import { createEnvelope, generateIdentity, sealEnvelope } from '../src/protocol/index.js';
@@ -55,17 +57,18 @@ interface Node {
 async function startNode(url: string, signed: boolean): Promise<Node> {
   const identity = generateIdentity();
   const logger = silentLogger();
+  const connector = createNatsConnector({ servers: url }, { clock: systemClock, logger });
   const nats = createNatsBus(
-    {
-      cluster: 'bench',
-      nodeId: identity.nodeId,
-      privateKey: signed ? identity.privateKey : null,
-      servers: url,
-    },
-    { clock: systemClock, logger },
+    { cluster: 'bench', nodeId: identity.nodeId, privateKey: signed ? identity.privateKey : null },
+    { clock: systemClock, logger, connector },
   );
   const system = new ActorSystem({ nodeId: identity.nodeId, mailboxCapacity: 1_000_000 }, { logger });
-  const running = await nats.connectionSpec().start({ path: 'nats', system, clock: systemClock, logger });
+  const running = await serviceSpec('nats', () => connector.open()).start({
+    path: 'nats',
+    system,
+    clock: systemClock,
+    logger,
+  });
   while (!nats.bus.connected()) await new Promise((r) => setTimeout(r, 10));
   const binding = bindRemote(system, nats.bus, { logger });
   await nats.flush();

@@ -3,17 +3,27 @@
  * every 300 ms, followers reading every 150 ms) and to the bus through two callbacks:
  * `publish` sends this leader's `election_heartbeat`, `onLeaderChange` tells the node who
  * leads now (for `bzzz status`, `/api/v1/leader`, and starting or stopping the poller).
- * Heartbeats received from the bus come in through {@link Elector.heartbeat}.
  *
- * {@link electionChild} runs it under a supervisor: a graceful stop releases the key (a new
- * leader within one poll), a kill does not (the lease runs out, as after a crash).
+ * {@link electionSpec} runs it under a supervisor like every other machine (`xstateChild`),
+ * with a mailbox at its path: heartbeats received from the bus arrive there as
+ * `election.heartbeat` messages. A graceful stop releases the key (a new leader within one
+ * poll), a kill does not (the lease runs out, as after a crash). {@link createElector} runs
+ * the same logic alone (tests, benchmarks).
  */
 import { createActor, fromPromise, type Actor } from 'xstate';
 import type { ClaimStore, Lease } from '../adapters/claims/index.js';
 import { describeError } from '../lib/errors.js';
 import type { Clock, Logger } from '../lib/index.js';
-import { electionMachine, type ClaimOutcome, type LeaderInfo } from '../machines/election.js';
-import { ExitSignal, SHUTDOWN, type ChildSpec, type RunningChild } from '../supervisor/child.js';
+import {
+  electionMachine,
+  type ClaimOutcome,
+  type ElectionEvent,
+  type ElectionInput,
+  type LeaderInfo,
+} from '../machines/election.js';
+import type { ChildSpec } from '../supervisor/child.js';
+import type { ActorMessage } from './message.js';
+import { xstateChild } from './xstate-child.js';
 
 export type { LeaderInfo } from '../machines/election.js';
 
@@ -45,7 +55,7 @@ export interface ElectorOptions {
   onLeaderChange?: (leader: LeaderInfo | null) => void;
 }
 
-/** One node's part in the election. */
+/** One node's part in the election, run alone (outside a supervision tree). */
 export interface Elector {
   start(): void;
   /** Graceful: a leader releases the key before it stops. */
@@ -62,14 +72,13 @@ export interface Elector {
 
 export const ELECTION_DEFAULTS = { key: 'leader', ttlMs: 1_000, renewEveryMs: 300, pollMs: 150, skewMs: 250 };
 
-/** Creates (does not start) this node's elector. */
-export function createElector(options: ElectorOptions): Elector {
+/** The election machine with its store effects and callbacks provided. */
+export function electionLogic(options: ElectorOptions): typeof electionMachine {
   const { store, clock, node } = options;
   const key = options.key ?? ELECTION_DEFAULTS.key;
   let lease: Lease | null = null;
   let known: LeaderInfo | null = null;
-
-  const logic = electionMachine.provide({
+  return electionMachine.provide({
     actors: {
       claimLeadership: fromPromise(async ({ input }: { input: { ttlMs: number } }): Promise<ClaimOutcome> => {
         const won = await store.claim(key, node, input.ttlMs);
@@ -106,82 +115,75 @@ export function createElector(options: ElectorOptions): Elector {
         options.logger?.warn({ step, error: describeError(error) }, 'election step failed'),
     },
   });
-  const actor = createActor(logic, {
-    clock,
-    input: {
-      node,
-      ttlMs: options.ttlMs ?? ELECTION_DEFAULTS.ttlMs,
-      renewEveryMs: options.renewEveryMs ?? ELECTION_DEFAULTS.renewEveryMs,
-      pollMs: options.pollMs ?? ELECTION_DEFAULTS.pollMs,
-      skewMs: options.skewMs ?? ELECTION_DEFAULTS.skewMs,
-    },
-  });
+}
 
+function electionInput(options: Omit<ElectorOptions, 'clock' | 'logger'>): ElectionInput {
   return {
-    start: () => {
-      actor.start();
-    },
+    node: options.node,
+    ttlMs: options.ttlMs ?? ELECTION_DEFAULTS.ttlMs,
+    renewEveryMs: options.renewEveryMs ?? ELECTION_DEFAULTS.renewEveryMs,
+    pollMs: options.pollMs ?? ELECTION_DEFAULTS.pollMs,
+    skewMs: options.skewMs ?? ELECTION_DEFAULTS.skewMs,
+  };
+}
+
+/** Creates (does not start) an elector outside a supervision tree. */
+export function createElector(options: ElectorOptions): Elector {
+  const actor = createActor(electionLogic(options), { clock: options.clock, input: electionInput(options) });
+  const active = () => actor.getSnapshot().status === 'active';
+  return {
+    start: () => void actor.start(),
     stop: async () => {
-      if (actor.getSnapshot().status !== 'active') return;
+      if (!active()) return;
       const done = new Promise<void>((resolve) => {
         actor.subscribe({ complete: resolve, error: () => resolve() });
       });
       actor.send({ type: 'bzzz.stop' });
       await done;
     },
-    kill: () => {
-      lease = null;
-      actor.stop();
-    },
+    kill: () => actor.stop(),
     heartbeat: (heartbeat) => actor.send({ type: 'election.heartbeat', ...heartbeat }),
     get leader() {
-      const snapshot = actor.getSnapshot();
-      return snapshot.status === 'active' ? snapshot.context.leader : null;
+      return active() ? actor.getSnapshot().context.leader : null;
     },
     get isLeader() {
-      const snapshot = actor.getSnapshot();
-      return snapshot.status === 'active' && snapshot.hasTag('leader');
+      return active() && actor.getSnapshot().hasTag('leader');
     },
     actor,
   };
 }
 
 /**
- * The elector as a supervised child: started with the tree, stopped gracefully (releasing
- * the key) in the tree's shutdown order. `onStarted` hands the elector to the node, which
- * routes received heartbeats to it.
+ * The mailbox message that carries a received heartbeat to the elector. The copy of node and
+ * term beside `data` serves only a binding that hands messages to the machine unparsed; drop
+ * it once `xstateChild` calls `accept`.
  */
-export function electionChild(
-  id: string,
-  options: Omit<ElectorOptions, 'clock' | 'logger'> & { onStarted?: (elector: Elector) => void },
-): ChildSpec {
-  return {
-    id,
-    type: 'worker',
+export function heartbeatMessage(
+  heartbeat: ElectionHeartbeat,
+): ActorMessage<'election.heartbeat', ElectionHeartbeat> & ElectionHeartbeat {
+  const data = { node: heartbeat.node, term: heartbeat.term };
+  return { type: 'election.heartbeat', data, ...data };
+}
+
+/** What the elector's mailbox lets through: heartbeats with a node and a term, nothing else. */
+export function acceptElectionMessage(message: ActorMessage): ElectionEvent | undefined {
+  if (message.type !== 'election.heartbeat') return undefined;
+  const data = message.data as { node?: unknown; term?: unknown } | undefined;
+  if (typeof data?.node !== 'string' || typeof data.term !== 'number' || !Number.isSafeInteger(data.term))
+    return undefined;
+  return { type: 'election.heartbeat', node: data.node, term: data.term };
+}
+
+/**
+ * The elector as a supervised child with a mailbox at its path: started with the tree,
+ * stopped gracefully (releasing the key) in the tree's shutdown order.
+ */
+export function electionSpec(id: string, options: Omit<ElectorOptions, 'clock' | 'logger'>): ChildSpec {
+  return xstateChild<typeof electionMachine>(id, {
+    logic: (ctx) => electionLogic({ ...options, clock: ctx.clock, logger: ctx.logger }),
+    input: () => electionInput(options),
+    accept: acceptElectionMessage,
     restart: 'permanent',
     shutdown: 5_000,
-    start: (ctx) => {
-      const elector = createElector({ ...options, clock: ctx.clock, logger: ctx.logger });
-      const exit = new ExitSignal();
-      elector.actor.subscribe({
-        error: (error) =>
-          exit.fire({ kind: 'error', error: error instanceof Error ? error : new Error(String(error)) }),
-        complete: () => exit.fire(SHUTDOWN),
-      });
-      elector.start();
-      options.onStarted?.(elector);
-      const running: RunningChild = {
-        stop: async () => {
-          await elector.stop();
-          exit.fire(SHUTDOWN);
-        },
-        kill: () => {
-          elector.kill();
-          exit.fire(SHUTDOWN);
-        },
-        onExit: (listener) => exit.listen(listener),
-      };
-      return Promise.resolve(running);
-    },
-  };
+  });
 }

@@ -16,7 +16,7 @@
  */
 import { fromCallback, type AnyEventObject } from 'xstate';
 import { PEER_STATES, peerMachine, type PeerEvent, type PeerState } from '../machines/peer.js';
-import { createPeersView, peerCounts, type PeersView } from '../node/peers-view.js';
+import { createPeersView, peerCounts, type PeersView } from './peers-view.js';
 import { availabilityBroadcastSchema, capabilityBroadcastSchema, type NodeId } from '../protocol/index.js';
 import type { ChildSpec } from '../supervisor/child.js';
 import { supervisorSpec } from '../supervisor/spec.js';

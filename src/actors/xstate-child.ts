@@ -12,6 +12,7 @@ import {
   createActor,
   type Actor,
   type AnyActorLogic,
+  type EventFrom,
   type InputFrom,
   type InspectionEvent,
   type Observer,
@@ -26,7 +27,7 @@ import {
   type RunningChild,
   type StartContext,
 } from '../supervisor/child.js';
-import { STOP_EVENT } from './message.js';
+import { STOP_EVENT, type ActorMessage } from './message.js';
 
 export interface XStateChildOptions<TLogic extends AnyActorLogic> {
   /** The logic, or a function that provides its effects from the start context. */
@@ -38,6 +39,11 @@ export interface XStateChildOptions<TLogic extends AnyActorLogic> {
   readyTimeoutMs?: number;
   restart?: ChildSpec['restart'];
   shutdown?: ChildSpec['shutdown'];
+  /**
+   * Parses a mailbox message into an event of the logic (undefined: dropped). Declared here
+   * ahead of its use; the binding does not call it yet.
+   */
+  accept?: (message: ActorMessage) => EventFrom<TLogic> | undefined;
   /** Receives the actor once started (tests, inspection). */
   onStarted?: (actor: Actor<TLogic>) => void;
 }

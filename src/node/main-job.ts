@@ -1,6 +1,7 @@
 /**
- * The main job on one node: the pipeline's ports and actors under the node's work subtree,
- * and, for `--once`, waiting until every task of the forge has an outcome.
+ * The main job on one node: the pipeline's ports and actors, and with NATS the cluster's
+ * parts, all children of the node's tree; and, for `--once`, waiting until every task of the
+ * forge has an outcome.
  */
 import { mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
@@ -9,13 +10,14 @@ import { loadOrCreateIdentity } from '../protocol/identity.js';
 import type { Config } from '../config/index.js';
 import type { Clock } from '../lib/clock.js';
 import { BzzzNode } from './node.js';
-import { createClusterParts, type ClusterParts } from './cluster.js';
+import { clusterParts, createConnector } from './cluster.js';
+import { Leadership } from './leadership.js';
 import { createPipeline, type Pipeline, type PipelineOptions } from './pipeline.js';
 
 export interface MainJob {
   node: BzzzNode;
   pipeline: Pipeline;
-  /** Stops the node, then closes the ports (sandboxes, claim store). */
+  /** Stops the node: the tree stops every part in reverse order. */
   stop(): Promise<void>;
   stuck(): string[];
 }
@@ -31,74 +33,33 @@ export async function startMainJob(
     options.agents === 1
       ? [nodeName]
       : Array.from({ length: options.agents }, (_, i) => `${nodeName}-${i + 1}`);
-  // the node is created after its parts; callbacks that need it read it late
-  let node: BzzzNode | undefined;
-  let cluster: ClusterParts | undefined;
+  const components = { clock: options.clock, logger: options.logger };
+  const clustered = config.nats_url !== undefined;
+  const connector = clustered ? createConnector(config, nodeName, components) : undefined;
+  const leadership = new Leadership(identity.nodeId, !clustered);
   const pipeline = await createPipeline({
     ...options,
     config,
     nodeId: identity.nodeId,
     agents,
-    pollerActive: () => cluster === undefined || cluster.isLeader(),
+    connector,
+    pollerActive: () => leadership.isLeader(),
   });
-  if (config.nats_url !== undefined) {
-    cluster = createClusterParts(
-      {
-        config,
-        nodeId: identity.nodeId,
-        nodeName,
-        privateKey: identity.privateKey,
-        claims: pipeline.claims,
-        load: () => ({ tasks: runningTasks(pipeline, agents), maxTasks: config.max_tasks * agents.length }),
-        service: {
-          name: nodeName,
-          version: '0.1.0',
-          status: () => node?.status() ?? null,
-          peers: () => node?.status().nodes ?? [],
-          tasks: () => node?.status().tasks ?? [],
-        },
-      },
-      {
-        clock: options.clock,
-        logger: options.logger,
-        rejected: (reason) => node?.metrics.rejected(reason),
-        peersGauge: (counts) => node?.metrics.peers(counts),
-      },
-    );
-  }
-  try {
-    node = await BzzzNode.start(config, {
-      logger: options.logger,
-      clock: options.clock,
-      work: pipeline.children(),
-      view: pipeline.view,
-      ...(cluster === undefined
-        ? {}
-        : {
-            infra: cluster.infra,
-            cluster: cluster.cluster,
-            notReady: () => (cluster !== undefined && !cluster.bus.connected() ? ['bus disconnected'] : []),
-            leader: () => cluster?.leader() ?? null,
-            peers: () => cluster?.nodes() ?? [],
-          }),
-    });
-  } catch (error) {
-    await pipeline.close();
-    throw error;
-  }
-  const started = node;
-  return {
-    node: started,
-    pipeline,
-    stop: async () => {
-      try {
-        await started.stop();
-      } finally {
-        await pipeline.close();
-      }
-    },
-    stuck: () => started.stuck(),
-  };
+  const load = () => ({ tasks: runningTasks(pipeline, agents), maxTasks: config.max_tasks * agents.length });
+  const node = await BzzzNode.start(config, {
+    ...components,
+    view: pipeline.view,
+    infra: pipeline.infra,
+    storage: pipeline.storage,
+    work: pipeline.work,
+    ...(connector === undefined
+      ? {}
+      : {
+          build: (context) =>
+            clusterParts({ config, connector, claims: pipeline.claims, leadership, load }, context),
+        }),
+  });
+  return { node, pipeline, stop: () => node.stop(), stuck: () => node.stuck() };
 }
 
 /** Tasks this process's agents hold now, from the read model. */

@@ -3,14 +3,17 @@
  *
  * ```
  * root (rest_for_one)
- * ├── infra (one_for_one): health, http
- * ├── cluster (one_for_one): membership and election (to come)
- * ├── work (one_for_one): tasks (dynamic)
- * └── storage (one_for_one): content store (to come)
+ * ├── infra (one_for_one): nats, claims, sandboxes, health, http
+ * ├── cluster (one_for_one): remote, membership, broadcaster, election, micro
+ * ├── storage (one_for_one): workspaces
+ * └── work (one_for_one): view, advisor, poller, agents
  * ```
- * Infrastructure starts first and stops last; a subtree that keeps failing takes the ones
- * after it down with it (rest_for_one), and a failing root ends the node with an error.
+ * Every resource is a child: infrastructure starts first and stops last; a subtree that keeps
+ * failing takes the ones after it down with it (rest_for_one), and a failing root ends the
+ * node with an error. The parts of a job come from `build`, called with what the node made
+ * first (its identity, metrics, actor system and status), so nothing binds to the node late.
  */
+import type { KeyObject } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { ActorSystem } from '../actors/system.js';
@@ -26,30 +29,10 @@ import { Supervisor } from '../supervisor/supervisor.js';
 import { dataDirCheck, eventLoopCheck, memoryCheck, treeCheck } from './checks.js';
 import { HealthMonitor, type HealthCheck } from './health.js';
 import { NodeMetrics } from './metrics.js';
-import type { ClusterView } from './view.js';
+import type { NodeOptions, NodeParts, StatusDocument } from './types.js';
 
-export interface NodeOptions {
-  logger?: Logger;
-  clock?: Clock;
-  /** More health checks (tests add failing ones). */
-  checks?: HealthCheck[];
-  /** More children of the root, after the standard subtrees. */
-  children?: ChildSpec[];
-  /** Children of the work subtree (the poller and the agents of the main job). */
-  work?: ChildSpec[];
-  /** The read model the status documents come from. */
-  view?: ClusterView;
-  /** Children of `infra` started before the health checks and HTTP (the bus connection). */
-  infra?: ChildSpec[];
-  /** Children of `cluster` (routing, membership, election). */
-  cluster?: ChildSpec[];
-  /** More reasons the node is not ready (the bus is disconnected). */
-  notReady?: () => string[];
-  /** The leader as this node knows it. */
-  leader?: () => { node: string; term: number } | null;
-  /** The other nodes as this node knows them. */
-  peers?: () => { id: string; name: string; state: string; capabilities: string[]; tasks: number }[];
-}
+export type { NodeContext, NodeOptions, NodeParts, StatusDocument } from './types.js';
+import type { ClusterView } from './view.js';
 
 export class BzzzNode {
   readonly #startedAt: number;
@@ -70,10 +53,13 @@ export class BzzzNode {
     readonly metrics: NodeMetrics,
     readonly logger: Logger,
     readonly clock: Clock,
-    options: NodeOptions,
+    privateKey: KeyObject,
+    given: NodeOptions,
   ) {
     this.#startedAt = clock.now();
-    this.#clusterView = options.view;
+    this.#clusterView = given.view;
+    const context = { nodeId, name, privateKey, system, metrics, clock, logger, status: () => this.status() };
+    const options = withParts(given, given.build?.(context) ?? {});
     this.#options = options;
     this.root = new Supervisor(
       'root',
@@ -87,12 +73,12 @@ export class BzzzNode {
             { metrics },
           ),
           supervisorSpec('cluster', { children: options.cluster ?? [] }, { metrics }),
+          supervisorSpec('storage', { children: options.storage ?? [] }, { metrics }),
           supervisorSpec(
             'work',
             { children: options.work ?? [], intensity: { maxRestarts: 5, periodMs: 10_000 } },
             { metrics },
           ),
-          supervisorSpec('storage', { children: [] }, { metrics }),
           ...(options.children ?? []),
         ],
       },
@@ -114,7 +100,8 @@ export class BzzzNode {
       { nodeId: identity.nodeId, mailboxCapacity: config.mailbox_capacity },
       { clock, logger, metrics },
     );
-    const node = new BzzzNode(config, identity.nodeId, name, system, metrics, logger, clock, options);
+    const { nodeId, privateKey } = identity;
+    const node = new BzzzNode(config, nodeId, name, system, metrics, logger, clock, privateKey, options);
     try {
       await node.root.start();
     } catch (error) {
@@ -261,10 +248,18 @@ export class BzzzNode {
   }
 }
 
-export interface StatusDocument {
-  cluster: string;
-  self: { id: string; name: string };
-  leader: { node: string; term: number } | null;
-  nodes: { id: string; name: string; state: string; capabilities: string[]; tasks: number }[];
-  tasks: { key: string; state: string; holder: string | null }[];
+/** The options with the built parts: built children first, callbacks from the parts if given. */
+function withParts(options: NodeOptions, parts: NodeParts): NodeOptions {
+  const list = (key: 'infra' | 'cluster' | 'storage' | 'work') => [
+    ...(parts[key] ?? []),
+    ...(options[key] ?? []),
+  ];
+  return {
+    ...options,
+    ...parts,
+    infra: list('infra'),
+    cluster: list('cluster'),
+    storage: list('storage'),
+    work: list('work'),
+  };
 }

@@ -1,8 +1,10 @@
 /**
  * The ports of the main job, built from the configuration: the forge, the claim store, the
- * reasoner, the sandboxes and the escalation webhook; and the work children that use them
- * (the read-model feeder, the poller and N agents). `bzzz up` runs N agents in one process;
- * `bzzz agent` runs one.
+ * reasoner, the sandboxes and the escalation webhook; and the children that hold them: the
+ * claim store and the sandbox provider (`infra`), the warm workspaces (`storage`), and the
+ * work children that use them (the read-model feeder, the poller and N agents). Nothing is
+ * started here: the tree opens each in order and stops them in reverse. `bzzz up` runs N
+ * agents in one process; `bzzz agent` runs one.
  */
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -15,17 +17,18 @@ import type { SandboxProvider, TaskDeps, TaskProgress } from '../actors/task/dep
 import { TOPICS } from '../protocol/topics.js';
 import { WarmWorkspaces, canReadBranches } from '../actors/task/workspaces.js';
 import type { ActorSystem } from '../actors/system.js';
-import { createClaimStore, type ClaimStore } from '../adapters/claims/index.js';
+import { serviceSpec } from '../actors/service.js';
+import { JetStreamClaimStore, MemoryClaimStore, type ClaimStore } from '../adapters/claims/index.js';
 import { createEscalationNotifier } from '../adapters/escalation/index.js';
 import { GitHubForge, LocalForge, type Forge } from '../adapters/forge/index.js';
 import { createReasoner, type Reasoner, type ReasonerInit } from '../adapters/llm/index.js';
-import { forgeDir, natsAuth, type Config } from '../config/index.js';
+import type { NatsConnector } from '../adapters/nats/index.js';
+import { forgeDir, type Config } from '../config/index.js';
 import type { Clock } from '../lib/clock.js';
 import { NonRetryableError } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
 import type { ChildSpec } from '../supervisor/child.js';
-import type { SupervisorMetrics } from '../supervisor/types.js';
-import { selectSandboxes, type SandboxChoice } from './sandboxes.js';
+import { SandboxService } from './sandboxes.js';
 import { createClusterView, viewSpec, type ClusterView } from './view.js';
 
 export interface PipelineOptions {
@@ -39,16 +42,22 @@ export interface PipelineOptions {
   wrapSandboxes?: (provider: SandboxProvider) => SandboxProvider;
   /** The poller polls only while this holds (the elected leader); default always. */
   pollerActive?: () => boolean;
+  /** The node's NATS connection: claims in JetStream KV on it; without it, in memory. */
+  connector?: NatsConnector | undefined;
 }
 
 export interface Pipeline {
   readonly forge: Forge;
   readonly claims: ClaimStore;
   readonly view: ClusterView;
-  readonly sandbox: SandboxChoice;
+  readonly sandbox: SandboxService;
   readonly reasoner: Reasoner;
-  children(metrics?: SupervisorMetrics): ChildSpec[];
-  close(): Promise<void>;
+  /** Children of `infra`: the claim store, then the sandbox provider. */
+  readonly infra: ChildSpec[];
+  /** Children of `storage`: the warm workspaces, when configured. */
+  readonly storage: ChildSpec[];
+  /** Children of `work`: the read model's feeder, the advisor, the poller and the agents. */
+  readonly work: ChildSpec[];
 }
 
 export function reasonerInit(config: Config): ReasonerInit {
@@ -91,124 +100,144 @@ function createForgeFromConfig(config: Config, components: { logger: Logger; clo
   );
 }
 
+/** The ports a task uses, besides the ones that are children of the tree. */
+interface Ports {
+  forge: Forge;
+  claims: ClaimStore;
+  reasoner: Reasoner;
+  sandboxes: SandboxProvider;
+  scratchDir: string;
+  workspaces: WarmWorkspaces | undefined;
+  escalation: ReturnType<typeof createEscalationNotifier>;
+  whoosh: WhooshTracker | undefined;
+}
+
 export async function createPipeline(options: PipelineOptions): Promise<Pipeline> {
   const { config, logger, clock } = options;
   const components = { logger, clock };
   const forge = createForgeFromConfig(config, components);
-  // one process: the in-process table; a cluster: JetStream KV, the same for every node
-  const claims = createClaimStore(
-    config.nats_url === undefined
-      ? { backend: 'memory' }
-      : {
-          backend: 'jetstream',
-          cluster: config.cluster,
-          servers: config.nats_url.split(','),
-          auth: natsAuth(config),
-        },
-    components,
-  );
-  await claims.start();
-  const reasoner = createReasoner(reasonerInit(config), components);
-  const sandbox = await selectSandboxes(config, { nodeId: options.nodeId, logger, clock });
+  // one process: the in-process table; a cluster: JetStream KV on the node's connection
+  const claims: ClaimStore =
+    options.connector === undefined
+      ? new MemoryClaimStore(components)
+      : new JetStreamClaimStore({ cluster: config.cluster }, { ...components, connector: options.connector });
+  const sandbox = new SandboxService(config, { nodeId: options.nodeId, logger, clock });
   const sandboxes = options.wrapSandboxes ? options.wrapSandboxes(sandbox.provider) : sandbox.provider;
-  const escalation = createEscalationNotifier(
-    config.escalation_webhook ? { webhookUrl: config.escalation_webhook } : {},
-    components,
-  );
-  const whoosh =
-    config.whoosh_url === undefined
-      ? undefined
-      : new WhooshTracker(
-          createWhooshClient(
-            { url: config.whoosh_url, ...(config.whoosh_api_key ? { apiKey: config.whoosh_api_key } : {}) },
-            components,
-          ),
-          logger,
-        );
   const scratchDir = join(config.data_dir, 'scratch');
   // clones an earlier run of this node left behind (a crash): this node's data dir is its own
   await rm(scratchDir, { recursive: true, force: true });
   await mkdir(scratchDir, { recursive: true });
-  const workspaces =
-    config.warm_workspaces > 0 && canReadBranches(forge)
-      ? new WarmWorkspaces({
-          forge,
-          sandboxes,
-          scratchDir,
-          perRepo: config.warm_workspaces,
-          clock,
-          logger,
-        })
-      : undefined;
+  const ports: Ports = {
+    forge,
+    claims,
+    reasoner: createReasoner(reasonerInit(config), components),
+    sandboxes,
+    scratchDir,
+    workspaces: warmWorkspaces(config, forge, sandboxes, scratchDir, components),
+    escalation: createEscalationNotifier(
+      config.escalation_webhook ? { webhookUrl: config.escalation_webhook } : {},
+      components,
+    ),
+    whoosh: whooshTracker(config, components),
+  };
   const view = createClusterView(() => clock.now());
-  const pollIntervalMs = config.poll_interval_ms ?? (config.forge === 'local' ? 500 : 30_000);
-
-  const depsFor =
-    (agent: string) =>
-    (agentPath: string, system: ActorSystem): TaskDeps => ({
-      agent,
-      agentPath,
-      system,
-      claims,
-      leaseTtlMs: config.lease_ttl_ms,
-      leaseSkewMs: Math.min(1_000, Math.floor(config.lease_ttl_ms / 5)),
-      forge,
-      reasoner,
-      limits: {},
-      sandboxes,
-      scratchDir,
-      workspaces,
-      escalation,
-      whoosh,
-      helpTimeoutMs: config.help_timeout_ms,
-      clock,
-      logger,
-      onProgress: (progress: TaskProgress) => {
-        system.publish(TOPICS.coordination, { type: 'task_progress', data: progress });
-      },
-    });
-
+  const { workspaces } = ports;
   return {
     forge,
     claims,
     view,
     sandbox,
-    reasoner,
-    children: (metrics) => [
-      viewSpec(view),
-      ...(config.llm === 'scripted'
-        ? []
-        : [
-            advisorSpec({
-              name: `${options.agents[0] ?? 'agent'}-advisor`,
-              reasoner,
-              capabilities: config.capabilities,
-              logger,
-            }),
-          ]),
-      pollerSpec({
-        forge,
-        claims,
-        intervalMs: pollIntervalMs,
-        logger,
-        ...(options.pollerActive ? { active: options.pollerActive } : {}),
-        ...(whoosh ? { sources: [() => whoosh.tasks()] } : {}),
+    reasoner: ports.reasoner,
+    infra: [
+      serviceSpec('claims', async () => {
+        await claims.start();
+        return { stop: () => claims.stop() };
       }),
-      ...options.agents.map((name, i) =>
-        agentSpec({
-          id: `agent-${i + 1}`,
-          name,
-          maxTasks: config.max_tasks,
-          capabilities: config.capabilities,
-          deps: depsFor(name),
-          ...(metrics ? { metrics } : {}),
-        }),
-      ),
+      serviceSpec('sandboxes', () => sandbox.open(), { openTimeoutMs: 120_000 }),
     ],
-    close: async () => {
-      await workspaces?.close();
-      await sandbox.close();
-      await claims.stop();
-    },
+    storage:
+      workspaces === undefined
+        ? []
+        : [serviceSpec('workspaces', () => Promise.resolve({ stop: () => workspaces.close() }))],
+    work: [viewSpec(view), ...workChildren(options, ports)],
   };
+}
+
+function warmWorkspaces(
+  config: Config,
+  forge: Forge,
+  sandboxes: SandboxProvider,
+  scratchDir: string,
+  components: { logger: Logger; clock: Clock },
+): WarmWorkspaces | undefined {
+  if (config.warm_workspaces <= 0 || !canReadBranches(forge)) return undefined;
+  return new WarmWorkspaces({ forge, sandboxes, scratchDir, perRepo: config.warm_workspaces, ...components });
+}
+
+function whooshTracker(
+  config: Config,
+  components: { logger: Logger; clock: Clock },
+): WhooshTracker | undefined {
+  if (config.whoosh_url === undefined) return undefined;
+  const client = createWhooshClient(
+    { url: config.whoosh_url, ...(config.whoosh_api_key ? { apiKey: config.whoosh_api_key } : {}) },
+    components,
+  );
+  return new WhooshTracker(client, components.logger);
+}
+
+/** The advisor (with a reasoning model), the poller and one agent per name. */
+function workChildren(options: PipelineOptions, ports: Ports): ChildSpec[] {
+  const { config, logger } = options;
+  const pollIntervalMs = config.poll_interval_ms ?? (config.forge === 'local' ? 500 : 30_000);
+  const { whoosh } = ports;
+  return [
+    ...(config.llm === 'scripted'
+      ? []
+      : [
+          advisorSpec({
+            name: `${options.agents[0] ?? 'agent'}-advisor`,
+            reasoner: ports.reasoner,
+            capabilities: config.capabilities,
+            logger,
+          }),
+        ]),
+    pollerSpec({
+      forge: ports.forge,
+      claims: ports.claims,
+      intervalMs: pollIntervalMs,
+      logger,
+      ...(options.pollerActive ? { active: options.pollerActive } : {}),
+      ...(whoosh ? { sources: [() => whoosh.tasks()] } : {}),
+    }),
+    ...options.agents.map((name, i) =>
+      agentSpec({
+        id: `agent-${i + 1}`,
+        name,
+        maxTasks: config.max_tasks,
+        capabilities: config.capabilities,
+        deps: depsFor(name, options, ports),
+      }),
+    ),
+  ];
+}
+
+/** What the tasks of one agent get. */
+function depsFor(agent: string, options: PipelineOptions, ports: Ports) {
+  const { config, clock, logger } = options;
+  return (agentPath: string, system: ActorSystem): TaskDeps => ({
+    ...ports,
+    agent,
+    agentPath,
+    system,
+    leaseTtlMs: config.lease_ttl_ms,
+    leaseSkewMs: Math.min(1_000, Math.floor(config.lease_ttl_ms / 5)),
+    limits: {},
+    helpTimeoutMs: config.help_timeout_ms,
+    clock,
+    logger,
+    onProgress: (progress: TaskProgress) => {
+      system.publish(TOPICS.coordination, { type: 'task_progress', data: progress });
+    },
+  });
 }

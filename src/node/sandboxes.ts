@@ -3,6 +3,9 @@
  * (docker with the image built, then bubblewrap), else — only for scripted steps of tasks from
  * the local forge — a plain work directory, said loudly. At start, the chosen backend removes
  * this node's leftovers of an earlier crash.
+ *
+ * {@link SandboxService} is the provider the tasks hold from the start; the choice is made
+ * when the tree opens it (a child of `infra`), and its backend is stopped with the tree.
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -19,6 +22,7 @@ import type { Config } from '../config/index.js';
 import type { Clock } from '../lib/clock.js';
 import { NonRetryableError, describeError } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
+import type { Resource } from '../lib/resource.js';
 
 export interface SandboxChoice {
   name: SandboxBackendName;
@@ -96,4 +100,48 @@ async function startBackend(
     provider: { name, create: (spec) => backend.create(spec) },
     close: () => backend.stop(),
   };
+}
+
+type SandboxComponents = { nodeId: string; logger: Logger; clock: Clock };
+
+/** The node's sandbox provider as a resource: chosen and started when opened, stopped with the tree. */
+export class SandboxService {
+  readonly #config: Config;
+  readonly #components: SandboxComponents;
+  /** The open choice, shared with the provider's methods. */
+  readonly #open: { choice: SandboxChoice | undefined } = { choice: undefined };
+  /** Creates sandboxes on whichever backend is open now. */
+  readonly provider: SandboxProvider;
+
+  constructor(config: Config, components: SandboxComponents) {
+    this.#config = config;
+    this.#components = components;
+    const open = this.#open;
+    this.provider = {
+      get name(): string {
+        return open.choice?.name ?? 'none';
+      },
+      create: (spec) => {
+        if (open.choice === undefined) return Promise.reject(new Error('the sandbox backend is not started'));
+        return open.choice.provider.create(spec);
+      },
+    };
+  }
+
+  /** The chosen backend (`none` until opened). */
+  get name(): SandboxBackendName | 'none' {
+    return this.#open.choice?.name ?? 'none';
+  }
+
+  /** Chooses and starts the backend; the resource stops it. */
+  async open(): Promise<Resource> {
+    const choice = await selectSandboxes(this.#config, this.#components);
+    this.#open.choice = choice;
+    return {
+      stop: async () => {
+        if (this.#open.choice === choice) this.#open.choice = undefined;
+        await choice.close();
+      },
+    };
+  }
 }

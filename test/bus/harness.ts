@@ -1,7 +1,13 @@
 /** Harnesses of the bus compliance suite: the local hub, and buses on a real nats-server. */
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { ActorSystem } from '../../src/actors/system.js';
+import { serviceSpec } from '../../src/actors/service.js';
 import { createLocalBus, createNatsBus, LocalHub, type NatsBus } from '../../src/adapters/bus/index.js';
+import {
+  createNatsConnector,
+  openMicroService,
+  type NatsServiceHandlers,
+} from '../../src/adapters/nats/index.js';
 import { systemClock } from '../../src/lib/clock.js';
 import { silentLogger } from '../../src/lib/log.js';
 import { generateIdentity, type Identity, type RejectReason } from '../../src/protocol/index.js';
@@ -56,27 +62,42 @@ export async function startNatsNode(
   options: {
     sign?: boolean;
     identity?: Identity;
-    service?: Parameters<typeof createNatsBus>[0]['service'];
+    service?: NatsServiceHandlers;
   } = {},
 ): Promise<NatsNode> {
   const identity = options.identity ?? generateIdentity();
   const { rejected, count } = counter();
+  const logger = silentLogger();
+  const connector = createNatsConnector(
+    { servers: url, reconnectTimeWaitMs: 100, maxConnectDelayMs: 200 },
+    { clock: systemClock, logger },
+  );
   const nats = createNatsBus(
-    {
-      cluster,
-      nodeId: identity.nodeId,
-      privateKey: options.sign === false ? null : identity.privateKey,
-      servers: url,
-      reconnectTimeWaitMs: 100,
-      maxConnectDelayMs: 200,
-      service: options.service,
-    },
-    { clock: systemClock, logger: silentLogger(), rejected: count },
+    { cluster, nodeId: identity.nodeId, privateKey: options.sign === false ? null : identity.privateKey },
+    { clock: systemClock, logger, rejected: count, connector },
   );
   const system = new ActorSystem({ nodeId: identity.nodeId });
-  const running = await nats
-    .connectionSpec()
-    .start({ path: 'nats', system, clock: systemClock, logger: silentLogger() });
+  const ctx = { system, clock: systemClock, logger };
+  const connection = await serviceSpec('nats', () => connector.open()).start({ ...ctx, path: 'nats' });
+  const handlers = options.service;
+  const micro =
+    handlers === undefined
+      ? undefined
+      : await serviceSpec('micro', () =>
+          openMicroService(connector, { cluster, nodeId: identity.nodeId }, handlers, logger),
+        ).start({ ...ctx, path: 'micro' });
+  // as a supervisor would: the later child (the micro service) stops first
+  const running: RunningChild = {
+    stop: async () => {
+      await micro?.stop();
+      await connection.stop();
+    },
+    kill: () => {
+      micro?.kill();
+      connection.kill();
+    },
+    onExit: (listener) => connection.onExit(listener),
+  };
   await eventually(() => nats.bus.connected(), 'NATS connection');
   return { bus: nats.bus, identity, rejected, nats, running, system };
 }

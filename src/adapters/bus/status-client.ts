@@ -6,8 +6,12 @@
  */
 import { connect } from '@nats-io/transport-node';
 import { BusConnectError } from './errors.js';
-import { serviceSubject, type SERVICE_ENDPOINTS } from './micro.js';
-import { natsConnectionOptions, type NatsAuthInit } from './nats-options.js';
+import {
+  natsConnectionOptions,
+  serviceSubject,
+  type NatsAuthInit,
+  type SERVICE_ENDPOINTS,
+} from '../nats/index.js';
 
 export interface ServiceRequestInit extends NatsAuthInit {
   cluster: string;

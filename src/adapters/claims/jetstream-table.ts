@@ -7,7 +7,7 @@
  * every call fails at once with {@link ClaimStoreUnavailableError} instead of being buffered
  * (a buffered renewal sent seconds later would be a surprise to its caller); once it is back,
  * calls work again. A connection that closed for good is replaced from the factory on the
- * next call.
+ * next call. A shared connection (the node's) is never closed here: its owner drains it.
  */
 import { JetStreamApiCodes, JetStreamApiError, jetstream } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
@@ -23,6 +23,8 @@ export interface LeaseTableOptions {
   /** Upper bound of one JetStream request. */
   requestTimeoutMs: number;
   connect: () => Promise<NatsConnection>;
+  /** The connection belongs to someone else: the table never drains or closes it. */
+  shared: boolean;
   logger: Logger;
 }
 
@@ -59,7 +61,7 @@ export class KvLeaseTable {
     this.#closing = true;
     const handles = this.#handles;
     this.#handles = undefined;
-    if (handles === undefined) return;
+    if (handles === undefined || this.#options.shared) return;
     try {
       const { nc } = await handles;
       await nc.drain().catch(() => nc.close());
@@ -145,6 +147,7 @@ export class KvLeaseTable {
   async #forget(): Promise<void> {
     const handles = this.#handles;
     this.#handles = undefined;
+    if (this.#options.shared) return;
     try {
       if (handles !== undefined) await (await handles).nc.close();
     } catch {
@@ -174,7 +177,7 @@ export class KvLeaseTable {
       this.#watch(nc);
       return { nc, kv };
     } catch (error) {
-      await nc.close().catch(() => undefined);
+      if (!this.#options.shared) await nc.close().catch(() => undefined);
       throw error;
     }
   }

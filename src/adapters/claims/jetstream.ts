@@ -20,11 +20,12 @@
  * in flight stop earlier still (the lease machine gives up at `expiresAt - skew`).
  * Assumed: wall clocks do not jump while a lease is held, and the bucket is never deleted.
  */
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { natsConnectionOptions, type NatsAuthInit } from '../bus/nats-options.js';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { NatsAuthInit, NatsConnector } from '../nats/index.js';
 import { toError, type Clock, type Logger } from '../../lib/index.js';
 import { ClaimStoreStoppedError, InvalidLeaseRequestError, LeaseLostError } from './errors.js';
 import type { ClaimStore, ClaimStoreComponents, Lease, LeaseInfo } from './index.js';
+import { connectAlone, currentConnection } from './jetstream-connect.js';
 import { ClaimStoreConfigError } from './jetstream-errors.js';
 import { liveForReaders, tokenOf, type LeaseRecord, type StoredLease } from './jetstream-record.js';
 import { KvLeaseTable } from './jetstream-table.js';
@@ -33,7 +34,7 @@ import { KvLeaseTable } from './jetstream-table.js';
 export interface JetStreamClaimStoreInit {
   /** The cluster name: the bucket is `bzzz-<cluster>-claims`. */
   cluster: string;
-  /** NATS server URLs (default `nats://127.0.0.1:4222`); ignored when `connect` is given. */
+  /** NATS server URLs (default `nats://127.0.0.1:4222`); ignored with `connect` or `connector`. */
   servers?: string | string[];
   /** Credentials and TLS, the same options the bus connects with (`nats_creds`, ...). */
   auth?: Omit<NatsAuthInit, 'servers'>;
@@ -47,7 +48,9 @@ export interface JetStreamClaimStoreInit {
 
 /** What the JetStream store gets injected besides the clock and logger. */
 export interface JetStreamClaimStoreComponents extends ClaimStoreComponents {
-  /** Opens the connection (shared credentials, tests); the store owns and closes it. */
+  /** The node's shared connection: the store waits for it, and never closes it. */
+  connector?: NatsConnector;
+  /** Opens a connection of the store's own (tests); the store closes it. */
   connect?: () => Promise<NatsConnection>;
 }
 
@@ -68,6 +71,8 @@ export class JetStreamClaimStore implements ClaimStore {
   readonly #logger: Logger;
   readonly #table: KvLeaseTable;
   readonly #own = new Map<string, OwnWrite>();
+  readonly #connector: NatsConnector | undefined;
+  readonly #stopping = new AbortController();
   #stopped = false;
 
   constructor(init: JetStreamClaimStoreInit, components: JetStreamClaimStoreComponents) {
@@ -80,38 +85,30 @@ export class JetStreamClaimStore implements ClaimStore {
     }
     this.#clock = components.clock;
     this.#logger = components.logger;
-    const servers = init.servers ?? 'nats://127.0.0.1:4222';
+    const { connector } = components;
     this.#table = new KvLeaseTable({
       bucket: `bzzz-${init.cluster}-claims`,
       replicas: init.replicas ?? 1,
       requestTimeoutMs: init.requestTimeoutMs ?? 2_000,
       logger: components.logger,
-      connect:
-        components.connect ??
-        (async () =>
-          connect({
-            ...(init.auth === undefined
-              ? {}
-              : await natsConnectionOptions({
-                  ...init.auth,
-                  servers: Array.isArray(servers) ? servers.join(',') : servers,
-                })),
-            servers,
-            name: `bzzz-claims-${init.cluster}`,
-            maxReconnectAttempts: -1,
-            reconnectTimeWait: 250,
-          })),
+      ...(connector === undefined
+        ? { connect: components.connect ?? (() => connectAlone(init)), shared: false }
+        : { connect: () => currentConnection(connector), shared: true }),
     });
+    this.#connector = connector;
   }
 
   async start(): Promise<void> {
     if (this.#stopped) throw new ClaimStoreStoppedError('start');
+    // the node's connection opens in the background: wait for it (until stopped), then calls fail fast
+    await this.#connector?.connection(this.#stopping.signal);
     await this.#table.open();
   }
 
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
+    this.#stopping.abort();
     this.#own.clear();
     await this.#table.close();
   }

@@ -1,0 +1,64 @@
+/** The options of a {@link BzzzNode} (`./node.ts`), what `build` gets and adds, and its status document. */
+import type { KeyObject } from 'node:crypto';
+import type { ActorSystem } from '../actors/system.js';
+import type { Clock } from '../lib/clock.js';
+import type { Logger } from '../lib/log.js';
+import type { ChildSpec } from '../supervisor/child.js';
+import type { HealthCheck } from './health.js';
+import type { NodeMetrics } from './metrics.js';
+import type { ClusterView } from './view.js';
+
+export interface NodeOptions {
+  logger?: Logger;
+  clock?: Clock;
+  /** More health checks (tests add failing ones). */
+  checks?: HealthCheck[];
+  /** More children of the root, after the standard subtrees. */
+  children?: ChildSpec[];
+  /** Children of the work subtree (the poller and the agents of the main job). */
+  work?: ChildSpec[];
+  /** The read model the status documents come from. */
+  view?: ClusterView;
+  /** Children of `infra` started before the health checks and HTTP (the bus connection). */
+  infra?: ChildSpec[];
+  /** Children of `cluster` (routing, membership, election). */
+  cluster?: ChildSpec[];
+  /** Children of `storage`, started before `work` (warm workspaces). */
+  storage?: ChildSpec[];
+  /** Builds more parts from the node's own: their children come before the options' own. */
+  build?: (node: NodeContext) => NodeParts;
+  /** More reasons the node is not ready (the bus is disconnected). */
+  notReady?: () => string[];
+  /** The leader as this node knows it. */
+  leader?: () => { node: string; term: number } | null;
+  /** The other nodes as this node knows them. */
+  peers?: () => { id: string; name: string; state: string; capabilities: string[]; tasks: number }[];
+}
+
+/** What the node made before its parts, given to `build`. */
+export interface NodeContext {
+  readonly nodeId: string;
+  readonly name: string;
+  readonly privateKey: KeyObject;
+  readonly system: ActorSystem;
+  readonly metrics: NodeMetrics;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** The cluster view (what `bzzz status` shows). */
+  status(): StatusDocument;
+}
+
+/** The parts `build` adds. */
+export type NodeParts = Pick<
+  NodeOptions,
+  'infra' | 'cluster' | 'storage' | 'work' | 'notReady' | 'leader' | 'peers'
+>;
+
+/** The cluster view (SPEC §4 `bzzz status --json`). */
+export interface StatusDocument {
+  cluster: string;
+  self: { id: string; name: string };
+  leader: { node: string; term: number } | null;
+  nodes: { id: string; name: string; state: string; capabilities: string[]; tasks: number }[];
+  tasks: { key: string; state: string; holder: string | null }[];
+}
