@@ -9,14 +9,14 @@ import { describeError } from '../lib/errors.js';
 import { agentMachine, type AgentEvent } from '../machines/agent.js';
 import { isMessageType } from '../protocol/messages/index.js';
 import { taskAnnouncementSchema, type TaskAnnouncement } from '../protocol/messages/tasks.js';
-import type { ChildSpec } from '../supervisor/child.js';
+import type { ChildSpec, StartContext } from '../supervisor/child.js';
 import { supervisorSpec } from '../supervisor/spec.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 import type { SupervisorMetrics } from '../supervisor/types.js';
 import { TOPICS } from '../protocol/topics.js';
 import type { ActorMessage } from './message.js';
 import type { TaskDeps } from './task/deps.js';
-import { taskSpec } from './task/spec.js';
+import { taskEnded, taskSpec } from './task/spec.js';
 import { xstateChild } from './xstate-child.js';
 
 export interface AgentSpecOptions {
@@ -29,11 +29,6 @@ export interface AgentSpecOptions {
   /** The task dependencies, given the agent actor's path and its actor system. */
   deps: (agentPath: string, system: TaskDeps['system']) => TaskDeps;
   metrics?: SupervisorMetrics;
-}
-
-/** A task's end, told to its agent's mailbox. */
-export function taskEnded(task: string, state: string): ActorMessage<'task.ended', { task: string; state: string }> {
-  return { type: 'task.ended', data: { task, state } };
 }
 
 /** The agent machine's event for a mailbox message, its payload parsed; undefined if malformed. */
@@ -65,7 +60,7 @@ export function agentSpec(options: AgentSpecOptions): ChildSpec {
   let tasks: Supervisor | undefined;
   const metrics = options.metrics ? { metrics: options.metrics } : {};
   const agent = xstateChild('agent', {
-    logic: (ctx) => {
+    logic: (ctx: StartContext) => {
       const deps = options.deps(ctx.path, ctx.system);
       ctx.system.subscribe(TOPICS.coordination, ctx.path);
       return agentMachine.provide({

@@ -11,7 +11,7 @@ import type { Reasoner } from '../adapters/llm/index.js';
 import { capabilitiesMatch } from '../machines/agent.js';
 import { describeError } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
-import type { ChildSpec } from '../supervisor/child.js';
+import type { ChildSpec, StartContext } from '../supervisor/child.js';
 import type { ActorMessage } from './message.js';
 import { TOPICS } from '../protocol/topics.js';
 import { xstateChild } from './xstate-child.js';
@@ -60,7 +60,7 @@ function acceptHelpRequest(message: ActorMessage): HelpRequestEvent | null | und
 
 export function advisorSpec(options: AdvisorOptions): ChildSpec {
   return xstateChild('advisor', {
-    logic: (ctx) => {
+    logic: (ctx: StartContext) => {
       ctx.system.subscribe(TOPICS.hmmm, ctx.path);
       return fromCallback<HelpRequestEvent>(({ receive }) => {
         receive(({ request }) => {

@@ -16,7 +16,7 @@ import {
   createActor,
   type Actor,
   type AnyActorLogic,
-  type EventFrom,
+  type EventFromLogic,
   type InputFrom,
   type InspectionEvent,
   type Observer,
@@ -43,9 +43,9 @@ export interface XStateChildOptions<TLogic extends AnyActorLogic> {
    * turns it down as malformed (dropped and logged); `null` says it is not for this actor (a
    * topic's other broadcasts: dropped quietly). Neither reaches the actor.
    */
-  accept: (message: ActorMessage) => EventFrom<TLogic> | null | undefined;
+  accept: (message: ActorMessage) => NoInfer<EventFromLogic<TLogic>> | null | undefined;
   /** The event that asks the actor to stop gracefully (`bzzz.stop`); without it, stop is at once. */
-  stop?: EventFrom<TLogic>;
+  stop?: NoInfer<EventFromLogic<TLogic>>;
   /** Resolves start only once the snapshot satisfies this (default: at once). */
   ready?: (snapshot: SnapshotFrom<TLogic>) => boolean;
   /** How long `ready` may take before the start counts as a crash (default 30 s). */
@@ -151,7 +151,8 @@ function startXStateActor<TLogic extends AnyActorLogic>(
     (message) => {
       const event = options.accept(message);
       if (event !== undefined && event !== null) actor.send(event);
-      else if (event === undefined) dropped.warn(message.type, { actor: ctx.path, type: message.type }, 'message turned down');
+      else if (event === undefined)
+        dropped.warn(message.type, { actor: ctx.path, type: message.type }, 'message turned down');
     },
     (reason) => {
       actor.stop();

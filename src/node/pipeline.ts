@@ -11,9 +11,8 @@ import { advisorSpec } from '../actors/hmmm.js';
 import { WhooshTracker } from '../actors/whoosh.js';
 import { createWhooshClient } from '../adapters/whoosh/index.js';
 import { pollerSpec } from '../actors/poller.js';
-import type { SandboxProvider, TaskDeps, TaskProgress } from '../actors/task/deps.js';
-import { TOPICS } from '../protocol/topics.js';
-import { WarmWorkspaces, canReadBranches } from '../actors/task/workspaces.js';
+import type { SandboxProvider, TaskDeps } from '../actors/task/deps.js';
+import { createWorkspaces } from '../adapters/workspace/index.js';
 import type { ActorSystem } from '../actors/system.js';
 import { createClaimStore, type ClaimStore } from '../adapters/claims/index.js';
 import { createEscalationNotifier } from '../adapters/escalation/index.js';
@@ -129,17 +128,11 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
   // clones an earlier run of this node left behind (a crash): this node's data dir is its own
   await rm(scratchDir, { recursive: true, force: true });
   await mkdir(scratchDir, { recursive: true });
-  const workspaces =
-    config.warm_workspaces > 0 && canReadBranches(forge)
-      ? new WarmWorkspaces({
-          forge,
-          sandboxes,
-          scratchDir,
-          perRepo: config.warm_workspaces,
-          clock,
-          logger,
-        })
-      : undefined;
+  const workspaces = createWorkspaces(
+    { scratchDir, warm: config.warm_workspaces },
+    { forge, sandboxes, clock, logger },
+  );
+  await workspaces.start();
   const view = createClusterView(() => clock.now());
   const pollIntervalMs = config.poll_interval_ms ?? (config.forge === 'local' ? 500 : 30_000);
 
@@ -147,6 +140,7 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
     (agent: string) =>
     (agentPath: string, system: ActorSystem): TaskDeps => ({
       agent,
+      node: options.nodeId,
       agentPath,
       system,
       claims,
@@ -155,17 +149,12 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
       forge,
       reasoner,
       limits: {},
-      sandboxes,
-      scratchDir,
       workspaces,
       escalation,
       whoosh,
       helpTimeoutMs: config.help_timeout_ms,
       clock,
       logger,
-      onProgress: (progress: TaskProgress) => {
-        system.publish(TOPICS.coordination, { type: 'task_progress', data: progress });
-      },
     });
 
   return {
@@ -206,7 +195,7 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
       ),
     ],
     close: async () => {
-      await workspaces?.close();
+      await workspaces.stop();
       await sandbox.close();
       await claims.stop();
     },

@@ -11,7 +11,7 @@ import { taskProgressSchema, type TaskProgress } from '../protocol/messages/task
 import { TOPICS } from '../protocol/topics.js';
 import { xstateChild } from '../actors/xstate-child.js';
 import type { ActorMessage } from '../actors/message.js';
-import type { ChildSpec } from '../supervisor/child.js';
+import type { ChildSpec, StartContext } from '../supervisor/child.js';
 
 export interface TaskView {
   key: string;
@@ -75,7 +75,7 @@ function acceptView(message: ActorMessage): ViewEvent | null | undefined {
 /** The actor that feeds the view from the coordination topic. */
 export function viewSpec(view: ClusterView): ChildSpec {
   return xstateChild('view', {
-    logic: (ctx) => {
+    logic: (ctx: StartContext) => {
       ctx.system.subscribe(TOPICS.coordination, ctx.path);
       return fromCallback<ViewEvent>(({ receive }) => {
         receive((event) => {
