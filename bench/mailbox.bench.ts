@@ -48,7 +48,11 @@ async function withCounter<T>(fn: (system: ActorSystem) => Promise<T>): Promise<
   const system = new ActorSystem({ mailboxCapacity: SENDS * 2 });
   const sup = new Supervisor(
     'root',
-    { children: [xstateChild('counter', { logic: counter((event, n) => system.reply(event, n)) })] },
+    {
+      children: [
+        xstateChild('counter', { logic: counter((event, n) => system.reply(event, n)), accept: (m) => m }),
+      ],
+    },
     { system, clock: system.clock, logger: silentLogger() },
   );
   await sup.start();

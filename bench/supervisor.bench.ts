@@ -43,7 +43,7 @@ async function restartLatencies(): Promise<number[]> {
   const sup = new Supervisor(
     'root',
     {
-      children: [xstateChild('w', { logic: worker(system) })],
+      children: [xstateChild('w', { logic: worker(system), accept: (m) => m })],
       intensity: { maxRestarts: 1_000_000, periodMs: 1_000 },
       backoff: { resetAfterMs: 0 },
     },
@@ -87,7 +87,8 @@ async function spawnOurs(): Promise<{ rate: number; kib: number }> {
   );
   await sup.start();
   const start = process.hrtime.bigint();
-  for (let i = 0; i < SPAWNS; i++) await sup.startChild(xstateChild(`t${i}`, { logic: idle }));
+  for (let i = 0; i < SPAWNS; i++)
+    await sup.startChild(xstateChild(`t${i}`, { logic: idle, accept: (m) => m }));
   const rate = (SPAWNS / hrtimeMs(start)) * 1000;
   gc?.();
   const kib = (process.memoryUsage().heapUsed - before) / SPAWNS / 1024;

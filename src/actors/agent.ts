@@ -2,17 +2,21 @@
  * An agent as a small subtree: a dynamic supervisor of its task actors and the agent actor
  * that decides which announced tasks to start (one_for_all: if either fails for good, both
  * restart, so the agent's count of running tasks always matches its supervisor's children).
- * The agent actor listens to the coordination topic for `task_announcement`.
+ * The agent actor listens to the coordination topic for `task_announcement`, parsed by its
+ * protocol schema where it enters and offered to the machine as `task.offered`.
  */
 import { describeError } from '../lib/errors.js';
-import { agentMachine, type AnnouncedTask } from '../machines/agent.js';
-import type { ChildSpec } from '../supervisor/child.js';
+import { agentMachine, type AgentEvent } from '../machines/agent.js';
+import { isMessageType } from '../protocol/messages/index.js';
+import { taskAnnouncementSchema, type TaskAnnouncement } from '../protocol/messages/tasks.js';
+import type { ChildSpec, StartContext } from '../supervisor/child.js';
 import { supervisorSpec } from '../supervisor/spec.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 import type { SupervisorMetrics } from '../supervisor/types.js';
 import { TOPICS } from '../protocol/topics.js';
+import type { ActorMessage } from './message.js';
 import type { TaskDeps } from './task/deps.js';
-import { taskSpec } from './task/spec.js';
+import { taskEnded, taskSpec } from './task/spec.js';
 import { xstateChild } from './xstate-child.js';
 
 export interface AgentSpecOptions {
@@ -27,26 +31,52 @@ export interface AgentSpecOptions {
   metrics?: SupervisorMetrics;
 }
 
+/** The agent machine's event for a mailbox message, its payload parsed; undefined if malformed. */
+export function acceptAgentMessage(message: ActorMessage): AgentEvent | null | undefined {
+  switch (message.type) {
+    case 'task_announcement': {
+      const parsed = taskAnnouncementSchema.safeParse(message.data);
+      return parsed.success ? { type: 'task.offered', task: parsed.data } : undefined;
+    }
+    case 'task.ended': {
+      const data = message.data as { task?: unknown; state?: unknown } | undefined;
+      return typeof data?.task === 'string' && typeof data.state === 'string'
+        ? { type: 'task.ended', task: data.task, state: data.state }
+        : undefined;
+    }
+    case 'agent.load':
+      return {
+        type: 'agent.load',
+        ...(message.replyTo === undefined ? {} : { replyTo: message.replyTo }),
+        ...(message.corr === undefined ? {} : { corr: message.corr }),
+      };
+    default:
+      // the coordination topic carries every broadcast; only the ones above are for the agent
+      return isMessageType(message.type) ? null : undefined;
+  }
+}
+
 export function agentSpec(options: AgentSpecOptions): ChildSpec {
   let tasks: Supervisor | undefined;
   const metrics = options.metrics ? { metrics: options.metrics } : {};
   const agent = xstateChild('agent', {
-    logic: (ctx) => {
+    logic: (ctx: StartContext) => {
       const deps = options.deps(ctx.path, ctx.system);
       ctx.system.subscribe(TOPICS.coordination, ctx.path);
       return agentMachine.provide({
         actions: {
-          startTask: (_, task: AnnouncedTask) => {
+          startTask: (_, task: TaskAnnouncement) => {
             if (tasks === undefined) return;
             tasks.startChild(taskSpec(task, deps)).catch((error: unknown) => {
-              deps.logger.warn({ task: task.key, err: describeError(error) }, 'could not start task actor');
-              ctx.system.send(ctx.path, { type: 'task.ended', data: { key: task.key, state: 'failed' } });
+              deps.logger.warn({ task: task.task, err: describeError(error) }, 'could not start task actor');
+              ctx.system.send(ctx.path, taskEnded(task.task, 'failed'));
             });
           },
           replyLoad: ({ event }, params) => ctx.system.reply(event, params),
         },
       });
     },
+    accept: acceptAgentMessage,
     input: () => ({ name: options.name, maxTasks: options.maxTasks, capabilities: options.capabilities }),
     ready: (snapshot) => snapshot.hasTag('ready'),
   });

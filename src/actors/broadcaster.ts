@@ -37,6 +37,7 @@ export function broadcasterSpec(options: BroadcasterOptions, id = 'broadcaster')
   const intervalMs = options.intervalMs ?? 1000;
   return xstateChild(id, {
     shutdown: 1000,
+    accept: (message) => (message.type === ANNOUNCE ? { type: ANNOUNCE } : undefined),
     logic: (ctx) =>
       fromCallback<AnyEventObject>(({ receive }) => {
         const beat = new Beat(

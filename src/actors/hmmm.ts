@@ -11,7 +11,7 @@ import type { Reasoner } from '../adapters/llm/index.js';
 import { capabilitiesMatch } from '../machines/agent.js';
 import { describeError } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
-import type { ChildSpec } from '../supervisor/child.js';
+import type { ChildSpec, StartContext } from '../supervisor/child.js';
 import type { ActorMessage } from './message.js';
 import { TOPICS } from '../protocol/topics.js';
 import { xstateChild } from './xstate-child.js';
@@ -46,14 +46,24 @@ function isHelpRequest(message: ActorMessage): message is ActorMessage<'task_hel
   );
 }
 
+/** The advisor's one event: a help request, checked where it entered. */
+interface HelpRequestEvent {
+  type: 'advisor.asked';
+  request: HelpRequest;
+}
+
+/** A help request as the advisor's event; other HMMM traffic is not for it; a malformed one is turned down. */
+function acceptHelpRequest(message: ActorMessage): HelpRequestEvent | null | undefined {
+  if (isHelpRequest(message)) return { type: 'advisor.asked', request: message.data! };
+  return message.type === 'task_help_request' ? undefined : null;
+}
+
 export function advisorSpec(options: AdvisorOptions): ChildSpec {
   return xstateChild('advisor', {
-    logic: (ctx) => {
+    logic: (ctx: StartContext) => {
       ctx.system.subscribe(TOPICS.hmmm, ctx.path);
-      return fromCallback<ActorMessage>(({ receive }) => {
-        receive((message) => {
-          if (!isHelpRequest(message)) return;
-          const request = message.data!;
+      return fromCallback<HelpRequestEvent>(({ receive }) => {
+        receive(({ request }) => {
           const fits =
             request.labels === undefined
               ? options.capabilities.length === 0
@@ -91,5 +101,6 @@ export function advisorSpec(options: AdvisorOptions): ChildSpec {
         });
       });
     },
+    accept: acceptHelpRequest,
   });
 }

@@ -58,6 +58,7 @@ export function peerSpec(
   return xstateChild(node, {
     restart: 'transient',
     shutdown: 1000,
+    accept: (message) => (isPeerEvent(message) ? message : undefined),
     logic: (ctx) =>
       peerMachine.provide({
         actors: { ticker: clockTicker(ctx.clock, Math.max(1, Math.floor(intervalMs / 2))) },
@@ -71,6 +72,14 @@ export function peerSpec(
       ...(options.deadAfter === undefined ? {} : { deadAfter: options.deadAfter }),
     }),
   });
+}
+
+/** A peer event sent by the listener (`peer.beat`, `peer.capabilities`) or a tick. */
+function isPeerEvent(message: { type: string }): message is PeerEvent {
+  return (
+    (message.type === 'peer.beat' || message.type === 'peer.capabilities' || message.type === 'peer.tick') &&
+    typeof (message as { at?: unknown }).at === 'number'
+  );
 }
 
 /** The `ticker` effect of the peer machine on an injected clock. */
@@ -178,6 +187,8 @@ function listenerSpec(options: MembershipOptions, peers: () => Supervisor | unde
         return () => system.unsubscribe(TOPICS.coordination, ctx.path);
       });
     },
+    // every broadcast of the topic: `receive` parses the two it uses by their schemas
+    accept: (message) => message,
   });
 }
 

@@ -8,10 +8,10 @@ import type { Forge } from '../adapters/forge/index.js';
 import { describeError } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
 import { RateLimitedLog } from '../lib/log.js';
-import type { AnnouncedTask } from '../machines/agent.js';
 import { pollerMachine } from '../machines/poller.js';
 import type { ChildSpec } from '../supervisor/child.js';
 import { fromPromise } from 'xstate';
+import { taskAnnouncementSchema, type TaskAnnouncement } from '../protocol/messages/tasks.js';
 import { TOPICS } from '../protocol/topics.js';
 import { xstateChild } from './xstate-child.js';
 
@@ -23,31 +23,32 @@ export interface PollerSpecOptions {
   /** Polls only while this returns true (the elected leader of a cluster); default always. */
   active?: () => boolean;
   /** More task sources besides the forge (WHOOSH). */
-  sources?: (() => Promise<AnnouncedTask[]>)[];
+  sources?: (() => Promise<TaskAnnouncement[]>)[];
 }
 
 /** Open tasks of the forge and the other sources, each once, with no live claim. */
 export async function unclaimedTasks(
   forge: Forge,
   claims: ClaimStore,
-  sources: readonly (() => Promise<AnnouncedTask[]>)[] = [],
-): Promise<AnnouncedTask[]> {
-  const found = new Map<string, AnnouncedTask>();
+  sources: readonly (() => Promise<TaskAnnouncement[]>)[] = [],
+): Promise<TaskAnnouncement[]> {
+  const found = new Map<string, TaskAnnouncement>();
   for (const task of await forge.listOpenTasks()) {
     found.set(task.key, {
-      key: task.key,
-      title: task.title,
       body: task.body,
       labels: task.labels,
-      repo: task.repo,
+      repository: task.repo,
+      task: task.key,
+      title: task.title,
+      url: task.url,
     });
   }
   for (const source of sources) {
-    for (const task of await source()) if (!found.has(task.key)) found.set(task.key, task);
+    for (const task of await source()) if (!found.has(task.task)) found.set(task.task, task);
   }
-  const out: AnnouncedTask[] = [];
+  const out: TaskAnnouncement[] = [];
   for (const task of found.values()) {
-    if ((await claims.read(task.key)) === null) out.push(task);
+    if ((await claims.read(task.task)) === null) out.push(task);
   }
   return out;
 }
@@ -66,14 +67,21 @@ export function pollerSpec(options: PollerSpecOptions): ChildSpec {
         },
         actions: {
           announce: (_, { tasks }) => {
-            for (const task of tasks)
-              ctx.system.publish(TOPICS.coordination, { type: 'task_announcement', data: task });
+            for (const task of tasks) {
+              // what the forge said enters here: only a valid announcement is broadcast
+              const parsed = taskAnnouncementSchema.safeParse(task);
+              if (parsed.success)
+                ctx.system.publish(TOPICS.coordination, { type: 'task_announcement', data: parsed.data });
+              else failures.warn('announce', { task: task.task }, 'a task does not fit an announcement');
+            }
           },
           pollFailed: (_, { error }) =>
             failures.warn('poll', { err: describeError(error) }, 'polling the forge failed'),
         },
       });
     },
+    // it listens to nothing: the poll is its own clock
+    accept: () => undefined,
     input: () => ({ intervalMs: options.intervalMs }),
   });
 }

@@ -49,6 +49,9 @@ export function serviceSpec(
         },
       });
     },
+    // its events come from its own effects: no mailbox message is for it
+    accept: () => undefined,
+    stop: { type: 'bzzz.stop' },
     input: (ctx) => ({ name: ctx.path }),
     ready: (snapshot) => snapshot.hasTag('ready'),
     readyTimeoutMs: options.openTimeoutMs ?? 30_000,

@@ -8,7 +8,7 @@
 import type { WhooshClient } from '../adapters/whoosh/index.js';
 import { describeError } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
-import type { AnnouncedTask } from '../machines/agent.js';
+import type { TaskAnnouncement } from '../protocol/messages/tasks.js';
 import { formatTaskKey } from '../protocol/task-key.js';
 
 const TASK_LABEL = 'bzzz-task';
@@ -23,8 +23,8 @@ export class WhooshTracker {
   ) {}
 
   /** Open, unclaimed tasks of every active repository WHOOSH lists. */
-  async tasks(): Promise<AnnouncedTask[]> {
-    const out: AnnouncedTask[] = [];
+  async tasks(): Promise<TaskAnnouncement[]> {
+    const out: TaskAnnouncement[] = [];
     for (const repo of await this.client.activeRepos()) {
       if (!repo.bzzzEnabled || !repo.readyToClaim) continue;
       for (const task of await this.client.projectTasks(repo.projectId)) {
@@ -37,11 +37,11 @@ export class WhooshTracker {
         });
         this.#projects.set(key, { projectId: repo.projectId, number: task.number });
         out.push({
-          key,
-          title: task.title,
           body: task.description,
           labels: task.labels,
-          repo: `${repo.owner}/${repo.repository}`,
+          repository: `${repo.owner}/${repo.repository}`,
+          task: key,
+          title: task.title,
         });
       }
     }

@@ -5,20 +5,25 @@
  * path, and turns its errors and completion into exit reasons for its supervisor. An actor
  * with no error observer would crash the process; this one always has one.
  *
- * Graceful stop: a machine that handles `bzzz.stop` gets that event and is expected to reach
- * a final state (it can clean up first); any other actor is stopped at once.
+ * Every message for the actor passes its binding's `accept` first: what it returns is the
+ * machine's own event; a message it turns down never reaches the machine (a malformed one is
+ * logged, at most once a minute per type).
+ *
+ * Graceful stop: an actor bound with a `stop` event it can take now gets that event and is
+ * expected to reach a final state (it can clean up first); any other actor is stopped at once.
  */
 import {
   createActor,
   type Actor,
   type AnyActorLogic,
-  type EventFrom,
+  type EventFromLogic,
   type InputFrom,
   type InspectionEvent,
   type Observer,
   type SnapshotFrom,
 } from 'xstate';
 import { toError } from '../lib/errors.js';
+import { RateLimitedLog } from '../lib/log.js';
 import {
   ExitSignal,
   NORMAL,
@@ -27,23 +32,26 @@ import {
   type RunningChild,
   type StartContext,
 } from '../supervisor/child.js';
-import { STOP_EVENT, type ActorMessage } from './message.js';
+import type { ActorMessage } from './message.js';
 
 export interface XStateChildOptions<TLogic extends AnyActorLogic> {
   /** The logic, or a function that provides its effects from the start context. */
   logic: TLogic | ((ctx: StartContext) => TLogic);
   input?: (ctx: StartContext) => InputFrom<TLogic>;
+  /**
+   * Turns a message from the mailbox into the actor's event, parsing its payload. `undefined`
+   * turns it down as malformed (dropped and logged); `null` says it is not for this actor (a
+   * topic's other broadcasts: dropped quietly). Neither reaches the actor.
+   */
+  accept: (message: ActorMessage) => NoInfer<EventFromLogic<TLogic>> | null | undefined;
+  /** The event that asks the actor to stop gracefully (`bzzz.stop`); without it, stop is at once. */
+  stop?: NoInfer<EventFromLogic<TLogic>>;
   /** Resolves start only once the snapshot satisfies this (default: at once). */
   ready?: (snapshot: SnapshotFrom<TLogic>) => boolean;
   /** How long `ready` may take before the start counts as a crash (default 30 s). */
   readyTimeoutMs?: number;
   restart?: ChildSpec['restart'];
   shutdown?: ChildSpec['shutdown'];
-  /**
-   * Parses a mailbox message into an event of the logic (undefined: dropped). Declared here
-   * ahead of its use; the binding does not call it yet.
-   */
-  accept?: (message: ActorMessage) => EventFrom<TLogic> | undefined;
   /** Receives the actor once started (tests, inspection). */
   onStarted?: (actor: Actor<TLogic>) => void;
 }
@@ -114,9 +122,9 @@ function startXStateActor<TLogic extends AnyActorLogic>(
     stop: async () => {
       if (exit.exited) return;
       stopRequested = true;
-      const snapshot = actor.getSnapshot() as { can?: (event: { type: string }) => boolean };
-      if (typeof snapshot.can === 'function' && snapshot.can({ type: STOP_EVENT })) {
-        actor.send({ type: STOP_EVENT } as never);
+      const stop = options.stop;
+      if (stop !== undefined && canTake(actor.getSnapshot(), stop)) {
+        actor.send(stop);
       } else {
         actor.stop();
       }
@@ -137,9 +145,15 @@ function startXStateActor<TLogic extends AnyActorLogic>(
       reason?.kind === 'error' ? reason.error : new Error(`${ctx.path} ended while starting`),
     );
   }
+  const dropped = new RateLimitedLog(ctx.logger, ctx.clock, 60_000);
   ctx.system.register(
     ctx.path,
-    (message) => actor.send(message as never),
+    (message) => {
+      const event = options.accept(message);
+      if (event !== undefined && event !== null) actor.send(event);
+      else if (event === undefined)
+        dropped.warn(message.type, { actor: ctx.path, type: message.type }, 'message turned down');
+    },
     (reason) => {
       actor.stop();
       exit.fire({ kind: 'error', error: reason });
@@ -148,6 +162,12 @@ function startXStateActor<TLogic extends AnyActorLogic>(
   options.onStarted?.(actor);
   if (options.ready === undefined) return Promise.resolve(running);
   return waitReady(ctx, actor, options, exit, running);
+}
+
+/** True when the actor's snapshot would take `event` now (a machine's `can`; other logic: no). */
+function canTake(snapshot: unknown, event: { type: string }): boolean {
+  const can = (snapshot as { can?: unknown }).can;
+  return typeof can === 'function' && (can as (event: { type: string }) => boolean).call(snapshot, event);
 }
 
 function waitReady<TLogic extends AnyActorLogic>(

@@ -3,16 +3,12 @@
  * labels its capabilities match, starting one task actor for each. Which agent finally works
  * on a task is decided by the claim, not here: several agents may start a task actor for the
  * same announcement, and all but one end `skipped`.
+ *
+ * Its events are internal: the binding parses a `task_announcement` where it enters and
+ * offers it as `task.offered`.
  */
 import { assign, setup } from 'xstate';
-
-export interface AnnouncedTask {
-  key: string;
-  title: string;
-  body: string;
-  labels: string[];
-  repo: string;
-}
+import type { TaskAnnouncement } from '../protocol/messages/tasks.js';
 
 export interface AgentInput {
   name: string;
@@ -26,8 +22,8 @@ export interface AgentContext extends AgentInput {
 }
 
 export type AgentEvent =
-  | { type: 'task_announcement'; data: AnnouncedTask }
-  | { type: 'task.ended'; data: { key: string; state: string } }
+  | { type: 'task.offered'; task: TaskAnnouncement }
+  | { type: 'task.ended'; task: string; state: string }
   | { type: 'agent.load'; replyTo?: string; corr?: string };
 
 /** Labels that say "this is a task" rather than what skill it needs. */
@@ -48,14 +44,14 @@ export const agentMachine = setup({
   },
   actions: {
     /** Starts a task actor for the announced task. */
-    startTask: (_, _task: AnnouncedTask) => undefined,
+    startTask: (_, _task: TaskAnnouncement) => undefined,
     /** Answers a load query (`agent.load`) with the running tasks. */
     replyLoad: (_, _params: { running: string[]; maxTasks: number }) => undefined,
   },
   guards: {
-    canTake: ({ context }, task: AnnouncedTask) =>
+    canTake: ({ context }, task: TaskAnnouncement) =>
       context.running.length < context.maxTasks &&
-      !context.running.includes(task.key) &&
+      !context.running.includes(task.task) &&
       capabilitiesMatch(context.capabilities, task.labels),
   },
 }).createMachine({
@@ -66,16 +62,16 @@ export const agentMachine = setup({
     ready: {
       tags: ['ready'],
       on: {
-        task_announcement: {
-          guard: { type: 'canTake', params: ({ event }) => event.data },
+        'task.offered': {
+          guard: { type: 'canTake', params: ({ event }) => event.task },
           actions: [
-            assign({ running: ({ context, event }) => [...context.running, event.data.key] }),
-            { type: 'startTask', params: ({ event }) => event.data },
+            assign({ running: ({ context, event }) => [...context.running, event.task.task] }),
+            { type: 'startTask', params: ({ event }) => event.task },
           ],
         },
         'task.ended': {
           actions: assign({
-            running: ({ context, event }) => context.running.filter((k) => k !== event.data.key),
+            running: ({ context, event }) => context.running.filter((k) => k !== event.task),
           }),
         },
         'agent.load': {

@@ -17,7 +17,7 @@ export {
   serviceMachine,
   taskMachine,
 };
-export { capabilitiesMatch, type AgentEvent, type AgentInput, type AnnouncedTask } from './agent.js';
+export { capabilitiesMatch, type AgentEvent, type AgentInput } from './agent.js';
 export type { PollerInput } from './poller.js';
 export type {
   StepDecision,

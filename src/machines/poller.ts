@@ -3,7 +3,7 @@
  * A failed poll is logged and retried at the next interval; it never ends the actor.
  */
 import { fromPromise, setup } from 'xstate';
-import type { AnnouncedTask } from './agent.js';
+import type { TaskAnnouncement } from '../protocol/messages/tasks.js';
 
 export interface PollerInput {
   intervalMs: number;
@@ -16,10 +16,10 @@ export const pollerMachine = setup({
   },
   actors: {
     /** Open tasks that no live claim holds. */
-    poll: fromPromise<AnnouncedTask[]>(() => Promise.resolve([])),
+    poll: fromPromise<TaskAnnouncement[]>(() => Promise.resolve([])),
   },
   actions: {
-    announce: (_, _params: { tasks: AnnouncedTask[] }) => undefined,
+    announce: (_, _params: { tasks: TaskAnnouncement[] }) => undefined,
     pollFailed: (_, _params: { error: unknown }) => undefined,
   },
   delays: {

@@ -4,87 +4,27 @@
  * or `escalated`, `failed` (lease released with a reason), `lost` (lease lost, effects
  * stopped), and `skipped` (another agent holds the claim).
  *
- * Pure: every effect is a named actor or action provided where the actor is created.
- * While the lease is held (the `active` state) the `renewLease` actor runs; when it reports
- * `lease.lost`, the task goes to `lost` at once and every running effect is stopped.
+ * Pure: every effect is a named actor or action provided where the actor is created, and the
+ * task's facts (the issue as read after claiming, the base branch, the step count, the last
+ * error) are assigned here from the effects' outputs. While the lease is held (the `active`
+ * state) the `renewLease` actor runs; when it reports `lease.lost`, the task goes to `lost`
+ * at once and every running effect is stopped.
  */
-import { assign, fromCallback, fromPromise, setup } from 'xstate';
+import { assign, setup } from 'xstate';
+import {
+  decided,
+  errorText,
+  facts,
+  failing,
+  finalState,
+  question,
+  releasing,
+  taskEffects,
+  taskError,
+} from './task-effects.js';
+import type { TaskContext, TaskEvent, TaskInput, TaskOutput, TaskState } from './task-types.js';
 
-export interface TaskInput {
-  key: string;
-  title: string;
-  body: string;
-  labels: string[];
-  /** `OWNER/NAME` */
-  repo: string;
-  /** This agent's name (shown on the forge). */
-  agent: string;
-}
-
-/** One thing that happened while working, for the reasoner. */
-export type TaskHistoryEntry =
-  | { kind: 'command'; command: string; exitCode: number; stdout: string; stderr: string }
-  | { kind: 'advice'; from: string; text: string };
-
-/** What the reasoning step decided, as the task machine sees it. */
-export type StepDecision =
-  | { kind: 'command'; command: string }
-  | { kind: 'done'; summary: string }
-  | { kind: 'help'; question: string }
-  | { kind: 'escalate'; reason: string }
-  | { kind: 'fail'; reason: string };
-
-export interface TaskContext extends TaskInput {
-  token: number | null;
-  history: TaskHistoryEntry[];
-  steps: number;
-  decision: StepDecision | null;
-  branch: string | null;
-  pr: { number: number; url: string } | null;
-  summary: string | null;
-  reason: string | null;
-  outcome: TaskOutput['state'] | null;
-}
-
-export type TaskEvent = { type: 'lease.lost'; reason: string } | { type: 'bzzz.stop' };
-
-export type TaskState =
-  | 'discovered'
-  | 'claiming'
-  | 'claimed'
-  | 'preparing'
-  | 'working'
-  | 'publishing'
-  | 'reporting'
-  | 'done'
-  | 'escalated'
-  | 'failed'
-  | 'lost'
-  | 'skipped';
-
-export interface TaskOutput {
-  state: 'done' | 'escalated' | 'failed' | 'lost' | 'skipped' | 'stopped';
-  pr: { number: number; url: string } | null;
-  reason: string | null;
-}
-
-const notProvided = (name: string) => () => {
-  throw new Error(`task effect "${name}" was not provided`);
-};
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-}
-
-function finalState(outcome: 'done' | 'escalated' | 'failed' | 'skipped') {
-  return {
-    type: 'final' as const,
-    entry: [
-      { type: 'finish' as const, params: { outcome } },
-      { type: 'progress' as const, params: { state: outcome } },
-    ],
-  };
-}
+export type * from './task-types.js';
 
 export const taskMachine = setup({
   types: {
@@ -93,42 +33,16 @@ export const taskMachine = setup({
     events: {} as TaskEvent,
     output: {} as TaskOutput,
   },
-  actors: {
-    /** Wins the lease: resolves with its fencing token, or null when another agent holds it. */
-    claimLease: fromPromise<number | null, { key: string }>(notProvided('claimLease')),
-    /** Renews the lease while it runs; sends `lease.lost` when renewal fails. */
-    renewLease: fromCallback<{ type: 'lease.lost'; reason: string }>(() => undefined),
-    /** Tells the forge (assignee, label, comment): advice for humans, after the lease is won. */
-    markClaimed: fromPromise<void>(notProvided('markClaimed')),
-    /** Creates the sandbox and the clone on the task's branch. */
-    prepare: fromPromise<{ branch: string }>(notProvided('prepare')),
-    /** The next step from the reasoner. */
-    reason: fromPromise<StepDecision, { history: TaskHistoryEntry[]; steps: number }>(notProvided('reason')),
-    /** Runs one command in the sandbox. */
-    execute: fromPromise<TaskHistoryEntry, { command: string }>(notProvided('execute')),
-    /** Asks other agents (HMMM); resolves with advice, or null when none came in time. */
-    askHelp: fromPromise<{ from: string; text: string } | null, { question: string }>(notProvided('askHelp')),
-    /** Commit, push the task's branch, open or find the pull request. */
-    publish: fromPromise<{ pr: { number: number; url: string } | null }, { summary: string }>(
-      notProvided('publish'),
-    ),
-    /** Completion on the forge, WHOOSH and `task_complete`. */
-    report: fromPromise<void, { summary: string; pr: { number: number; url: string } | null }>(
-      notProvided('report'),
-    ),
-    /** The escalation webhook and the forge's `escalated` mark. */
-    escalate: fromPromise<void, { reason: string; history: TaskHistoryEntry[] }>(notProvided('escalate')),
-    /** The forge's `failed` mark, fenced. */
-    reportFailure: fromPromise<void, { reason: string }>(notProvided('reportFailure')),
-    /** Destroys the sandbox and releases the lease (when still held) with the reason. */
-    cleanup: fromPromise<void, { release: boolean; reason: string }>(notProvided('cleanup')),
-  },
+  actors: taskEffects,
   actions: {
     /** Reports the state reached (`task_progress`, read model). */
     progress: (_, _params: { state: TaskState }) => undefined,
     /** A stop that arrives while the task is releasing: it finishes first, then the actor ends. */
     stopRequested: () => undefined,
-    recordError: assign({ reason: ({ event }) => errorText((event as { error?: unknown }).error) }),
+    recordError: assign(({ event }) => {
+      const error = (event as { error?: unknown }).error;
+      return { reason: errorText(error), lastError: taskError(error) };
+    }),
     finish: assign({ outcome: (_, params: { outcome: TaskOutput['state'] }) => params.outcome }),
   },
   guards: {
@@ -143,9 +57,11 @@ export const taskMachine = setup({
     steps: 0,
     decision: null,
     branch: null,
+    base: null,
     pr: null,
     summary: null,
     reason: null,
+    lastError: null,
     outcome: null,
   }),
   initial: 'discovered',
@@ -183,16 +99,20 @@ export const taskMachine = setup({
           entry: { type: 'progress', params: { state: 'claimed' } },
           invoke: {
             src: 'markClaimed',
-            onDone: 'preparing',
-            onError: { target: 'failing', actions: 'recordError' },
+            input: ({ context }) => ({ token: context.token ?? 0 }),
+            onDone: {
+              target: 'preparing',
+              actions: assign(({ event }) => ({ ...event.output })),
+            },
+            onError: failing,
           },
         },
         preparing: {
           entry: { type: 'progress', params: { state: 'preparing' } },
           invoke: {
             src: 'prepare',
-            onDone: { target: 'working', actions: assign({ branch: ({ event }) => event.output.branch }) },
-            onError: { target: 'failing', actions: 'recordError' },
+            onDone: { target: 'working', actions: assign(({ event }) => ({ ...event.output })) },
+            onError: failing,
           },
         },
         working: {
@@ -202,48 +122,49 @@ export const taskMachine = setup({
             reasoning: {
               invoke: {
                 src: 'reason',
-                input: ({ context }) => ({ history: context.history, steps: context.steps }),
+                input: ({ context }) => ({
+                  task: facts(context),
+                  history: context.history,
+                  steps: context.steps,
+                }),
                 onDone: [
                   {
-                    guard: ({ event }) => event.output.kind === 'command',
-                    target: 'executing',
+                    guard: ({ event }) => event.output.kind === 'command' || event.output.kind === 'help',
+                    target: 'deciding',
                     actions: assign({ decision: ({ event }) => event.output }),
                   },
                   {
                     guard: ({ event }) => event.output.kind === 'done',
                     target: '#task.active.publishing',
-                    actions: assign({
-                      summary: ({ event }) => (event.output.kind === 'done' ? event.output.summary : null),
-                    }),
-                  },
-                  {
-                    guard: ({ event }) => event.output.kind === 'help',
-                    target: 'helping',
-                    actions: assign({ decision: ({ event }) => event.output }),
+                    actions: assign({ summary: ({ event }) => decided(event.output, 'done') }),
                   },
                   {
                     guard: ({ event }) => event.output.kind === 'escalate',
                     target: '#task.active.escalating',
-                    actions: assign({
-                      reason: ({ event }) => (event.output.kind === 'escalate' ? event.output.reason : null),
-                    }),
+                    actions: assign({ reason: ({ event }) => decided(event.output, 'escalate') }),
                   },
                   {
                     target: '#task.active.failing',
                     actions: assign({
-                      reason: ({ event }) =>
-                        event.output.kind === 'fail' ? event.output.reason : 'unknown decision',
+                      reason: ({ event }) => decided(event.output, 'fail') ?? 'unknown decision',
                     }),
                   },
                 ],
-                onError: { target: '#task.active.failing', actions: 'recordError' },
+                onError: failing,
               },
+            },
+            deciding: {
+              always: [
+                { guard: ({ context }) => context.decision?.kind === 'help', target: 'helping' },
+                { target: 'executing' },
+              ],
             },
             executing: {
               invoke: {
                 src: 'execute',
                 input: ({ context }) => ({
                   command: context.decision?.kind === 'command' ? context.decision.command : 'false',
+                  step: context.steps + 1,
                 }),
                 onDone: {
                   target: 'reasoning',
@@ -252,15 +173,13 @@ export const taskMachine = setup({
                     steps: ({ context }) => context.steps + 1,
                   }),
                 },
-                onError: { target: '#task.active.failing', actions: 'recordError' },
+                onError: failing,
               },
             },
             helping: {
               invoke: {
                 src: 'askHelp',
-                input: ({ context }) => ({
-                  question: context.decision?.kind === 'help' ? context.decision.question : '',
-                }),
+                input: ({ context }) => ({ question: question(context), task: facts(context) }),
                 onDone: [
                   {
                     guard: ({ event }) => event.output !== null,
@@ -269,18 +188,12 @@ export const taskMachine = setup({
                       history: ({ context, event }) =>
                         event.output === null
                           ? context.history
-                          : [
-                              ...context.history,
-                              { kind: 'advice' as const, from: event.output.from, text: event.output.text },
-                            ],
+                          : [...context.history, { kind: 'advice' as const, ...event.output }],
                     }),
                   },
                   {
                     target: '#task.active.escalating',
-                    actions: assign({
-                      reason: ({ context }) =>
-                        `no useful answer to: ${context.decision?.kind === 'help' ? context.decision.question : ''}`,
-                    }),
+                    actions: assign({ reason: ({ context }) => `no useful answer to: ${question(context)}` }),
                   },
                 ],
                 onError: { target: '#task.active.escalating', actions: 'recordError' },
@@ -292,24 +205,32 @@ export const taskMachine = setup({
           entry: { type: 'progress', params: { state: 'publishing' } },
           invoke: {
             src: 'publish',
-            input: ({ context }) => ({ summary: context.summary ?? context.title }),
+            input: ({ context }) => ({ summary: context.summary ?? context.title, task: facts(context) }),
             onDone: { target: 'reporting', actions: assign({ pr: ({ event }) => event.output.pr }) },
-            onError: { target: 'failing', actions: 'recordError' },
+            onError: failing,
           },
         },
         reporting: {
           entry: { type: 'progress', params: { state: 'reporting' } },
           invoke: {
             src: 'report',
-            input: ({ context }) => ({ summary: context.summary ?? context.title, pr: context.pr }),
+            input: ({ context }) => ({
+              summary: context.summary ?? context.title,
+              pr: context.pr,
+              branch: context.branch,
+            }),
             onDone: '#task.finishing',
-            onError: { target: 'failing', actions: 'recordError' },
+            onError: failing,
           },
         },
         escalating: {
           invoke: {
             src: 'escalate',
-            input: ({ context }) => ({ reason: context.reason ?? 'escalated', history: context.history }),
+            input: ({ context }) => ({
+              reason: context.reason ?? 'escalated',
+              history: context.history,
+              task: facts(context),
+            }),
             onDone: '#task.releasingEscalated',
             onError: { target: '#task.releasingEscalated', actions: 'recordError' },
           },
@@ -317,40 +238,16 @@ export const taskMachine = setup({
         failing: {
           invoke: {
             src: 'reportFailure',
-            input: ({ context }) => ({ reason: context.reason ?? 'failed' }),
+            input: ({ context }) => ({ reason: context.reason ?? 'failed', lastError: context.lastError }),
             onDone: '#task.releasingFailed',
             onError: '#task.releasingFailed',
           },
         },
       },
     },
-    finishing: {
-      on: { 'bzzz.stop': { actions: 'stopRequested' } },
-      invoke: {
-        src: 'cleanup',
-        input: () => ({ release: true, reason: 'done' }),
-        onDone: '#task.done',
-        onError: '#task.done',
-      },
-    },
-    releasingEscalated: {
-      on: { 'bzzz.stop': { actions: 'stopRequested' } },
-      invoke: {
-        src: 'cleanup',
-        input: ({ context }) => ({ release: true, reason: `escalated: ${context.reason ?? ''}` }),
-        onDone: '#task.escalated',
-        onError: '#task.escalated',
-      },
-    },
-    releasingFailed: {
-      on: { 'bzzz.stop': { actions: 'stopRequested' } },
-      invoke: {
-        src: 'cleanup',
-        input: ({ context }) => ({ release: true, reason: `failed: ${context.reason ?? ''}` }),
-        onDone: '#task.failed',
-        onError: '#task.failed',
-      },
-    },
+    finishing: releasing('#task.done', () => 'done'),
+    releasingEscalated: releasing('#task.escalated', (context) => `escalated: ${context.reason ?? ''}`),
+    releasingFailed: releasing('#task.failed', (context) => `failed: ${context.reason ?? ''}`),
     stopping: {
       invoke: {
         src: 'cleanup',

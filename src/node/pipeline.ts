@@ -6,16 +6,14 @@
  * started here: the tree opens each in order and stops them in reverse. `bzzz up` runs N
  * agents in one process; `bzzz agent` runs one.
  */
-import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { agentSpec } from '../actors/agent.js';
 import { advisorSpec } from '../actors/hmmm.js';
 import { WhooshTracker } from '../actors/whoosh.js';
 import { createWhooshClient } from '../adapters/whoosh/index.js';
 import { pollerSpec } from '../actors/poller.js';
-import type { SandboxProvider, TaskDeps, TaskProgress } from '../actors/task/deps.js';
-import { TOPICS } from '../protocol/topics.js';
-import { WarmWorkspaces, canReadBranches } from '../actors/task/workspaces.js';
+import type { SandboxProvider, TaskDeps } from '../actors/task/deps.js';
+import { createWorkspaces, type Workspaces } from '../adapters/workspace/index.js';
 import type { ActorSystem } from '../actors/system.js';
 import { serviceSpec } from '../actors/service.js';
 import { JetStreamClaimStore, MemoryClaimStore, type ClaimStore } from '../adapters/claims/index.js';
@@ -105,14 +103,12 @@ interface Ports {
   forge: Forge;
   claims: ClaimStore;
   reasoner: Reasoner;
-  sandboxes: SandboxProvider;
-  scratchDir: string;
-  workspaces: WarmWorkspaces | undefined;
+  workspaces: Workspaces;
   escalation: ReturnType<typeof createEscalationNotifier>;
   whoosh: WhooshTracker | undefined;
 }
 
-export async function createPipeline(options: PipelineOptions): Promise<Pipeline> {
+export function createPipeline(options: PipelineOptions): Pipeline {
   const { config, logger, clock } = options;
   const components = { logger, clock };
   const forge = createForgeFromConfig(config, components);
@@ -123,17 +119,15 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
       : new JetStreamClaimStore({ cluster: config.cluster }, { ...components, connector: options.connector });
   const sandbox = new SandboxService(config, { nodeId: options.nodeId, logger, clock });
   const sandboxes = options.wrapSandboxes ? options.wrapSandboxes(sandbox.provider) : sandbox.provider;
-  const scratchDir = join(config.data_dir, 'scratch');
-  // clones an earlier run of this node left behind (a crash): this node's data dir is its own
-  await rm(scratchDir, { recursive: true, force: true });
-  await mkdir(scratchDir, { recursive: true });
+  const workspaces = createWorkspaces(
+    { scratchDir: join(config.data_dir, 'scratch'), warm: config.warm_workspaces },
+    { forge, sandboxes, clock, logger },
+  );
   const ports: Ports = {
     forge,
     claims,
     reasoner: createReasoner(reasonerInit(config), components),
-    sandboxes,
-    scratchDir,
-    workspaces: warmWorkspaces(config, forge, sandboxes, scratchDir, components),
+    workspaces,
     escalation: createEscalationNotifier(
       config.escalation_webhook ? { webhookUrl: config.escalation_webhook } : {},
       components,
@@ -141,7 +135,6 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
     whoosh: whooshTracker(config, components),
   };
   const view = createClusterView(() => clock.now());
-  const { workspaces } = ports;
   return {
     forge,
     claims,
@@ -155,23 +148,14 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
       }),
       serviceSpec('sandboxes', () => sandbox.open(), { openTimeoutMs: 120_000 }),
     ],
-    storage:
-      workspaces === undefined
-        ? []
-        : [serviceSpec('workspaces', () => Promise.resolve({ stop: () => workspaces.close() }))],
+    storage: [
+      serviceSpec('workspaces', async () => {
+        await workspaces.start();
+        return { stop: () => workspaces.stop() };
+      }),
+    ],
     work: [viewSpec(view), ...workChildren(options, ports)],
   };
-}
-
-function warmWorkspaces(
-  config: Config,
-  forge: Forge,
-  sandboxes: SandboxProvider,
-  scratchDir: string,
-  components: { logger: Logger; clock: Clock },
-): WarmWorkspaces | undefined {
-  if (config.warm_workspaces <= 0 || !canReadBranches(forge)) return undefined;
-  return new WarmWorkspaces({ forge, sandboxes, scratchDir, perRepo: config.warm_workspaces, ...components });
 }
 
 function whooshTracker(
@@ -228,6 +212,7 @@ function depsFor(agent: string, options: PipelineOptions, ports: Ports) {
   return (agentPath: string, system: ActorSystem): TaskDeps => ({
     ...ports,
     agent,
+    node: options.nodeId,
     agentPath,
     system,
     leaseTtlMs: config.lease_ttl_ms,
@@ -236,8 +221,5 @@ function depsFor(agent: string, options: PipelineOptions, ports: Ports) {
     helpTimeoutMs: config.help_timeout_ms,
     clock,
     logger,
-    onProgress: (progress: TaskProgress) => {
-      system.publish(TOPICS.coordination, { type: 'task_progress', data: progress });
-    },
   });
 }

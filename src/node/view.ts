@@ -1,36 +1,29 @@
 /**
  * The node's read model of the cluster: what `bzzz status`, `/api/v1/*` and (later) the NATS
  * micro service answer from. An `@xstate/store` fed only by messages: the view actor listens
- * on the coordination topic and turns `task_progress`, `task_complete` and the membership
- * messages into store events. Nothing else writes to it.
+ * on the coordination topic and turns `task_progress` (parsed by its protocol schema where it
+ * enters) into store events. Nothing else writes to it.
  */
 import { createStore } from '@xstate/store';
 import { fromCallback } from 'xstate';
+import { TASK_OUTCOMES } from '../protocol/fields.js';
+import { taskProgressSchema, type TaskProgress } from '../protocol/messages/tasks.js';
 import { TOPICS } from '../protocol/topics.js';
 import { xstateChild } from '../actors/xstate-child.js';
 import type { ActorMessage } from '../actors/message.js';
-import type { ChildSpec } from '../supervisor/child.js';
+import type { ChildSpec, StartContext } from '../supervisor/child.js';
 
 export interface TaskView {
   key: string;
   state: string;
   holder: string | null;
   branch: string | null;
-  pr: { number: number; url: string } | null;
+  pr: { url: string } | null;
   reason: string | null;
   updatedAt: number;
 }
 
-export interface ProgressData {
-  key: string;
-  state: string;
-  agent: string;
-  branch: string | null;
-  pr: { number: number; url: string } | null;
-  reason: string | null;
-}
-
-const FINAL = new Set(['done', 'failed', 'escalated', 'lost', 'skipped']);
+const FINAL: ReadonlySet<string> = new Set(TASK_OUTCOMES);
 
 export interface ClusterViewContext {
   tasks: Record<string, TaskView>;
@@ -41,23 +34,20 @@ export function createClusterView(now: () => number) {
   return createStore({
     context,
     on: {
-      progress: (context, event: { data: ProgressData }) => {
+      progress: (context, event: { data: TaskProgress }) => {
         const { data } = event;
-        const previous = context.tasks[data.key];
-        // a losing agent's `skipped` must not hide the winner's progress
-        if (data.state === 'skipped' && previous !== undefined && previous.holder !== data.agent)
-          return context;
-        const holder = FINAL.has(data.state) ? null : data.agent;
+        const previous = context.tasks[data.task];
+        const holder = FINAL.has(data.state) ? null : (data.agent ?? null);
         return {
           tasks: {
             ...context.tasks,
-            [data.key]: {
-              key: data.key,
+            [data.task]: {
+              key: data.task,
               state: data.state,
               holder,
               branch: data.branch ?? previous?.branch ?? null,
-              pr: data.pr ?? previous?.pr ?? null,
-              reason: data.reason,
+              pr: data.pullRequest !== undefined ? { url: data.pullRequest } : (previous?.pr ?? null),
+              reason: data.reason ?? null,
               updatedAt: now(),
             },
           },
@@ -69,21 +59,30 @@ export function createClusterView(now: () => number) {
 
 export type ClusterView = ReturnType<typeof createClusterView>;
 
-function isProgress(message: ActorMessage): message is ActorMessage<'task_progress', ProgressData> {
-  const data = message.data as Partial<ProgressData> | undefined;
-  return message.type === 'task_progress' && typeof data?.key === 'string' && typeof data.state === 'string';
+/** The view actor's one event: a parsed `task_progress`. */
+interface ViewEvent {
+  type: 'view.progress';
+  progress: TaskProgress;
+}
+
+/** A `task_progress` parsed by its schema (undefined when malformed); any other message ignored. */
+function acceptView(message: ActorMessage): ViewEvent | null | undefined {
+  if (message.type !== 'task_progress') return null;
+  const parsed = taskProgressSchema.safeParse(message.data);
+  return parsed.success ? { type: 'view.progress', progress: parsed.data } : undefined;
 }
 
 /** The actor that feeds the view from the coordination topic. */
 export function viewSpec(view: ClusterView): ChildSpec {
   return xstateChild('view', {
-    logic: (ctx) => {
+    logic: (ctx: StartContext) => {
       ctx.system.subscribe(TOPICS.coordination, ctx.path);
-      return fromCallback<ActorMessage>(({ receive }) => {
-        receive((message) => {
-          if (isProgress(message)) view.trigger.progress({ data: message.data! });
+      return fromCallback<ViewEvent>(({ receive }) => {
+        receive((event) => {
+          view.trigger.progress({ data: event.progress });
         });
       });
     },
+    accept: acceptView,
   });
 }

@@ -111,21 +111,36 @@ function availabilityBroadcast(data: unknown): unknown {
   return tasks === undefined ? SLOW : { load, maxTasks, node, status, tasks };
 }
 
+/** The optional members of `task_progress`, in the schema's order, with their checks. */
+const PROGRESS_OPTIONAL: readonly [string, (v: unknown) => boolean][] = [
+  ['agent', isNameText],
+  ['branch', isNameText],
+  ['command', isFreeText],
+  ['exitCode', (v) => isIntIn(v, Number.MIN_SAFE_INTEGER)],
+  ['maxSteps', isCount],
+  ['message', isFreeText],
+  ['node', () => true],
+  // a URL up to a name's length; a longer one goes to the schema
+  ['pullRequest', isNameText],
+  ['reason', isFreeText],
+  ['state', () => true],
+  ['step', isCount],
+  ['task', () => true],
+  ['token', isCount],
+];
+
 function taskProgress(data: unknown): unknown {
   if (!isPlainRecord(data)) return SLOW;
-  const { command, maxSteps, message, node, state, step, task } = data;
-  if (!optional(data, 'command', isFreeText) || !optional(data, 'message', isFreeText)) return SLOW;
-  if (!optional(data, 'maxSteps', isCount) || !optional(data, 'step', isCount)) return SLOW;
+  const { node, state, task } = data;
   if (!isNodeIdText(node) || !TASK_STATE_SET.has(state) || !isTaskKeyText(task)) return SLOW;
   // Members in the schema's order, as zod writes them; an optional one is absent or valid here.
   const out: Record<string, unknown> = {};
-  if (command !== undefined) out.command = command;
-  if (maxSteps !== undefined) out.maxSteps = maxSteps;
-  if (message !== undefined) out.message = message;
-  out.node = node;
-  out.state = state;
-  if (step !== undefined) out.step = step;
-  out.task = task;
+  for (const [key, check] of PROGRESS_OPTIONAL) {
+    if (!(key in data)) continue;
+    const value = data[key];
+    if (!check(value)) return SLOW;
+    out[key] = value;
+  }
   return out;
 }
 

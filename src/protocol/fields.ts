@@ -132,5 +132,11 @@ export const TASK_STATES = [
 /** A task lifecycle state. */
 export type TaskState = (typeof TASK_STATES)[number];
 
+/** The states a task ends in: the last four of {@link TASK_STATES}. */
+export const TASK_OUTCOMES = ['done', 'escalated', 'failed', 'lost'] as const satisfies readonly TaskState[];
+
+/** A final task state. */
+export type TaskOutcome = (typeof TASK_OUTCOMES)[number];
+
 /** A task lifecycle state field. */
 export const taskStateField = z.enum(TASK_STATES);

@@ -51,7 +51,7 @@ describe('mailbox send and ask', () => {
     const system = new ActorSystem();
     const sup = new Supervisor(
       'root',
-      { children: [xstateChild('counter', { logic: counterMachine(system) })] },
+      { children: [xstateChild('counter', { logic: counterMachine(system), accept: (m) => m })] },
       {
         system,
         clock: system.clock,
@@ -131,7 +131,7 @@ describe('mailbox send and ask', () => {
     });
     const sup = new Supervisor(
       'root',
-      { children: [xstateChild('w', { logic: machine })] },
+      { children: [xstateChild('w', { logic: machine, accept: (m) => m })] },
       {
         system,
         clock: system.clock,
@@ -197,7 +197,7 @@ describe('exit signals and topics', () => {
     const machine = createMachine({ on: { ping: {} } });
     const sup = new Supervisor(
       'root',
-      { children: [xstateChild('w', { logic: machine, onStarted: () => starts++ })] },
+      { children: [xstateChild('w', { logic: machine, accept: (m) => m, onStarted: () => starts++ })] },
       { system, clock: system.clock, logger: silentLogger() },
     );
     await sup.start();

@@ -1,15 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { createActor } from 'xstate';
-import { agentMachine, capabilitiesMatch, type AnnouncedTask } from '../../src/machines/agent.js';
+import { agentMachine, capabilitiesMatch } from '../../src/machines/agent.js';
+import type { TaskAnnouncement } from '../../src/protocol/messages/tasks.js';
 
-function task(key: string, labels: string[] = ['bzzz-task']): AnnouncedTask {
-  return { key, title: key, body: '', labels, repo: 'demo/app' };
+function task(key: string, labels: string[] = ['bzzz-task']): TaskAnnouncement {
+  return { task: key, title: key, body: '', labels, repository: 'demo/app' };
 }
 
 function agent(maxTasks: number, capabilities: string[]) {
   const started: string[] = [];
   const actor = createActor(
-    agentMachine.provide({ actions: { startTask: (_, t: AnnouncedTask) => void started.push(t.key) } }),
+    agentMachine.provide({ actions: { startTask: (_, t: TaskAnnouncement) => void started.push(t.task) } }),
     { input: { name: 'a', maxTasks, capabilities } },
   ).start();
   return { actor, started };
@@ -18,19 +19,19 @@ function agent(maxTasks: number, capabilities: string[]) {
 describe('agent machine', () => {
   it('takes tasks up to its capacity, each once, and frees a slot when one ends', () => {
     const { actor, started } = agent(2, []);
-    for (const key of ['t1', 't2', 't3', 't1']) actor.send({ type: 'task_announcement', data: task(key) });
+    for (const key of ['t1', 't2', 't3', 't1']) actor.send({ type: 'task.offered', task: task(key) });
     expect(started).toEqual(['t1', 't2']);
-    actor.send({ type: 'task.ended', data: { key: 't1', state: 'done' } });
-    actor.send({ type: 'task_announcement', data: task('t3') });
+    actor.send({ type: 'task.ended', task: 't1', state: 'done' });
+    actor.send({ type: 'task.offered', task: task('t3') });
     expect(started).toEqual(['t1', 't2', 't3']);
     expect(actor.getSnapshot().context.running).toEqual(['t2', 't3']);
   });
 
   it('takes only tasks whose skill labels its capabilities cover', () => {
     const { actor, started } = agent(5, ['docs']);
-    actor.send({ type: 'task_announcement', data: task('docs', ['bzzz-task', 'docs']) });
-    actor.send({ type: 'task_announcement', data: task('rust', ['bzzz-task', 'rust']) });
-    actor.send({ type: 'task_announcement', data: task('plain', ['bzzz-task']) });
+    actor.send({ type: 'task.offered', task: task('docs', ['bzzz-task', 'docs']) });
+    actor.send({ type: 'task.offered', task: task('rust', ['bzzz-task', 'rust']) });
+    actor.send({ type: 'task.offered', task: task('plain', ['bzzz-task']) });
     expect(started).toEqual(['docs', 'plain']);
   });
 

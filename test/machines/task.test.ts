@@ -6,7 +6,11 @@ import { describe, expect, it } from 'vitest';
 import { createActor, fromCallback, fromPromise, toPromise } from 'xstate';
 import {
   taskMachine,
+  type ClaimedIssue,
+  type PreparedWorkspace,
   type StepDecision,
+  type TaskError,
+  type TaskFacts,
   type TaskHistoryEntry,
   type TaskState,
 } from '../../src/machines/task.js';
@@ -31,17 +35,18 @@ function run(options: { token?: number | null; decisions?: StepDecision[]; loseL
       renewLease: fromCallback(({ sendBack }) => {
         loseLease = () => sendBack({ type: 'lease.lost', reason: 'taken' });
       }),
-      markClaimed: fromPromise<void>(async () => {
+      markClaimed: fromPromise<ClaimedIssue, { token: number }>(async () => {
         effects.push('markClaimed');
+        return { title: 'T', body: '', labels: [] };
       }),
-      prepare: fromPromise<{ branch: string }>(async () => {
+      prepare: fromPromise<PreparedWorkspace>(async () => {
         effects.push('prepare');
-        return { branch: 'bzzz/task-1' };
+        return { branch: 'bzzz/task-1', base: 'main' };
       }),
-      reason: fromPromise<StepDecision, { history: TaskHistoryEntry[]; steps: number }>(
+      reason: fromPromise<StepDecision, { task: TaskFacts; history: TaskHistoryEntry[]; steps: number }>(
         async () => decisions.shift() ?? { kind: 'fail', reason: 'no more steps' },
       ),
-      execute: fromPromise<TaskHistoryEntry, { command: string }>(async ({ input: i }) => {
+      execute: fromPromise<TaskHistoryEntry, { command: string; step: number }>(async ({ input: i }) => {
         effects.push(`execute ${i.command}`);
         if (options.loseLeaseOn === 'execute') {
           loseLease?.();
@@ -49,18 +54,28 @@ function run(options: { token?: number | null; decisions?: StepDecision[]; loseL
         }
         return { kind: 'command', command: i.command, exitCode: 0, stdout: '', stderr: '' };
       }),
-      askHelp: fromPromise<{ from: string; text: string } | null, { question: string }>(async () => null),
-      publish: fromPromise<{ pr: { number: number; url: string } | null }, { summary: string }>(async () => {
+      askHelp: fromPromise<{ from: string; text: string } | null, { question: string; task: TaskFacts }>(
+        async () => null,
+      ),
+      publish: fromPromise<
+        { pr: { number: number; url: string } | null },
+        { summary: string; task: TaskFacts }
+      >(async () => {
         effects.push('publish');
         return { pr: { number: 3, url: 'pr/3' } };
       }),
-      report: fromPromise<void, { summary: string; pr: { number: number; url: string } | null }>(async () => {
+      report: fromPromise<
+        void,
+        { summary: string; pr: { number: number; url: string } | null; branch: string | null }
+      >(async () => {
         effects.push('report');
       }),
-      escalate: fromPromise<void, { reason: string; history: TaskHistoryEntry[] }>(async () => {
-        effects.push('escalate');
-      }),
-      reportFailure: fromPromise<void, { reason: string }>(async () => {
+      escalate: fromPromise<void, { reason: string; history: TaskHistoryEntry[]; task: TaskFacts }>(
+        async () => {
+          effects.push('escalate');
+        },
+      ),
+      reportFailure: fromPromise<void, { reason: string; lastError: TaskError | null }>(async () => {
         effects.push('reportFailure');
       }),
       cleanup: fromPromise<void, { release: boolean; reason: string }>(async ({ input: i }) => {

@@ -94,6 +94,9 @@ describe('the main job on GitHub with WHOOSH', () => {
     await new Promise((r) => setTimeout(r, 1_000));
     expect(github.pulls('octo/app')).toHaveLength(1);
     expect(github.pulls('octo/tools')).toHaveLength(1);
+    // the PR body closes its issue, and says so once (the task and the forge each added it)
+    for (const pull of [...github.pulls('octo/app'), ...github.pulls('octo/tools')])
+      expect(pull.body.match(/Closes #\d+/g)).toEqual(['Closes #1']);
     expect(github.branchSha('octo/app', 'bzzz/task-1')).toBeTruthy();
     const issue = github.issue('octo/app', 1);
     expect(issue.labels).toContain('bzzz-done');

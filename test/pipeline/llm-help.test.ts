@@ -74,8 +74,9 @@ describe('a task worked by a model', () => {
     const { job, forge } = await setup(llm, webhook);
     const steps: unknown[] = [];
     job.node.system.register('test/progress', (m) => {
-      const data = m.data as { step?: unknown } | undefined;
-      if (m.type === 'task_progress' && data?.step !== undefined) steps.push(data.step);
+      const data = m.data as { step?: unknown; command?: unknown; exitCode?: unknown } | undefined;
+      if (m.type === 'task_progress' && data?.step !== undefined)
+        steps.push({ number: data.step, command: data.command, exitCode: data.exitCode });
     });
     job.node.system.subscribe('coordination', 'test/progress');
     expect(await outcome(job)).toBe('done');

@@ -1,25 +1,18 @@
 /**
- * What one task actor instance holds: its lease, its sandbox and its scratch directory.
+ * What one task actor instance holds: its lease and its workspace (a sandbox over a clone in a
+ * scratch directory). The task's facts live in its machine's context, not here.
  * Cleanup is idempotent and safe at any time, so a crash, a stop or a normal end all leave
  * nothing behind (no container, no live lease of ours, no clone on the host).
  */
-import { rm } from 'node:fs/promises';
 import type { Lease } from '../../adapters/claims/index.js';
 import { LeaseLostError } from '../../adapters/claims/index.js';
-import type { Sandbox } from '../../adapters/sandbox/index.js';
+import type { Workspace } from '../../adapters/workspace/index.js';
 import { describeError } from '../../lib/errors.js';
 import type { TaskDeps } from './deps.js';
 
 export class TaskResources {
   lease: Lease | undefined;
-  sandbox: Sandbox | undefined;
-  scratch: string[] = [];
-  /** Commands run so far (the step number of `task_progress`). */
-  steps = 0;
-  /** The default branch the task's branch started from. */
-  base = 'main';
-  /** The error of the last failed effect, to tell retryable failures from final ones. */
-  lastError: unknown;
+  workspace: Workspace | undefined;
   #cleaning: Promise<void> | undefined;
   /** The latest release of the sandbox and scratch dirs, which later ones wait for. */
   #workspace: Promise<void> = Promise.resolve();
@@ -50,15 +43,15 @@ export class TaskResources {
   }
 
   /**
-   * Takes ownership of a sandbox created by an effect. When the owner ended meanwhile (a crash
-   * while the sandbox was being created), the sandbox is destroyed at once and this throws.
+   * Takes ownership of a prepared workspace. When the owner ended meanwhile (a crash while it
+   * was being prepared), the workspace is destroyed at once and this throws.
    */
-  async adoptSandbox(sandbox: Sandbox): Promise<void> {
+  async adoptWorkspace(workspace: Workspace): Promise<void> {
     if (this.closed) {
-      await sandbox.destroy();
-      throw new Error(`task ${this.key} ended while its sandbox was being created`);
+      await this.deps.workspaces.destroy(workspace);
+      throw new Error(`task ${this.key} ended while its workspace was being prepared`);
     }
-    this.sandbox = sandbox;
+    this.workspace = workspace;
   }
 
   /** Takes ownership of a granted lease; released at once when the owner ended meanwhile. */
@@ -71,23 +64,14 @@ export class TaskResources {
     return true;
   }
 
-  /** Takes ownership of a scratch directory; removed at once when the owner ended meanwhile. */
-  async adoptScratch(dir: string): Promise<void> {
-    if (this.closed) {
-      await rm(dir, { recursive: true, force: true });
-      throw new Error(`task ${this.key} ended`);
-    }
-    this.scratch.push(dir);
-  }
-
-  /** Destroys the sandbox, removes scratch dirs and (when `release`) gives the lease up. */
+  /** Destroys the workspace and (when `release`) gives the lease up. */
   cleanup(release: boolean, reason: string): Promise<void> {
     this.#cleaning ??= this.#cleanup(release, reason);
     return this.#cleaning;
   }
 
   /**
-   * Destroys the sandbox and removes the scratch dirs held now, keeping the lease: once the work
+   * Destroys the workspace held now, keeping the lease: once the work
    * is published they are no longer needed, and this can run beside the report. Never throws.
    */
   releaseWorkspace(): Promise<void> {
@@ -96,15 +80,9 @@ export class TaskResources {
   }
 
   async #dropWorkspace(): Promise<void> {
-    const sandbox = this.sandbox;
-    this.sandbox = undefined;
-    const scratch = this.scratch;
-    this.scratch = [];
-    // the sandbox first: nothing in it may still write to the clone while the clone is removed
-    await sandbox?.destroy().catch((error: unknown) => {
-      this.deps.logger.error({ task: this.key, err: describeError(error) }, 'could not destroy sandbox');
-    });
-    await Promise.all(scratch.map((dir) => rm(dir, { recursive: true, force: true }).catch(() => undefined)));
+    const workspace = this.workspace;
+    this.workspace = undefined;
+    if (workspace !== undefined) await this.deps.workspaces.destroy(workspace);
   }
 
   async #cleanup(release: boolean, reason: string): Promise<void> {

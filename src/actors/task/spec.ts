@@ -1,14 +1,15 @@
 /**
  * The child spec of one task actor, for an agent's dynamic task supervisor: transient (a crash
  * restarts it; a normal end does not), stopped gracefully with `bzzz.stop` so it can destroy
- * its sandbox and release its lease. Whatever way the actor ends, its resources are cleaned.
+ * its workspace and release its lease. Whatever way the actor ends, its resources are cleaned.
  */
 import { encodeTaskKeyToken } from '../../protocol/task-key.js';
-import type { AnnouncedTask } from '../../machines/agent.js';
+import type { TaskAnnouncement } from '../../protocol/messages/tasks.js';
 import type { ChildSpec } from '../../supervisor/child.js';
+import type { ActorMessage } from '../message.js';
 import { xstateChild } from '../xstate-child.js';
 import type { TaskDeps } from './deps.js';
-import { provideTaskMachine } from './effects.js';
+import { provideTaskMachine } from './effects/index.js';
 import { TaskResources } from './resources.js';
 
 /** The child id of a task's actor (a path segment: the task key, encoded). */
@@ -16,24 +17,35 @@ export function taskChildId(key: string): string {
   return `task-${encodeTaskKeyToken(key)}`;
 }
 
-export function taskSpec(task: AnnouncedTask, deps: TaskDeps): ChildSpec {
+/** A task's end, told to its agent's mailbox. */
+export function taskEnded(
+  task: string,
+  state: string,
+): ActorMessage<'task.ended', { task: string; state: string }> {
+  return { type: 'task.ended', data: { task, state } };
+}
+
+export function taskSpec(task: TaskAnnouncement, deps: TaskDeps): ChildSpec {
   let resources: TaskResources | undefined;
   // a replacement claims only once its crashed predecessor has released the lease
   let predecessor: Promise<void> = Promise.resolve();
-  return xstateChild(taskChildId(task.key), {
+  return xstateChild(taskChildId(task.task), {
     logic: () => {
-      const fresh = new TaskResources(task.key, deps, predecessor);
+      const fresh = new TaskResources(task.task, deps, predecessor);
       resources = fresh;
-      return provideTaskMachine(task, deps, fresh);
+      return provideTaskMachine(task.task, deps, fresh);
     },
     input: () => ({
-      key: task.key,
+      key: task.task,
       title: task.title,
-      body: task.body,
+      body: task.body ?? '',
       labels: task.labels,
-      repo: task.repo,
+      repo: task.repository,
       agent: deps.agent,
     }),
+    // a task actor takes no mailbox message: its events come from its own effects
+    accept: () => undefined,
+    stop: { type: 'bzzz.stop' },
     restart: 'transient',
     shutdown: 60_000,
     onStarted: (actor) => {
@@ -43,10 +55,7 @@ export function taskSpec(task: AnnouncedTask, deps: TaskDeps): ChildSpec {
         complete: () => {
           const output = actor.getSnapshot().output;
           void owned?.cleanup(true, 'task actor ended').finally(() => {
-            deps.system.send(deps.agentPath, {
-              type: 'task.ended',
-              data: { key: task.key, state: output?.state ?? 'stopped' },
-            });
+            deps.system.send(deps.agentPath, taskEnded(task.task, output?.state ?? 'stopped'));
           });
         },
         error: () => {

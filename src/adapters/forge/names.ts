@@ -4,7 +4,7 @@
  * bzzz puts on issues, the hidden markers in its comments, and how a task's lifecycle state
  * is read back from what the forge shows.
  */
-import type { TaskState as MachineTaskState } from '../../machines/task.js';
+import type { TaskState as LifecycleState } from '../../protocol/fields.js';
 import { parseTaskKey, type TaskKey, type TaskRef } from '../../protocol/task-key.js';
 import { ForbiddenBranchError, InvalidRepoNameError } from './errors.js';
 import type { PullRequest, PullRequestRef } from './index.js';
@@ -23,9 +23,8 @@ export const OUTCOME_LABELS = {
 /** How a task ended, as reported to the forge. */
 export type TaskOutcome = keyof typeof OUTCOME_LABELS;
 
-/** The task lifecycle states of SPEC §8 (`bzzz task list` shows them). */
-/** A task's state as the forge records it: the task machine's lifecycle (SPEC §8). */
-export type TaskState = Exclude<MachineTaskState, 'skipped'>;
+/** A task's state as the forge records it: the lifecycle of SPEC §8 (`bzzz task list` shows it). */
+export type TaskState = LifecycleState;
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 

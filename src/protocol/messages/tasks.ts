@@ -12,6 +12,7 @@ import {
   nodeIdField,
   repositoryField,
   taskKeyField,
+  TASK_OUTCOMES,
   taskStateField,
   textField,
   timestampField,
@@ -45,22 +46,36 @@ export type TaskClaim = z.infer<typeof taskClaimSchema>;
 
 /** `task_progress`: a task moved to a new state or took a step. */
 export const taskProgressSchema = z.object({
+  /** The agent working on it (its display name, the claim holder). */
+  agent: nameField.optional(),
+  /** The task's branch, once prepared. */
+  branch: nameField.optional(),
   /** The command of the step, when there is one. */
   command: textField.optional(),
+  /** The step's exit code. */
+  exitCode: z.int().optional(),
   maxSteps: countField.optional(),
   message: textField.optional(),
   node: nodeIdField,
+  /** The task's pull request, once published. */
+  pullRequest: urlField.optional(),
+  /** Why it failed, escalated or was lost. */
+  reason: textField.optional(),
   state: taskStateField,
   step: countField.optional(),
   task: taskKeyField,
+  /** The fencing token of the agent's lease, once won. */
+  token: countField.optional(),
 });
 export type TaskProgress = z.infer<typeof taskProgressSchema>;
 
 /** `task_complete`: a task left the working states for good. */
 export const taskCompleteSchema = z.object({
+  /** The agent that worked on it. */
+  agent: nameField.optional(),
   branch: nameField.optional(),
   node: nodeIdField,
-  outcome: z.enum(['done', 'failed', 'escalated', 'lost']),
+  outcome: z.enum(TASK_OUTCOMES),
   pullRequest: urlField.optional(),
   /** Why it failed or was escalated. */
   reason: textField.optional(),

@@ -3,11 +3,11 @@
  * channel and the task's own channel; the first `task_help_response` from another agent
  * within the time limit is the advice. No answer in time resolves null (the task escalates).
  */
-import type { AnnouncedTask } from '../../machines/agent.js';
-import { encodeTaskKeyToken } from '../../protocol/task-key.js';
-import type { ActorMessage } from '../message.js';
-import type { TaskDeps } from './deps.js';
-import { TOPICS } from '../../protocol/topics.js';
+import type { TaskFacts } from '../../../machines/task.js';
+import { encodeTaskKeyToken } from '../../../protocol/task-key.js';
+import type { ActorMessage } from '../../message.js';
+import type { TaskDeps } from '../deps.js';
+import { TOPICS } from '../../../protocol/topics.js';
 
 let nextInbox = 1;
 
@@ -29,7 +29,7 @@ function isHelpResponse(
 
 export function askForHelp(
   deps: TaskDeps,
-  task: AnnouncedTask,
+  task: TaskFacts,
   question: string,
 ): Promise<{ from: string; text: string } | null> {
   const { system, clock } = deps;

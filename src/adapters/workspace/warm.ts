@@ -18,13 +18,13 @@
  */
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { cloneRepo, taskBranch, taskRepo, type Forge } from '../../adapters/forge/index.js';
-import type { Sandbox } from '../../adapters/sandbox/index.js';
+import { cloneRepo, taskBranch, taskRepo, type Forge } from '../forge/index.js';
+import type { Sandbox } from '../sandbox/index.js';
 import type { Clock, TimerHandle } from '../../lib/clock.js';
 import { describeError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
 import { parseTaskKey, type TaskKey } from '../../protocol/task-key.js';
-import type { SandboxProvider } from './deps.js';
+import type { SandboxProvider } from './types.js';
 
 /** A ready clone in a ready sandbox; whoever takes it owns both. */
 export interface WarmWorkspace {

@@ -7,7 +7,7 @@ import { access, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { WarmWorkspaces } from '../../src/actors/task/workspaces.js';
+import { WarmWorkspaces } from '../../src/adapters/workspace/warm.js';
 import { LocalForge, taskBranch } from '../../src/adapters/forge/index.js';
 import { git } from '../../src/adapters/forge/git.js';
 import { PlainSandbox, type Sandbox } from '../../src/adapters/sandbox/index.js';

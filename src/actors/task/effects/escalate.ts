@@ -1,0 +1,49 @@
+/**
+ * Escalating to a human: `escalation_trigger` on the coordination topic, the escalation
+ * webhook, and the forge's `escalated` mark, all fenced by the lease.
+ */
+import { fromPromise } from 'xstate';
+import type { TaskFacts, TaskHistoryEntry } from '../../../machines/task.js';
+import type { EscalationTrigger } from '../../../protocol/messages/hmmm.js';
+import { TOPICS } from '../../../protocol/topics.js';
+import type { TaskEnv } from './env.js';
+import { reportOutcome } from './report.js';
+
+/** The protocol's reason for a task's escalation, read from the machine's reason text. */
+function escalationReason(reason: string): EscalationTrigger['reason'] {
+  if (reason.startsWith('no useful answer')) return 'help_unanswered';
+  if (reason.startsWith('BudgetExceededError')) return 'budget';
+  if (reason.startsWith('RepeatedFailureError')) return 'repeated_failure';
+  return 'requested';
+}
+
+function describeEntry(entry: TaskHistoryEntry): string {
+  return entry.kind === 'command'
+    ? `$ ${entry.command} → exit ${entry.exitCode}`
+    : `advice from ${entry.from}: ${entry.text}`;
+}
+
+export function escalate(env: TaskEnv) {
+  const { key, deps, resources } = env;
+  return fromPromise<void, { reason: string; history: TaskHistoryEntry[]; task: TaskFacts }>(
+    async ({ input }) => {
+      await resources.fence();
+      const data: EscalationTrigger = {
+        agent: deps.agent,
+        detail: input.reason.slice(0, 16 * 1024),
+        node: deps.node,
+        reason: escalationReason(input.reason),
+        task: key,
+      };
+      deps.system.publish(TOPICS.coordination, { type: 'escalation_trigger', data });
+      await deps.escalation?.escalate({
+        taskKey: key,
+        taskTitle: input.task.title,
+        agent: deps.agent,
+        reason: input.reason,
+        history: input.history.map(describeEntry),
+      });
+      await reportOutcome(env, 'escalated', `escalated: ${input.reason}`, null, { reason: input.reason });
+    },
+  );
+}

@@ -1,0 +1,57 @@
+/**
+ * The effects of the task machine, bound to the node's ports for one task and one actor
+ * instance: one module per effect. Every external side effect (forge marker, push, pull
+ * request, completion report, escalation) is fenced by the lease: `resources.fence` runs right
+ * before it, so an agent that lost its lease stops without effects. Commands (including the
+ * commit) run only inside the sandbox.
+ */
+import { fromPromise } from 'xstate';
+import { taskMachine, type TaskFacts } from '../../../machines/task.js';
+import type { TaskDeps } from '../deps.js';
+import type { TaskResources } from '../resources.js';
+import { claimLease, markClaimed, renewLease } from './claim.js';
+import type { TaskEnv } from './env.js';
+import { escalate } from './escalate.js';
+import { askForHelp } from './help.js';
+import { prepare } from './prepare.js';
+import { broadcastProgress } from './progress.js';
+import { publish } from './publish.js';
+import { report, reportFailure } from './report.js';
+import { execute, reason } from './step.js';
+
+/** The task machine with every effect provided for one task and one actor instance. */
+export function provideTaskMachine(key: string, deps: TaskDeps, resources: TaskResources) {
+  const env: TaskEnv = { key, deps, resources };
+  return taskMachine.provide({
+    actors: {
+      claimLease: claimLease(env),
+      renewLease: renewLease(env),
+      markClaimed: markClaimed(env),
+      prepare: prepare(env),
+      reason: reason(env),
+      execute: execute(env),
+      askHelp: fromPromise<{ from: string; text: string } | null, { question: string; task: TaskFacts }>(
+        ({ input }) => askForHelp(deps, input.task, input.question),
+      ),
+      publish: publish(env),
+      report: report(env),
+      escalate: escalate(env),
+      reportFailure: reportFailure(env),
+      cleanup: fromPromise<void, { release: boolean; reason: string }>(({ input }) =>
+        resources.cleanup(input.release, input.reason),
+      ),
+    },
+    actions: {
+      progress: ({ context }, { state }) => {
+        // `skipped` is this actor's outcome, no lifecycle state: the winner reports the task
+        if (state === 'skipped') return;
+        broadcastProgress(env, state, {
+          branch: context.branch ?? undefined,
+          pullRequest: context.pr?.url,
+          reason: context.reason ?? undefined,
+          token: context.token ?? undefined,
+        });
+      },
+    },
+  });
+}

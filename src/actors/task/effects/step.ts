@@ -1,0 +1,54 @@
+/**
+ * A working step: the reasoner decides (behind its guard of budgets and repeated failures),
+ * and a command runs in the sandbox. A guard's stop becomes an escalation, an error retrying
+ * cannot fix becomes a failure; every command run is broadcast as a step.
+ */
+import { fromPromise } from 'xstate';
+import { createReasonerGuard } from '../../../adapters/llm/index.js';
+import { describeError, isNonRetryable } from '../../../lib/errors.js';
+import type { StepDecision, TaskFacts, TaskHistoryEntry } from '../../../machines/task.js';
+import { sandboxOf, type TaskEnv } from './env.js';
+import { broadcastProgress } from './progress.js';
+
+const ESCALATING_ERRORS = new Set(['BudgetExceededError', 'RepeatedFailureError']);
+
+export function reason({ deps }: TaskEnv) {
+  const reasoner = createReasonerGuard(deps.reasoner, deps.limits, { clock: deps.clock });
+  return fromPromise<StepDecision, { task: TaskFacts; history: TaskHistoryEntry[]; steps: number }>(
+    async ({ input }) => {
+      try {
+        const { key, title, body } = input.task;
+        return (await reasoner.next({ task: { key, title, body }, history: input.history })).decision;
+      } catch (error) {
+        const name = error instanceof Error ? error.name : '';
+        if (ESCALATING_ERRORS.has(name)) return { kind: 'escalate', reason: describeError(error) };
+        if (isNonRetryable(error)) return { kind: 'fail', reason: describeError(error) };
+        throw error;
+      }
+    },
+  );
+}
+
+export function execute(env: TaskEnv) {
+  const { key, deps, resources } = env;
+  return fromPromise<TaskHistoryEntry, { command: string; step: number }>(async ({ input }) => {
+    const result = await sandboxOf(env).sandbox.exec({
+      command: ['sh', '-c', input.command],
+      env: { BZZZ_TASK: key },
+    });
+    deps.logger.info({ task: key, command: input.command, exitCode: result.exitCode }, 'step ran');
+    broadcastProgress(env, 'working', {
+      command: input.command,
+      exitCode: result.exitCode,
+      step: input.step,
+      token: resources.lease?.token,
+    });
+    return {
+      kind: 'command',
+      command: input.command,
+      exitCode: result.exitCode,
+      stdout: result.stdout,
+      stderr: result.timedOut ? `${result.stderr}\n[killed: wall-time limit]` : result.stderr,
+    };
+  });
+}

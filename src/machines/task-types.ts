@@ -1,0 +1,97 @@
+/**
+ * The types of the task machine (src/machines/task.ts): its input, context, events, output,
+ * and what its effects take and give. The lifecycle states are protocol's (SPEC §8); the
+ * machine adds only the outcomes of an actor that never held the task (`skipped`) or was
+ * stopped (`stopped`).
+ */
+import type { TaskOutcome, TaskState as LifecycleState } from '../protocol/fields.js';
+
+/** A state the task machine reports: the lifecycle of SPEC §8, or `skipped` (another agent holds the claim). */
+export type TaskState = LifecycleState | 'skipped';
+
+/** How one task actor ended. */
+export type TaskEnd = TaskOutcome | 'skipped' | 'stopped';
+
+export interface TaskInput {
+  key: string;
+  title: string;
+  body: string;
+  labels: string[];
+  /** `OWNER/NAME` */
+  repo: string;
+  /** This agent's name (shown on the forge). */
+  agent: string;
+}
+
+/** One thing that happened while working, for the reasoner. */
+export type TaskHistoryEntry =
+  | { kind: 'command'; command: string; exitCode: number; stdout: string; stderr: string }
+  | { kind: 'advice'; from: string; text: string };
+
+/** What the reasoning step decided, as the task machine sees it. */
+export type StepDecision =
+  | { kind: 'command'; command: string }
+  | { kind: 'done'; summary: string }
+  | { kind: 'help'; question: string }
+  | { kind: 'escalate'; reason: string }
+  | { kind: 'fail'; reason: string };
+
+/** A pull request, as the task records it. */
+export interface TaskPullRequest {
+  number: number;
+  url: string;
+}
+
+/** The issue as the forge shows it once the lease is won (the announcement may be stale). */
+export interface ClaimedIssue {
+  title: string;
+  body: string;
+  labels: string[];
+}
+
+/** Where the task's work happens, once prepared. */
+export interface PreparedWorkspace {
+  /** The task's branch. */
+  branch: string;
+  /** The default branch the task's branch started from. */
+  base: string;
+}
+
+/** The last effect that failed: whether another attempt could help decides what is reported. */
+export interface TaskError {
+  name: string;
+  message: string;
+  retryable: boolean;
+}
+
+export interface TaskContext extends TaskInput {
+  token: number | null;
+  history: TaskHistoryEntry[];
+  /** Commands run so far. */
+  steps: number;
+  decision: StepDecision | null;
+  branch: string | null;
+  base: string | null;
+  pr: TaskPullRequest | null;
+  summary: string | null;
+  reason: string | null;
+  lastError: TaskError | null;
+  outcome: TaskEnd | null;
+}
+
+export type TaskEvent = { type: 'lease.lost'; reason: string } | { type: 'bzzz.stop' };
+
+export interface TaskOutput {
+  state: TaskEnd;
+  pr: TaskPullRequest | null;
+  reason: string | null;
+}
+
+/** What the effects that act on the task's own work read from the context. */
+export interface TaskFacts {
+  key: string;
+  title: string;
+  body: string;
+  labels: string[];
+  base: string;
+}
