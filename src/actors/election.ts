@@ -153,16 +153,11 @@ export function createElector(options: ElectorOptions): Elector {
   };
 }
 
-/**
- * The mailbox message that carries a received heartbeat to the elector. The copy of node and
- * term beside `data` serves only a binding that hands messages to the machine unparsed; drop
- * it once `xstateChild` calls `accept`.
- */
+/** The mailbox message that carries a received heartbeat to the elector. */
 export function heartbeatMessage(
   heartbeat: ElectionHeartbeat,
-): ActorMessage<'election.heartbeat', ElectionHeartbeat> & ElectionHeartbeat {
-  const data = { node: heartbeat.node, term: heartbeat.term };
-  return { type: 'election.heartbeat', data, ...data };
+): ActorMessage<'election.heartbeat', ElectionHeartbeat> {
+  return { type: 'election.heartbeat', data: { node: heartbeat.node, term: heartbeat.term } };
 }
 
 /** What the elector's mailbox lets through: heartbeats with a node and a term, nothing else. */
@@ -183,6 +178,7 @@ export function electionSpec(id: string, options: Omit<ElectorOptions, 'clock' |
     logic: (ctx) => electionLogic({ ...options, clock: ctx.clock, logger: ctx.logger }),
     input: () => electionInput(options),
     accept: acceptElectionMessage,
+    stop: { type: 'bzzz.stop' },
     restart: 'permanent',
     shutdown: 5_000,
   });

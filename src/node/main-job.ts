@@ -37,7 +37,7 @@ export async function startMainJob(
   const clustered = config.nats_url !== undefined;
   const connector = clustered ? createConnector(config, nodeName, components) : undefined;
   const leadership = new Leadership(identity.nodeId, !clustered);
-  const pipeline = await createPipeline({
+  const pipeline = createPipeline({
     ...options,
     config,
     nodeId: identity.nodeId,

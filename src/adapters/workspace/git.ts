@@ -40,6 +40,7 @@ export class GitWorkspaces implements Workspaces {
     if (perRepo <= 0 || !canReadBranches(forge)) return;
     this.warm = new WarmWorkspaces({
       ...this.#components,
+      forge,
       scratchDir: this.#init.scratchDir,
       perRepo,
       ...(this.#init.warmMaxAgeMs === undefined ? {} : { maxAgeMs: this.#init.warmMaxAgeMs }),
