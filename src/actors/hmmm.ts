@@ -12,7 +12,7 @@ import { capabilitiesMatch } from '../machines/agent.js';
 import { describeError } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
 import type { ChildSpec } from '../supervisor/child.js';
-import type { ActorMessage } from './message.js';
+import type { MailboxMessage } from './message.js';
 import { TOPICS } from '../protocol/topics.js';
 import { xstateChild } from './xstate-child.js';
 
@@ -34,7 +34,7 @@ interface HelpRequest {
   labels?: string[];
 }
 
-function isHelpRequest(message: ActorMessage): message is ActorMessage<'task_help_request', HelpRequest> {
+function isHelpRequest(message: MailboxMessage): message is MailboxMessage<'task_help_request', HelpRequest> {
   const data = message.data as Partial<HelpRequest> | undefined;
   return (
     message.type === 'task_help_request' &&
@@ -50,7 +50,7 @@ export function advisorSpec(options: AdvisorOptions): ChildSpec {
   return xstateChild('advisor', {
     logic: (ctx) => {
       ctx.system.subscribe(TOPICS.hmmm, ctx.path);
-      return fromCallback<ActorMessage>(({ receive }) => {
+      return fromCallback<MailboxMessage>(({ receive }) => {
         receive((message) => {
           if (!isHelpRequest(message)) return;
           const request = message.data!;

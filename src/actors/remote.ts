@@ -43,7 +43,7 @@ import {
 import { parseMessageData } from '../protocol/fast-data.js';
 import type { ChildSpec } from '../supervisor/child.js';
 import { TOPICS } from '../protocol/topics.js';
-import type { ActorMessage, ReplyMessage } from './message.js';
+import type { MailboxMessage, ReplyMessage } from './message.js';
 import { serviceSpec } from './service.js';
 import type { ActorSystem } from './system.js';
 
@@ -196,7 +196,7 @@ export function bindRemote(system: ActorSystem, bus: Bus, components: RemoteComp
     }
   };
 
-  const send = (to: string, message: ActorMessage): boolean => {
+  const send = (to: string, message: MailboxMessage): boolean => {
     let route: Route | undefined;
     try {
       route = routeTo(to);
@@ -285,7 +285,7 @@ export function bindRemote(system: ActorSystem, bus: Bus, components: RemoteComp
     }
   };
 
-  const publish = (topic: string, message: ActorMessage): void => {
+  const publish = (topic: string, message: MailboxMessage): void => {
     const channel = topicChannel(topic);
     if (channel === undefined) return;
     const type = message.type;
@@ -300,7 +300,7 @@ export function bindRemote(system: ActorSystem, bus: Bus, components: RemoteComp
   const onBroadcast = ({ envelope, channel }: Delivery): void => {
     const topic = channelTopic(channel);
     if (topic === undefined) return;
-    const message: ActorMessage =
+    const message: MailboxMessage =
       envelope.type === 'topic_message' || envelope.type === 'actor_message'
         ? { type: envelope.data.type, data: envelope.data.payload }
         : { type: envelope.type, data: envelope.data };
@@ -337,7 +337,7 @@ export function bindRemote(system: ActorSystem, bus: Bus, components: RemoteComp
         const path = to.path.join('/');
         const replyTo = data.replyTo === undefined ? undefined : systemAddressOf(data.replyTo);
         const from = data.from === undefined ? undefined : systemAddressOf(data.from);
-        const message: ActorMessage = {
+        const message: MailboxMessage = {
           type: data.type,
           data: data.payload,
           ...(from === undefined ? {} : { from }),

@@ -16,7 +16,7 @@ import {
   RemoteActorError,
 } from './errors.js';
 import { Dispatcher, Mailbox, type Deliver } from './mailbox.js';
-import { isValidSegment, type ActorMessage, type Address, type ReplyMessage } from './message.js';
+import { isValidSegment, type MailboxMessage, type ActorAddress, type ReplyMessage } from './message.js';
 
 /** Counters the node exports as Prometheus metrics. */
 export interface ActorSystemMetrics {
@@ -31,8 +31,8 @@ export type DeadLetterReason = 'unknown' | 'stopped' | 'undeliverable' | 'no_rou
  * `send` returns false when the message could not be handed over.
  */
 export interface RemoteTransport {
-  send(address: Address, message: ActorMessage): boolean;
-  publish(topic: string, message: ActorMessage): void;
+  send(address: ActorAddress, message: MailboxMessage): boolean;
+  publish(topic: string, message: MailboxMessage): void;
 }
 
 export interface ActorSystemInit {
@@ -52,7 +52,7 @@ export interface ActorSystemComponents {
 
 export interface AskOptions {
   timeoutMs?: number;
-  from?: Address;
+  from?: ActorAddress;
 }
 
 interface PendingAsk {
@@ -103,7 +103,7 @@ export class ActorSystem {
   }
 
   /** The address other nodes use for `path` on this node. */
-  addressOf(path: string): Address {
+  addressOf(path: string): ActorAddress {
     return `${REMOTE_PREFIX}${this.nodeId}/${path}`;
   }
 
@@ -174,13 +174,13 @@ export class ActorSystem {
    * Sends `message` to every subscriber of `topic` in this process and, through the remote
    * transport, to other processes; returns how many local subscribers got it.
    */
-  publish(topic: string, message: ActorMessage): number {
+  publish(topic: string, message: MailboxMessage): number {
     this.#remote?.publish(topic, message);
     return this.deliverTopic(topic, message);
   }
 
   /** Delivers a topic message to this process's subscribers only (what the bus calls on receipt). */
-  deliverTopic(topic: string, message: ActorMessage): number {
+  deliverTopic(topic: string, message: MailboxMessage): number {
     const subscribers = this.#topics.get(topic);
     if (subscribers === undefined) return 0;
     let delivered = 0;
@@ -216,7 +216,7 @@ export class ActorSystem {
    * Sends a message; returns false when it could not be queued (a dead letter, or dropped
    * by a full mailbox). Never throws for an unknown target.
    */
-  send(to: Address, message: ActorMessage): boolean {
+  send(to: ActorAddress, message: MailboxMessage): boolean {
     if (to.startsWith(ASK_PREFIX)) return this.#settle(to.slice(ASK_PREFIX.length), message);
     const path = this.#localPath(to);
     if (path === undefined) return this.#sendRemote(to, message);
@@ -235,7 +235,7 @@ export class ActorSystem {
   }
 
   /** Sends a request and resolves with the reply's data, or rejects with a typed error. */
-  ask<R = unknown>(to: Address, message: ActorMessage, options: AskOptions = {}): Promise<R> {
+  ask<R = unknown>(to: ActorAddress, message: MailboxMessage, options: AskOptions = {}): Promise<R> {
     const corr = `a${this.#nextCorr++}`;
     const timeoutMs = options.timeoutMs ?? this.askTimeoutMs;
     return new Promise<R>((resolve, reject) => {
@@ -253,7 +253,7 @@ export class ActorSystem {
       const settle = (value: unknown): void => resolve(value as R);
       this.#pending.set(corr, { resolve: settle, reject, timer, to, type: message.type });
       const replyTo = mailbox === undefined ? this.addressOf(`${ASK_PREFIX}${corr}`) : `${ASK_PREFIX}${corr}`;
-      const request: ActorMessage = {
+      const request: MailboxMessage = {
         ...message,
         replyTo,
         corr,
@@ -277,14 +277,14 @@ export class ActorSystem {
   }
 
   /** Answers a request received through `ask`. A request without `replyTo` is ignored. */
-  reply(request: ActorMessage, data: unknown): void {
+  reply(request: MailboxMessage, data: unknown): void {
     if (request.replyTo === undefined || request.corr === undefined) return;
     const reply: ReplyMessage = { type: 'bzzz.reply', corr: request.corr, data };
     this.send(request.replyTo, reply);
   }
 
   /** Answers a request with an error; the asker's promise rejects with RemoteActorError. */
-  replyError(request: ActorMessage, error: Error): void {
+  replyError(request: MailboxMessage, error: Error): void {
     if (request.replyTo === undefined || request.corr === undefined) return;
     const reply: ReplyMessage = {
       type: 'bzzz.reply',
@@ -308,13 +308,13 @@ export class ActorSystem {
     }
   }
 
-  #sendRemote(to: Address, message: ActorMessage): boolean {
+  #sendRemote(to: ActorAddress, message: MailboxMessage): boolean {
     if (this.#remote !== undefined && this.#remote.send(to, message)) return true;
     this.#deadLetter(this.#remote === undefined ? 'no_route' : 'undeliverable', to, message);
     return false;
   }
 
-  #settle(corr: string, message: ActorMessage): boolean {
+  #settle(corr: string, message: MailboxMessage): boolean {
     const pending = this.#pending.get(corr);
     if (pending === undefined) {
       this.#deadLetter('unknown', `${ASK_PREFIX}${corr}`, message);
@@ -331,7 +331,7 @@ export class ActorSystem {
     return true;
   }
 
-  #localPath(to: Address): string | undefined {
+  #localPath(to: ActorAddress): string | undefined {
     if (!to.startsWith(REMOTE_PREFIX)) return to;
     const rest = to.slice(REMOTE_PREFIX.length);
     const slash = rest.indexOf('/');
@@ -339,7 +339,7 @@ export class ActorSystem {
     return rest.slice(slash + 1);
   }
 
-  #deadLetter(reason: DeadLetterReason, to: string, message: ActorMessage): void {
+  #deadLetter(reason: DeadLetterReason, to: string, message: MailboxMessage): void {
     this.#deadLetters++;
     this.#metrics?.deadLetter(reason);
     this.#deadLetterLog.warn(`dead_letter:${reason}`, { to, type: message.type }, 'dead letter');

@@ -8,7 +8,7 @@ import { createStore } from '@xstate/store';
 import { fromCallback } from 'xstate';
 import { TOPICS } from '../protocol/topics.js';
 import { xstateChild } from '../actors/xstate-child.js';
-import type { ActorMessage } from '../actors/message.js';
+import type { MailboxMessage } from '../actors/message.js';
 import type { ChildSpec } from '../supervisor/child.js';
 
 export interface TaskView {
@@ -69,7 +69,7 @@ export function createClusterView(now: () => number) {
 
 export type ClusterView = ReturnType<typeof createClusterView>;
 
-function isProgress(message: ActorMessage): message is ActorMessage<'task_progress', ProgressData> {
+function isProgress(message: MailboxMessage): message is MailboxMessage<'task_progress', ProgressData> {
   const data = message.data as Partial<ProgressData> | undefined;
   return message.type === 'task_progress' && typeof data?.key === 'string' && typeof data.state === 'string';
 }
@@ -79,7 +79,7 @@ export function viewSpec(view: ClusterView): ChildSpec {
   return xstateChild('view', {
     logic: (ctx) => {
       ctx.system.subscribe(TOPICS.coordination, ctx.path);
-      return fromCallback<ActorMessage>(({ receive }) => {
+      return fromCallback<MailboxMessage>(({ receive }) => {
         receive((message) => {
           if (isProgress(message)) view.trigger.progress({ data: message.data! });
         });
