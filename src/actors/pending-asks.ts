@@ -8,16 +8,16 @@ import type { Clock, TimerHandle } from '../lib/clock.js';
 import { AskTimeoutError, DeadLetterError, RemoteActorError } from './errors.js';
 import type { MailboxMessage, ReplyMessage } from './message.js';
 
-interface PendingAsk extends Asker {
-  timer: TimerHandle;
-  to: string;
-  type: string;
-}
-
 /** The asker's side of an ask: what settles its promise. */
 export interface Asker {
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: Error) => void;
+}
+
+interface PendingAsk extends Asker {
+  timer: TimerHandle;
+  to: string;
+  type: string;
 }
 
 export class PendingAsks {
