@@ -23,7 +23,10 @@ import {
 const SPAWNS = 10_000;
 const RESTARTS = 500;
 
-const idle = setup({ types: { events: {} as MailboxMessage } }).createMachine({ id: 'idle', on: { ping: {} } });
+const idle = setup({ types: { events: {} as MailboxMessage } }).createMachine({
+  id: 'idle',
+  on: { ping: {} },
+});
 
 function worker(system: ActorSystem) {
   return setup({ types: { events: {} as MailboxMessage & { resolve?: () => void } } }).createMachine({
