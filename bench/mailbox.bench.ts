@@ -4,7 +4,7 @@
  * (an event carrying a resolver), with p50/p99 latency.
  */
 import { assign, createActor, setup } from 'xstate';
-import { ActorSystem, xstateChild, type ActorMessage } from '../src/actors/index.js';
+import { ActorSystem, xstateChild, type MailboxMessage } from '../src/actors/index.js';
 import { silentLogger } from '../src/lib/log.js';
 import { Supervisor } from '../src/supervisor/index.js';
 import {
@@ -22,9 +22,9 @@ const SENDS = 200_000;
 const ASKS = 20_000;
 const ROUNDS = 5;
 
-function counter(reply: (event: ActorMessage & { resolve?: (n: number) => void }, n: number) => void) {
+function counter(reply: (event: MailboxMessage & { resolve?: (n: number) => void }, n: number) => void) {
   return setup({
-    types: { context: {} as { n: number }, events: {} as ActorMessage & { resolve?: (n: number) => void } },
+    types: { context: {} as { n: number }, events: {} as MailboxMessage & { resolve?: (n: number) => void } },
   }).createMachine({
     context: { n: 0 },
     on: {

@@ -5,7 +5,7 @@
  * actor.memory: heap per idle supervised actor vs a raw XState actor.
  */
 import { createActor, setup, spawnChild } from 'xstate';
-import { ActorSystem, xstateChild, type ActorMessage } from '../src/actors/index.js';
+import { ActorSystem, xstateChild, type MailboxMessage } from '../src/actors/index.js';
 import { silentLogger } from '../src/lib/log.js';
 import { Supervisor } from '../src/supervisor/index.js';
 import {
@@ -23,10 +23,13 @@ import {
 const SPAWNS = 10_000;
 const RESTARTS = 500;
 
-const idle = setup({ types: { events: {} as ActorMessage } }).createMachine({ id: 'idle', on: { ping: {} } });
+const idle = setup({ types: { events: {} as MailboxMessage } }).createMachine({
+  id: 'idle',
+  on: { ping: {} },
+});
 
 function worker(system: ActorSystem) {
-  return setup({ types: { events: {} as ActorMessage & { resolve?: () => void } } }).createMachine({
+  return setup({ types: { events: {} as MailboxMessage & { resolve?: () => void } } }).createMachine({
     on: {
       ping: { actions: ({ event }) => (event.resolve ? event.resolve() : system.reply(event, 'pong')) },
       boom: {

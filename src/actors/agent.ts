@@ -14,7 +14,7 @@ import { supervisorSpec } from '../supervisor/spec.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 import type { SupervisorMetrics } from '../supervisor/types.js';
 import { TOPICS } from '../protocol/topics.js';
-import type { ActorMessage } from './message.js';
+import type { MailboxMessage } from './message.js';
 import type { TaskDeps } from './task/deps.js';
 import { taskEnded, taskSpec } from './task/spec.js';
 import { xstateChild } from './xstate-child.js';
@@ -32,7 +32,7 @@ export interface AgentSpecOptions {
 }
 
 /** The agent machine's event for a mailbox message, its payload parsed; undefined if malformed. */
-export function acceptAgentMessage(message: ActorMessage): AgentEvent | null | undefined {
+export function acceptAgentMessage(message: MailboxMessage): AgentEvent | null | undefined {
   switch (message.type) {
     case 'task_announcement': {
       const parsed = taskAnnouncementSchema.safeParse(message.data);

@@ -22,7 +22,7 @@ import {
   type LeaderInfo,
 } from '../machines/election.js';
 import type { ChildSpec } from '../supervisor/child.js';
-import type { ActorMessage } from './message.js';
+import type { MailboxMessage } from './message.js';
 import { xstateChild } from './xstate-child.js';
 
 export type { LeaderInfo } from '../machines/election.js';
@@ -156,12 +156,12 @@ export function createElector(options: ElectorOptions): Elector {
 /** The mailbox message that carries a received heartbeat to the elector. */
 export function heartbeatMessage(
   heartbeat: ElectionHeartbeat,
-): ActorMessage<'election.heartbeat', ElectionHeartbeat> {
+): MailboxMessage<'election.heartbeat', ElectionHeartbeat> {
   return { type: 'election.heartbeat', data: { node: heartbeat.node, term: heartbeat.term } };
 }
 
 /** What the elector's mailbox lets through: heartbeats with a node and a term, nothing else. */
-export function acceptElectionMessage(message: ActorMessage): ElectionEvent | undefined {
+export function acceptElectionMessage(message: MailboxMessage): ElectionEvent | undefined {
   if (message.type !== 'election.heartbeat') return undefined;
   const data = message.data as { node?: unknown; term?: unknown } | undefined;
   if (typeof data?.node !== 'string' || typeof data.term !== 'number' || !Number.isSafeInteger(data.term))

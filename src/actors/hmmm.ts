@@ -12,7 +12,7 @@ import { capabilitiesMatch } from '../machines/agent.js';
 import { describeError } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
 import type { ChildSpec, StartContext } from '../supervisor/child.js';
-import type { ActorMessage } from './message.js';
+import type { MailboxMessage } from './message.js';
 import { TOPICS } from '../protocol/topics.js';
 import { xstateChild } from './xstate-child.js';
 
@@ -34,7 +34,7 @@ interface HelpRequest {
   labels?: string[];
 }
 
-function isHelpRequest(message: ActorMessage): message is ActorMessage<'task_help_request', HelpRequest> {
+function isHelpRequest(message: MailboxMessage): message is MailboxMessage<'task_help_request', HelpRequest> {
   const data = message.data as Partial<HelpRequest> | undefined;
   return (
     message.type === 'task_help_request' &&
@@ -53,7 +53,7 @@ interface HelpRequestEvent {
 }
 
 /** A help request as the advisor's event; other HMMM traffic is not for it; a malformed one is turned down. */
-function acceptHelpRequest(message: ActorMessage): HelpRequestEvent | null | undefined {
+function acceptHelpRequest(message: MailboxMessage): HelpRequestEvent | null | undefined {
   if (isHelpRequest(message)) return { type: 'advisor.asked', request: message.data! };
   return message.type === 'task_help_request' ? undefined : null;
 }

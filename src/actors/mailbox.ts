@@ -11,12 +11,12 @@
  * A mailbox without a receiver is suspended: it buffers (up to its capacity) while its actor
  * restarts, and delivers to the replacement once it is attached.
  */
-import type { ActorMessage } from './message.js';
+import type { MailboxMessage } from './message.js';
 
-export type Deliver = (message: ActorMessage) => void;
+export type Deliver = (message: MailboxMessage) => void;
 
 export class Mailbox {
-  #queue: ActorMessage[] = [];
+  #queue: MailboxMessage[] = [];
   #head = 0;
   #receiver: Deliver | undefined;
   /** True while the mailbox sits in the dispatcher's run queue. */
@@ -37,7 +37,7 @@ export class Mailbox {
   }
 
   /** Appends a message; false when the mailbox is full (the message is dropped). */
-  enqueue(message: ActorMessage): boolean {
+  enqueue(message: MailboxMessage): boolean {
     if (this.#queue.length - this.#head >= this.capacity) return false;
     this.#queue.push(message);
     if (!this.scheduled && this.#receiver !== undefined) this.dispatcher.schedule(this);
@@ -55,7 +55,7 @@ export class Mailbox {
   }
 
   /** Removes and returns every queued message (for dead-lettering). */
-  drainAll(): ActorMessage[] {
+  drainAll(): MailboxMessage[] {
     const rest = this.#queue.slice(this.#head);
     this.#queue = [];
     this.#head = 0;
@@ -66,13 +66,13 @@ export class Mailbox {
    * Delivers up to `max` messages; returns how many. A receiver that throws does not stop
    * the mailbox: the error goes to `onError` and delivery continues.
    */
-  run(max: number, onError: (message: ActorMessage, error: unknown) => void): number {
+  run(max: number, onError: (message: MailboxMessage, error: unknown) => void): number {
     let delivered = 0;
     while (delivered < max && this.#head < this.#queue.length) {
       const receiver = this.#receiver;
       if (receiver === undefined) break;
       const message = this.#queue[this.#head]!;
-      this.#queue[this.#head] = undefined as unknown as ActorMessage;
+      this.#queue[this.#head] = undefined as unknown as MailboxMessage;
       this.#head++;
       delivered++;
       try {
@@ -99,7 +99,7 @@ export class Dispatcher {
   #idleWaiters: (() => void)[] = [];
 
   constructor(
-    private readonly onError: (message: ActorMessage, error: unknown) => void,
+    private readonly onError: (message: MailboxMessage, error: unknown) => void,
     private readonly batch = 256,
     private readonly budget = 8192,
   ) {}

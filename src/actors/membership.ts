@@ -23,7 +23,7 @@ import { supervisorSpec } from '../supervisor/spec.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 import type { Clock } from '../lib/clock.js';
 import { describeError } from '../lib/errors.js';
-import type { ActorMessage } from './message.js';
+import type { MailboxMessage } from './message.js';
 import { TOPICS } from '../protocol/topics.js';
 import { xstateChild } from './xstate-child.js';
 
@@ -163,7 +163,7 @@ function listenerSpec(options: MembershipOptions, peers: () => Supervisor | unde
         );
       };
 
-      const receive = (message: ActorMessage): void => {
+      const receive = (message: MailboxMessage): void => {
         const now = clock.now();
         if (message.type === 'availability_broadcast') {
           const parsed = availabilityBroadcastSchema.safeParse(message.data);

@@ -1,25 +1,30 @@
 /**
  * What actors send each other. A message is a tagged object; its `type` is the XState event
  * type when the receiver is an XState actor. The same shape crosses NATS unchanged (inside
- * the signed envelope's `actor_message`), so nothing in it may be a function or a class.
+ * the signed envelope's `actor_message`, whose wire data is the protocol's `ActorMessage`), so
+ * nothing in it may be a function or a class.
  */
 
-/** A local actor path (`root/work/tasks/t1`) or a remote address (`bzzz://<node id>/<path>`). */
-export type Address = string;
+/**
+ * Where an actor is, as the actor system writes it: a local actor path (`root/work/tasks/t1`)
+ * or a remote address (`bzzz://<node id>/<path>`). The protocol's `Address` is the parsed form.
+ */
+export type ActorAddress = string;
 
-export interface ActorMessage<T extends string = string, D = unknown> {
+/** A message in an actor's mailbox. */
+export interface MailboxMessage<T extends string = string, D = unknown> {
   readonly type: T;
   readonly data?: D;
   /** The sender's address, when the sender is an actor. */
-  readonly from?: Address;
+  readonly from?: ActorAddress;
   /** Where a reply goes (set by `ask`). */
-  readonly replyTo?: Address;
+  readonly replyTo?: ActorAddress;
   /** Correlates a reply with its request. */
   readonly corr?: string;
 }
 
 /** A reply to an `ask`: either `data` or an `error` that the asker rethrows. */
-export interface ReplyMessage<D = unknown> extends ActorMessage<'bzzz.reply', D> {
+export interface ReplyMessage<D = unknown> extends MailboxMessage<'bzzz.reply', D> {
   readonly corr: string;
   readonly error?: { readonly name: string; readonly message: string };
 }

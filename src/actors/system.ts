@@ -4,64 +4,30 @@
  * through this. A path registered again after a restart keeps its mailbox, so a reference
  * to an actor stays valid across restarts of the actor behind it.
  */
-import { systemClock, type Clock, type TimerHandle } from '../lib/clock.js';
+import { systemClock, type Clock } from '../lib/clock.js';
 import { describeError } from '../lib/errors.js';
 import { RateLimitedLog, silentLogger, type Logger } from '../lib/log.js';
-import {
-  AddressInUseError,
-  AskTimeoutError,
-  DeadLetterError,
-  InvalidAddressError,
-  MailboxFullError,
-  RemoteActorError,
-} from './errors.js';
+import { AddressInUseError, DeadLetterError, InvalidAddressError, MailboxFullError } from './errors.js';
 import { Dispatcher, Mailbox, type Deliver } from './mailbox.js';
-import { isValidSegment, type ActorMessage, type Address, type ReplyMessage } from './message.js';
+import { PendingAsks } from './pending-asks.js';
+import type {
+  ActorSystemComponents,
+  ActorSystemInit,
+  ActorSystemMetrics,
+  AskOptions,
+  DeadLetterReason,
+  RemoteTransport,
+} from './system-types.js';
+import { isValidSegment, type MailboxMessage, type ActorAddress, type ReplyMessage } from './message.js';
 
-/** Counters the node exports as Prometheus metrics. */
-export interface ActorSystemMetrics {
-  deadLetter(reason: DeadLetterReason): void;
-  mailboxDropped(): void;
-}
-
-export type DeadLetterReason = 'unknown' | 'stopped' | 'undeliverable' | 'no_route';
-
-/**
- * Carries messages to actors on other nodes and topics to other processes (the NATS bus).
- * `send` returns false when the message could not be handed over.
- */
-export interface RemoteTransport {
-  send(address: Address, message: ActorMessage): boolean;
-  publish(topic: string, message: ActorMessage): void;
-}
-
-export interface ActorSystemInit {
-  /** This node's id; `bzzz://<nodeId>/<path>` addresses with it are local. */
-  nodeId?: string;
-  /** Messages a mailbox holds before it drops new ones. */
-  mailboxCapacity?: number;
-  /** Default ask timeout. */
-  askTimeoutMs?: number;
-}
-
-export interface ActorSystemComponents {
-  clock?: Clock;
-  logger?: Logger;
-  metrics?: ActorSystemMetrics;
-}
-
-export interface AskOptions {
-  timeoutMs?: number;
-  from?: Address;
-}
-
-interface PendingAsk {
-  resolve(value: unknown): void;
-  reject(error: Error): void;
-  timer: TimerHandle;
-  to: string;
-  type: string;
-}
+export type {
+  ActorSystemComponents,
+  ActorSystemInit,
+  ActorSystemMetrics,
+  AskOptions,
+  DeadLetterReason,
+  RemoteTransport,
+} from './system-types.js';
 
 const ASK_PREFIX = '$ask/';
 const REMOTE_PREFIX = 'bzzz://';
@@ -74,12 +40,11 @@ export class ActorSystem {
   readonly logger: Logger;
   readonly #metrics: ActorSystemMetrics | undefined;
   readonly #mailboxes = new Map<string, Mailbox>();
-  readonly #pending = new Map<string, PendingAsk>();
+  readonly #pending: PendingAsks;
   readonly #exits = new Map<string, (reason: Error) => void>();
   readonly #topics = new Map<string, Set<string>>();
   readonly #dispatcher: Dispatcher;
   readonly #deadLetterLog: RateLimitedLog;
-  #nextCorr = 1;
   #remote: RemoteTransport | undefined;
   #deadLetters = 0;
 
@@ -90,6 +55,7 @@ export class ActorSystem {
     this.clock = components.clock ?? systemClock;
     this.logger = components.logger ?? silentLogger();
     this.#metrics = components.metrics;
+    this.#pending = new PendingAsks(this.clock);
     this.#deadLetterLog = new RateLimitedLog(this.logger, this.clock, 60_000);
     this.#dispatcher = new Dispatcher((message, error) => {
       this.logger.error({ err: describeError(error), type: message.type }, 'actor failed to take a message');
@@ -103,7 +69,7 @@ export class ActorSystem {
   }
 
   /** The address other nodes use for `path` on this node. */
-  addressOf(path: string): Address {
+  addressOf(path: string): ActorAddress {
     return `${REMOTE_PREFIX}${this.nodeId}/${path}`;
   }
 
@@ -174,13 +140,13 @@ export class ActorSystem {
    * Sends `message` to every subscriber of `topic` in this process and, through the remote
    * transport, to other processes; returns how many local subscribers got it.
    */
-  publish(topic: string, message: ActorMessage): number {
+  publish(topic: string, message: MailboxMessage): number {
     this.#remote?.publish(topic, message);
     return this.deliverTopic(topic, message);
   }
 
   /** Delivers a topic message to this process's subscribers only (what the bus calls on receipt). */
-  deliverTopic(topic: string, message: ActorMessage): number {
+  deliverTopic(topic: string, message: MailboxMessage): number {
     const subscribers = this.#topics.get(topic);
     if (subscribers === undefined) return 0;
     let delivered = 0;
@@ -216,7 +182,7 @@ export class ActorSystem {
    * Sends a message; returns false when it could not be queued (a dead letter, or dropped
    * by a full mailbox). Never throws for an unknown target.
    */
-  send(to: Address, message: ActorMessage): boolean {
+  send(to: ActorAddress, message: MailboxMessage): boolean {
     if (to.startsWith(ASK_PREFIX)) return this.#settle(to.slice(ASK_PREFIX.length), message);
     const path = this.#localPath(to);
     if (path === undefined) return this.#sendRemote(to, message);
@@ -235,8 +201,8 @@ export class ActorSystem {
   }
 
   /** Sends a request and resolves with the reply's data, or rejects with a typed error. */
-  ask<R = unknown>(to: Address, message: ActorMessage, options: AskOptions = {}): Promise<R> {
-    const corr = `a${this.#nextCorr++}`;
+  ask<R = unknown>(to: ActorAddress, message: MailboxMessage, options: AskOptions = {}): Promise<R> {
+    const corr = this.#pending.nextCorr();
     const timeoutMs = options.timeoutMs ?? this.askTimeoutMs;
     return new Promise<R>((resolve, reject) => {
       const path = this.#localPath(to);
@@ -246,45 +212,35 @@ export class ActorSystem {
         reject(new DeadLetterError(to, message.type));
         return;
       }
-      const timer = this.clock.setTimeout(() => {
-        this.#pending.delete(corr);
-        reject(new AskTimeoutError(to, message.type, timeoutMs));
-      }, timeoutMs);
       const settle = (value: unknown): void => resolve(value as R);
-      this.#pending.set(corr, { resolve: settle, reject, timer, to, type: message.type });
+      this.#pending.add(corr, to, message.type, timeoutMs, { resolve: settle, reject });
       const replyTo = mailbox === undefined ? this.addressOf(`${ASK_PREFIX}${corr}`) : `${ASK_PREFIX}${corr}`;
-      const request: ActorMessage = {
+      const request: MailboxMessage = {
         ...message,
         replyTo,
         corr,
         ...(options.from ? { from: options.from } : {}),
       };
       if (mailbox === undefined) {
-        if (!this.#sendRemote(to, request)) {
-          this.clock.clearTimeout(timer);
-          this.#pending.delete(corr);
-          reject(new DeadLetterError(to, message.type));
-        }
+        if (!this.#sendRemote(to, request)) this.#pending.cancel(corr, new DeadLetterError(to, message.type));
         return;
       }
       if (!mailbox.enqueue(request)) {
-        this.clock.clearTimeout(timer);
-        this.#pending.delete(corr);
         this.#metrics?.mailboxDropped();
-        reject(new MailboxFullError(to, mailbox.capacity));
+        this.#pending.cancel(corr, new MailboxFullError(to, mailbox.capacity));
       }
     });
   }
 
   /** Answers a request received through `ask`. A request without `replyTo` is ignored. */
-  reply(request: ActorMessage, data: unknown): void {
+  reply(request: MailboxMessage, data: unknown): void {
     if (request.replyTo === undefined || request.corr === undefined) return;
     const reply: ReplyMessage = { type: 'bzzz.reply', corr: request.corr, data };
     this.send(request.replyTo, reply);
   }
 
   /** Answers a request with an error; the asker's promise rejects with RemoteActorError. */
-  replyError(request: ActorMessage, error: Error): void {
+  replyError(request: MailboxMessage, error: Error): void {
     if (request.replyTo === undefined || request.corr === undefined) return;
     const reply: ReplyMessage = {
       type: 'bzzz.reply',
@@ -301,37 +257,22 @@ export class ActorSystem {
 
   /** Rejects every pending ask (used at shutdown). */
   close(): void {
-    for (const [corr, pending] of this.#pending) {
-      this.clock.clearTimeout(pending.timer);
-      pending.reject(new DeadLetterError(pending.to, pending.type));
-      this.#pending.delete(corr);
-    }
+    this.#pending.rejectAll();
   }
 
-  #sendRemote(to: Address, message: ActorMessage): boolean {
+  #sendRemote(to: ActorAddress, message: MailboxMessage): boolean {
     if (this.#remote !== undefined && this.#remote.send(to, message)) return true;
     this.#deadLetter(this.#remote === undefined ? 'no_route' : 'undeliverable', to, message);
     return false;
   }
 
-  #settle(corr: string, message: ActorMessage): boolean {
-    const pending = this.#pending.get(corr);
-    if (pending === undefined) {
-      this.#deadLetter('unknown', `${ASK_PREFIX}${corr}`, message);
-      return false;
-    }
-    this.#pending.delete(corr);
-    this.clock.clearTimeout(pending.timer);
-    const reply = message as Partial<ReplyMessage>;
-    if (reply.error !== undefined) {
-      pending.reject(new RemoteActorError(pending.to, reply.error.name, reply.error.message));
-    } else {
-      pending.resolve(reply.data);
-    }
-    return true;
+  #settle(corr: string, message: MailboxMessage): boolean {
+    if (this.#pending.settle(corr, message)) return true;
+    this.#deadLetter('unknown', `${ASK_PREFIX}${corr}`, message);
+    return false;
   }
 
-  #localPath(to: Address): string | undefined {
+  #localPath(to: ActorAddress): string | undefined {
     if (!to.startsWith(REMOTE_PREFIX)) return to;
     const rest = to.slice(REMOTE_PREFIX.length);
     const slash = rest.indexOf('/');
@@ -339,7 +280,7 @@ export class ActorSystem {
     return rest.slice(slash + 1);
   }
 
-  #deadLetter(reason: DeadLetterReason, to: string, message: ActorMessage): void {
+  #deadLetter(reason: DeadLetterReason, to: string, message: MailboxMessage): void {
     this.#deadLetters++;
     this.#metrics?.deadLetter(reason);
     this.#deadLetterLog.warn(`dead_letter:${reason}`, { to, type: message.type }, 'dead letter');

@@ -32,7 +32,7 @@ import {
   type RunningChild,
   type StartContext,
 } from '../supervisor/child.js';
-import type { ActorMessage } from './message.js';
+import type { MailboxMessage } from './message.js';
 
 export interface XStateChildOptions<TLogic extends AnyActorLogic> {
   /** The logic, or a function that provides its effects from the start context. */
@@ -43,7 +43,7 @@ export interface XStateChildOptions<TLogic extends AnyActorLogic> {
    * turns it down as malformed (dropped and logged); `null` says it is not for this actor (a
    * topic's other broadcasts: dropped quietly). Neither reaches the actor.
    */
-  accept: (message: ActorMessage) => NoInfer<EventFromLogic<TLogic>> | null | undefined;
+  accept: (message: MailboxMessage) => NoInfer<EventFromLogic<TLogic>> | null | undefined;
   /** The event that asks the actor to stop gracefully (`bzzz.stop`); without it, stop is at once. */
   stop?: NoInfer<EventFromLogic<TLogic>>;
   /** Resolves start only once the snapshot satisfies this (default: at once). */

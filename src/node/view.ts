@@ -10,7 +10,7 @@ import { TASK_OUTCOMES } from '../protocol/fields.js';
 import { taskProgressSchema, type TaskProgress } from '../protocol/messages/tasks.js';
 import { TOPICS } from '../protocol/topics.js';
 import { xstateChild } from '../actors/xstate-child.js';
-import type { ActorMessage } from '../actors/message.js';
+import type { MailboxMessage } from '../actors/message.js';
 import type { ChildSpec, StartContext } from '../supervisor/child.js';
 
 export interface TaskView {
@@ -66,7 +66,7 @@ interface ViewEvent {
 }
 
 /** A `task_progress` parsed by its schema (undefined when malformed); any other message ignored. */
-function acceptView(message: ActorMessage): ViewEvent | null | undefined {
+function acceptView(message: MailboxMessage): ViewEvent | null | undefined {
   if (message.type !== 'task_progress') return null;
   const parsed = taskProgressSchema.safeParse(message.data);
   return parsed.success ? { type: 'view.progress', progress: parsed.data } : undefined;

@@ -11,51 +11,20 @@
  * an error, which its parent sees as the crash of one of its own children.
  */
 import { describeError, isNonRetryable } from '../lib/errors.js';
-import type { TimerHandle } from '../lib/clock.js';
-import { childPath } from '../actors/message.js';
-import {
-  ExitSignal,
-  SHUTDOWN,
-  type ChildSpec,
-  type ChildType,
-  type ExitReason,
-  type RunningChild,
-  type StartContext,
-} from './child.js';
+import { ExitSignal, SHUTDOWN, type ChildSpec, type ExitReason } from './child.js';
+import { Children, type ChildInfo, type Entry } from './children.js';
 import { ChildFailedError, ChildSpecError, RestartIntensityError, StartFailedError } from './errors.js';
 import { Backoff, RestartIntensity, type BackoffOptions, type IntensityOptions } from './restart-policy.js';
 import type { SupervisorComponents, SupervisorInit, Strategy } from './types.js';
 import { SerialQueue } from './serial-queue.js';
-import { stopChild } from './stop-child.js';
 
-type EntryState = 'starting' | 'running' | 'restarting' | 'stopping' | 'stopped';
-
-interface Entry {
-  readonly spec: ChildSpec;
-  readonly path: string;
-  state: EntryState;
-  child: RunningChild | undefined;
-  /** Bumped at every start, so a late exit of an earlier instance is recognised. */
-  instance: number;
-  /** Restarts in a row without a steady run in between (drives backoff). */
-  consecutive: number;
-  startedAt: number;
-  timer: TimerHandle | undefined;
-}
-
-export interface ChildInfo {
-  id: string;
-  path: string;
-  type: ChildType;
-  state: EntryState;
-  restart: NonNullable<ChildSpec['restart']>;
-}
+export type { ChildInfo } from './children.js';
 
 export class Supervisor {
   readonly path: string;
   readonly strategy: Strategy;
   readonly #components: SupervisorComponents;
-  readonly #entries = new Map<string, Entry>();
+  readonly #children: Children;
   readonly #intensity: RestartIntensity;
   readonly #backoff: Backoff;
   readonly #exit = new ExitSignal();
@@ -70,6 +39,9 @@ export class Supervisor {
     this.#queue = new SerialQueue((error) =>
       components.logger.error({ supervisor: path, err: describeError(error) }, 'supervisor job failed'),
     );
+    this.#children = new Children(path, this.strategy, components, (entry, instance, reason) => {
+      void this.#queue.run(() => this.#handleExit(entry, instance, reason));
+    });
     this.#initial = init.children ?? [];
     const intensity: IntensityOptions = init.intensity ?? {};
     this.#intensity = new RestartIntensity(components.clock, intensity);
@@ -86,12 +58,12 @@ export class Supervisor {
     if (this.#state !== 'new') return;
     this.#state = 'starting';
     for (const spec of this.#initial) {
-      const entry = this.#addEntry(spec);
+      const entry = this.#children.add(spec);
       try {
-        await this.#startEntry(entry);
+        await this.#children.start(entry);
       } catch (error) {
-        this.#entries.delete(spec.id);
-        await this.#stopAll();
+        this.#children.delete(spec.id);
+        await this.#children.stopAll();
         this.#state = 'stopped';
         const failure = new StartFailedError(this.path, spec.id, error);
         this.#exit.fire({ kind: 'error', error: failure });
@@ -106,9 +78,9 @@ export class Supervisor {
     if (this.#state === 'stopped' || this.#state === 'stopping')
       return this.#exit.wait().then(() => undefined);
     this.#state = 'stopping';
-    for (const entry of this.#entries.values()) this.#cancelTimer(entry);
+    for (const entry of this.#children.all()) this.#children.cancelTimer(entry);
     return this.#queue.run(async () => {
-      await this.#stopAll();
+      await this.#children.stopAll();
       this.#state = 'stopped';
       this.#exit.fire(SHUTDOWN);
     });
@@ -117,8 +89,8 @@ export class Supervisor {
   /** Ends every child at once and exits (the parent's brutal kill). */
   kill(): void {
     this.#state = 'stopped';
-    for (const entry of this.#entries.values()) {
-      this.#cancelTimer(entry);
+    for (const entry of this.#children.all()) {
+      this.#children.cancelTimer(entry);
       entry.state = 'stopped';
       entry.child?.kill();
       this.#components.system.unregister(entry.path);
@@ -135,11 +107,11 @@ export class Supervisor {
   startChild(spec: ChildSpec): Promise<string> {
     return this.#queue.run(async () => {
       if (this.#state !== 'running') throw new ChildSpecError(this.path, `not running (${this.#state})`);
-      const entry = this.#addEntry(spec);
+      const entry = this.#children.add(spec);
       try {
-        await this.#startEntry(entry);
+        await this.#children.start(entry);
       } catch (error) {
-        this.#entries.delete(spec.id);
+        this.#children.delete(spec.id);
         this.#components.system.unregister(entry.path);
         throw new StartFailedError(this.path, spec.id, error);
       }
@@ -150,102 +122,25 @@ export class Supervisor {
   /** Stops a child within its shutdown and forgets it. */
   terminateChild(id: string): Promise<void> {
     return this.#queue.run(async () => {
-      const entry = this.#entries.get(id);
+      const entry = this.#children.get(id);
       if (entry === undefined) throw new ChildSpecError(this.path, `no child ${id}`);
-      this.#cancelTimer(entry);
-      await this.#stopEntry(entry, true);
-      this.#entries.delete(id);
+      this.#children.cancelTimer(entry);
+      await this.#children.stop(entry, true);
+      this.#children.delete(id);
     });
   }
 
   whichChildren(): ChildInfo[] {
-    return [...this.#entries.values()].map((e) => ({
-      id: e.spec.id,
-      path: e.path,
-      type: e.spec.type ?? 'worker',
-      state: e.state,
-      restart: e.spec.restart ?? 'permanent',
-    }));
+    return this.#children.info();
   }
 
   /** Paths of the deepest children that are still stopping (for the log of a forced exit). */
   stuck(): string[] {
-    const out: string[] = [];
-    for (const entry of this.#entries.values()) {
-      if (entry.state !== 'stopping') continue;
-      const inner = entry.child?.stuck?.() ?? [];
-      out.push(...(inner.length > 0 ? inner : [entry.path]));
-    }
-    return out;
+    return this.#children.stuck();
   }
 
   countChildren(): number {
-    return this.#entries.size;
-  }
-
-  #addEntry(spec: ChildSpec): Entry {
-    if (this.#entries.has(spec.id)) throw new ChildSpecError(this.path, `child id ${spec.id} already in use`);
-    const entry: Entry = {
-      spec,
-      path: childPath(this.path, spec.id),
-      state: 'stopped',
-      child: undefined,
-      instance: 0,
-      consecutive: 0,
-      startedAt: 0,
-      timer: undefined,
-    };
-    this.#entries.set(spec.id, entry);
-    return entry;
-  }
-
-  async #startEntry(entry: Entry): Promise<void> {
-    entry.state = 'starting';
-    const instance = ++entry.instance;
-    const { system, clock, logger } = this.#components;
-    const ctx: StartContext = { path: entry.path, system, clock, logger };
-    let child: RunningChild;
-    try {
-      child = await entry.spec.start(ctx);
-    } catch (error) {
-      entry.state = 'stopped';
-      throw error;
-    }
-    entry.child = child;
-    entry.state = 'running';
-    entry.startedAt = clock.now();
-    this.#components.metrics?.started(entry.spec.type ?? 'worker');
-    child.onExit((reason) => {
-      this.#components.metrics?.stopped(entry.spec.type ?? 'worker');
-      if (entry.instance !== instance || entry.state !== 'running') return;
-      void this.#queue.run(() => this.#handleExit(entry, instance, reason));
-    });
-  }
-
-  async #stopEntry(entry: Entry, forget: boolean): Promise<void> {
-    const child = entry.child;
-    if (child !== undefined && entry.state === 'running') {
-      entry.state = 'stopping';
-      const outcome = await stopChild(child, entry.spec, this.#components.clock);
-      if (outcome === 'killed') {
-        this.#components.logger.warn(
-          { supervisor: this.path, child: entry.spec.id, shutdown: entry.spec.shutdown },
-          'child did not stop within its shutdown timeout; killed',
-        );
-      }
-    }
-    entry.child = undefined;
-    entry.state = 'stopped';
-    if (forget) this.#components.system.unregister(entry.path);
-  }
-
-  async #stopAll(): Promise<void> {
-    const entries = [...this.#entries.values()];
-    if (this.strategy === 'dynamic') {
-      await Promise.all(entries.map((e) => this.#stopEntry(e, true)));
-    } else {
-      for (const entry of entries.reverse()) await this.#stopEntry(entry, true);
-    }
+    return this.#children.size;
   }
 
   async #handleExit(entry: Entry, instance: number, reason: ExitReason): Promise<void> {
@@ -262,38 +157,23 @@ export class Supervisor {
       );
 
     if (restart === 'temporary' || (restart === 'transient' && !abnormal)) {
-      this.#forget(entry);
+      this.#children.forget(entry);
       return;
     }
     if (abnormal && isNonRetryable(reason.error)) {
       if (restart === 'permanent') {
         await this.#fail(new ChildFailedError(this.path, entry.spec.id, reason.error));
       } else {
-        this.#forget(entry);
+        this.#children.forget(entry);
       }
       return;
     }
     await this.#restart(entry, abnormal ? reason.error : undefined);
   }
 
-  #forget(entry: Entry): void {
-    this.#components.system.unregister(entry.path);
-    if (this.strategy === 'dynamic' || (entry.spec.restart ?? 'permanent') === 'temporary') {
-      this.#entries.delete(entry.spec.id);
-    }
-  }
-
   async #restart(entry: Entry, cause: Error | undefined): Promise<void> {
     if (!this.#intensity.record()) {
-      await this.#fail(
-        new RestartIntensityError(
-          this.path,
-          entry.spec.id,
-          this.#intensity.maxRestarts,
-          this.#intensity.periodMs,
-          cause,
-        ),
-      );
+      await this.#fail(this.#tooManyRestarts(entry, cause));
       return;
     }
     const group = await this.#stopSiblings(entry);
@@ -316,16 +196,16 @@ export class Supervisor {
   /** Stops the siblings the strategy restarts together with `entry`; returns the group in start order. */
   async #stopSiblings(entry: Entry): Promise<Entry[]> {
     if (this.strategy === 'one_for_one' || this.strategy === 'dynamic') return [entry];
-    const all = [...this.#entries.values()];
+    const all = this.#children.all();
     const from = this.strategy === 'one_for_all' ? 0 : all.indexOf(entry);
     const group = all.slice(from);
     for (const sibling of [...group].reverse()) {
       if (sibling === entry) continue;
-      this.#cancelTimer(sibling);
-      await this.#stopEntry(sibling, false);
+      this.#children.cancelTimer(sibling);
+      await this.#children.stop(sibling, false);
     }
     const kept = group.filter((e) => e === entry || (e.spec.restart ?? 'permanent') !== 'temporary');
-    for (const dropped of group.filter((e) => !kept.includes(e))) this.#forget(dropped);
+    for (const dropped of group.filter((e) => !kept.includes(e))) this.#children.forget(dropped);
     return kept;
   }
 
@@ -333,9 +213,9 @@ export class Supervisor {
     if (this.#state !== 'running') return;
     for (let i = 0; i < group.length; i++) {
       const entry = group[i]!;
-      if (entry.state !== 'restarting' || !this.#entries.has(entry.spec.id)) continue;
+      if (entry.state !== 'restarting' || !this.#children.has(entry.spec.id)) continue;
       try {
-        await this.#startEntry(entry);
+        await this.#children.start(entry);
       } catch (error) {
         this.#components.logger.warn(
           { supervisor: this.path, child: entry.spec.id, err: describeError(error) },
@@ -343,15 +223,7 @@ export class Supervisor {
         );
         for (const rest of group.slice(i)) rest.state = 'restarting';
         if (!this.#intensity.record()) {
-          await this.#fail(
-            new RestartIntensityError(
-              this.path,
-              entry.spec.id,
-              this.#intensity.maxRestarts,
-              this.#intensity.periodMs,
-              error,
-            ),
-          );
+          await this.#fail(this.#tooManyRestarts(entry, error));
           return;
         }
         const delay = this.#backoff.delay(entry.consecutive++);
@@ -368,22 +240,20 @@ export class Supervisor {
     }
   }
 
+  #tooManyRestarts(entry: Entry, cause: unknown): RestartIntensityError {
+    const { maxRestarts, periodMs } = this.#intensity;
+    return new RestartIntensityError(this.path, entry.spec.id, maxRestarts, periodMs, cause);
+  }
+
   async #fail(error: Error): Promise<void> {
     this.#components.logger.error(
       { supervisor: this.path, err: describeError(error) },
       'supervisor giving up',
     );
     this.#state = 'stopping';
-    for (const entry of this.#entries.values()) this.#cancelTimer(entry);
-    await this.#stopAll();
+    for (const entry of this.#children.all()) this.#children.cancelTimer(entry);
+    await this.#children.stopAll();
     this.#state = 'stopped';
     this.#exit.fire({ kind: 'error', error });
-  }
-
-  #cancelTimer(entry: Entry): void {
-    if (entry.timer !== undefined) {
-      this.#components.clock.clearTimeout(entry.timer);
-      entry.timer = undefined;
-    }
   }
 }

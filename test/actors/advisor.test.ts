@@ -3,7 +3,7 @@
  * rule agents take tasks by), with its reasoner's advice on the task's channel.
  */
 import { describe, expect, it } from 'vitest';
-import { ActorSystem, type ActorMessage } from '../../src/actors/index.js';
+import { ActorSystem, type MailboxMessage } from '../../src/actors/index.js';
 import { advisorSpec } from '../../src/actors/hmmm.js';
 import { TOPICS } from '../../src/protocol/topics.js';
 import type { Reasoner } from '../../src/adapters/llm/index.js';
@@ -52,7 +52,7 @@ async function ask(
   const answers: unknown[] = [];
   let controlAnswered!: () => void;
   const control = new Promise<void>((resolve) => (controlAnswered = resolve));
-  system.register('asker', (m: ActorMessage) => {
+  system.register('asker', (m: MailboxMessage) => {
     if (m.type !== 'task_help_response') return;
     if ((m.data as { key?: string }).key === CONTROL) controlAnswered();
     else answers.push(m.data);

@@ -7,7 +7,7 @@ import {
   MailboxFullError,
   RemoteActorError,
   xstateChild,
-  type ActorMessage,
+  type MailboxMessage,
 } from '../../src/actors/index.js';
 import { SimulatedClock } from '../../src/lib/clock.js';
 import { silentLogger } from '../../src/lib/log.js';
@@ -15,7 +15,7 @@ import { Supervisor } from '../../src/supervisor/index.js';
 
 function counterMachine(system: ActorSystem) {
   return setup({
-    types: { context: {} as { count: number }, events: {} as ActorMessage },
+    types: { context: {} as { count: number }, events: {} as MailboxMessage },
     actions: {
       reply: ({ context, event }) => system.reply(event, context.count),
       fail: ({ event }) => system.replyError(event, new Error('nope')),
@@ -117,7 +117,7 @@ describe('mailbox send and ask', () => {
     const system = new ActorSystem();
     const counts: number[] = [];
     const machine = createMachine({
-      types: { context: {} as { n: number }, events: {} as ActorMessage },
+      types: { context: {} as { n: number }, events: {} as MailboxMessage },
       context: { n: 0 },
       on: {
         inc: { actions: assign({ n: ({ context }) => context.n + 1 }) },

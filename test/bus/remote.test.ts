@@ -6,7 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { bindRemote, type RemoteBinding } from '../../src/actors/remote.js';
 import { ActorSystem } from '../../src/actors/system.js';
-import type { ActorMessage } from '../../src/actors/message.js';
+import type { MailboxMessage } from '../../src/actors/message.js';
 import { createLocalBus, LocalHub, type Bus, type Delivery } from '../../src/adapters/bus/index.js';
 import { SimulatedClock, flushMicrotasks } from '../../src/lib/clock.js';
 import { silentLogger } from '../../src/lib/log.js';
@@ -80,7 +80,7 @@ describe('remote routing', () => {
   });
 
   it('sends to an actor on another node', async () => {
-    const got: ActorMessage[] = [];
+    const got: MailboxMessage[] = [];
     b.system.register('work/inbox', (m) => void got.push(m));
     expect(a.system.send(`bzzz://${b.identity.nodeId}/work/inbox`, { type: 'note', data: { n: 1 } })).toBe(
       true,
@@ -106,7 +106,7 @@ describe('remote routing', () => {
   });
 
   it('carries the sending actor as an address the receiver can send back to', async () => {
-    const atA: ActorMessage[] = [];
+    const atA: MailboxMessage[] = [];
     a.system.register('work/asker', (m) => void atA.push(m));
     b.system.register('echo', (m) => {
       if (m.from !== undefined) b.system.send(m.from, { type: 'pong', data: m.data, from: 'echo' });
@@ -181,8 +181,8 @@ describe('remote routing', () => {
   });
 
   it('publishes topics to other nodes: protocol messages as themselves, others wrapped', async () => {
-    const coordination: ActorMessage[] = [];
-    const task: ActorMessage[] = [];
+    const coordination: MailboxMessage[] = [];
+    const task: MailboxMessage[] = [];
     b.system.register('view', (m) => void coordination.push(m));
     b.system.register('helper', (m) => void task.push(m));
     b.system.subscribe('coordination', 'view');
@@ -234,7 +234,7 @@ describe('remote routing', () => {
   });
 
   it('still takes a broadcast wrapped in an actor_message, as older nodes sent them', async () => {
-    const got: ActorMessage[] = [];
+    const got: MailboxMessage[] = [];
     b.system.register('view', (m) => void got.push(m));
     b.system.subscribe('coordination', 'view');
     const to = formatAddress({ node: a.identity.nodeId, path: ['$topic', 'coordination'] });

@@ -6,7 +6,7 @@
 import { encodeTaskKeyToken } from '../../protocol/task-key.js';
 import type { TaskAnnouncement } from '../../protocol/messages/tasks.js';
 import type { ChildSpec } from '../../supervisor/child.js';
-import type { ActorMessage } from '../message.js';
+import type { MailboxMessage } from '../message.js';
 import { xstateChild } from '../xstate-child.js';
 import type { TaskDeps } from './deps.js';
 import { provideTaskMachine } from './effects/index.js';
@@ -21,7 +21,7 @@ export function taskChildId(key: string): string {
 export function taskEnded(
   task: string,
   state: string,
-): ActorMessage<'task.ended', { task: string; state: string }> {
+): MailboxMessage<'task.ended', { task: string; state: string }> {
   return { type: 'task.ended', data: { task, state } };
 }
 

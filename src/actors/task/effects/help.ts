@@ -5,7 +5,7 @@
  */
 import type { TaskFacts } from '../../../machines/task.js';
 import { encodeTaskKeyToken } from '../../../protocol/task-key.js';
-import type { ActorMessage } from '../../message.js';
+import type { MailboxMessage } from '../../message.js';
 import type { TaskDeps } from '../deps.js';
 import { TOPICS } from '../../../protocol/topics.js';
 
@@ -18,10 +18,10 @@ export interface HelpResponse {
 }
 
 function isHelpResponse(
-  message: ActorMessage,
+  message: MailboxMessage,
   key: string,
   self: string,
-): message is ActorMessage<'task_help_response', HelpResponse> {
+): message is MailboxMessage<'task_help_response', HelpResponse> {
   if (message.type !== 'task_help_response') return false;
   const data = message.data as Partial<HelpResponse> | undefined;
   return data?.key === key && typeof data.text === 'string' && data.text.trim() !== '' && data.from !== self;
