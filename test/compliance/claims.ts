@@ -338,5 +338,21 @@ export function claimStoreCompliance(name: string, factory: () => Promise<Claims
       await expect(store.claim(freshKey(), 'agent-b', ttl)).rejects.toBeInstanceOf(Error);
       await expect(lease.assertHeld()).rejects.toMatchObject({ name: 'LeaseLostError' });
     });
+
+    it('starts again after a stop (a supervisor restart): grants survive and tokens keep increasing', async () => {
+      const key = freshKey();
+      const held = await mustClaim(key, 'agent-a');
+      await store.stop();
+      await store.start();
+      await store.start();
+      // the grant made before the restart is still the live one: nobody else may claim it
+      expect(await store.claim(key, 'agent-b', ttl)).toBeNull();
+      expect((await store.read(key))?.token).toBe(held.token);
+      const other = await mustClaim(freshKey(), 'agent-b');
+      expect(other.holder).toBe('agent-b');
+      await pastExpiry();
+      const next = await mustClaim(key, 'agent-b');
+      expect(next.token).toBeGreaterThan(held.token);
+    });
   });
 }

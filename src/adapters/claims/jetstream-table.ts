@@ -54,6 +54,7 @@ export class KvLeaseTable {
 
   /** Connects and creates the bucket if it does not exist. */
   async open(): Promise<void> {
+    this.#closing = false;
     await this.#kv('open the claims bucket');
   }
 

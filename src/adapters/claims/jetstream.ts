@@ -72,7 +72,7 @@ export class JetStreamClaimStore implements ClaimStore {
   readonly #table: KvLeaseTable;
   readonly #own = new Map<string, OwnWrite>();
   readonly #connector: NatsConnector | undefined;
-  readonly #stopping = new AbortController();
+  #stopping = new AbortController();
   #stopped = false;
 
   constructor(init: JetStreamClaimStoreInit, components: JetStreamClaimStoreComponents) {
@@ -98,8 +98,12 @@ export class JetStreamClaimStore implements ClaimStore {
     this.#connector = connector;
   }
 
+  /** Opens the bucket; after a `stop` (a restart by the supervisor) opens it again. */
   async start(): Promise<void> {
-    if (this.#stopped) throw new ClaimStoreStoppedError('start');
+    if (this.#stopped) {
+      this.#stopped = false;
+      this.#stopping = new AbortController();
+    }
     // the node's connection opens in the background: wait for it (until stopped), then calls fail fast
     await this.#connector?.connection(this.#stopping.signal);
     await this.#table.open();

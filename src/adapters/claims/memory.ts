@@ -28,7 +28,9 @@ export class MemoryClaimStore implements ClaimStore {
     this.#logger = components.logger;
   }
 
+  /** After a `stop` (a restart by the supervisor) takes calls again; the table is kept. */
   start(): Promise<void> {
+    this.#stopped = false;
     return Promise.resolve();
   }
 
