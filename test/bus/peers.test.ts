@@ -13,7 +13,7 @@ import { createLocalBus, LocalHub } from '../../src/adapters/bus/index.js';
 import { SimulatedClock } from '../../src/lib/clock.js';
 import { silentLogger } from '../../src/lib/log.js';
 import { peerMachine, type PeerState } from '../../src/machines/peer.js';
-import { createPeersView, listPeers, peerCounts, statusNodes } from '../../src/node/peers-view.js';
+import { createPeersView, listPeers, peerCounts, statusNodes } from '../../src/actors/peers-view.js';
 import { generateIdentity } from '../../src/protocol/index.js';
 import { supervisorSpec } from '../../src/supervisor/spec.js';
 import { Supervisor } from '../../src/supervisor/supervisor.js';
