@@ -54,7 +54,7 @@ import type {
   ChannelPattern,
   DeliveryHandler,
   Outgoing,
-} from './index.js';
+} from './types.js';
 
 /** Receives status changes of a transport. */
 export type TransportStatusListener = (status: BusStatus) => void;

@@ -22,7 +22,7 @@ import { RateLimitedLog } from '../../lib/log.js';
 import type { ChildSpec } from '../../supervisor/child.js';
 import { EnvelopeBus } from './envelope-bus.js';
 import { BusConnectError } from './errors.js';
-import type { Bus, BusComponents, BusInit } from './index.js';
+import type { Bus, BusComponents, BusInit } from './types.js';
 import { startMicroService, type NatsServiceHandlers } from './micro.js';
 import { natsConnectionOptions, type NatsAuthInit, type NatsReconnectInit } from './nats-options.js';
 import { NatsTransport } from './nats-transport.js';

@@ -11,7 +11,7 @@ import { GitHubApiError, RepoNotFoundError, TaskNotFoundError } from './errors.j
 import { authHeaderEnv, pushFrom } from './git.js';
 import { GitHubClient } from './github-client.js';
 import { AnyObject, Comment, Issue, Pull, Repo, User, labelNames } from './github-schemas.js';
-import type * as port from './index.js';
+import type * as port from './types.js';
 import {
   IN_PROGRESS_LABEL,
   OUTCOME_LABELS,

@@ -11,7 +11,7 @@ import type { Logger } from '../../lib/log.js';
 import { formatTaskKey, parseTaskKey, type TaskKey } from '../../protocol/task-key.js';
 import { BranchNotFoundError, RepoExistsError, RepoNotFoundError, TaskNotFoundError } from './errors.js';
 import { branchCommit, fetchInto, git, headBranch, initBareWithCommit, readRefFile } from './git.js';
-import type * as port from './index.js';
+import type * as port from './types.js';
 import { LocalStore, type PullFile, type TaskFile } from './local-store.js';
 import {
   IN_PROGRESS_LABEL,

@@ -23,7 +23,7 @@ import type {
   SandboxComponents,
   SandboxInit,
   SandboxSpec,
-} from './index.js';
+} from './types.js';
 import { CappedOutput } from './output.js';
 import { BASE_ENV, resolveExec, resolveSpec, SANDBOX_UID, type ResolvedSpec } from './spec.js';
 import {

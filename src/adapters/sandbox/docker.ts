@@ -27,7 +27,7 @@ import type {
   SandboxComponents,
   SandboxInit,
   SandboxSpec,
-} from './index.js';
+} from './types.js';
 import { BASE_ENV, resolveExec, resolveSpec, SANDBOX_WORK_DIR, type ResolvedSpec } from './spec.js';
 import {
   CopyTracker,
