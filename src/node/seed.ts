@@ -9,8 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { git } from '../adapters/forge/git.js';
-import { RepoExistsError, type LocalForge } from '../adapters/forge/index.js';
+import { git, RepoExistsError, type LocalForge } from '../adapters/forge/index.js';
 import { BzzzError } from '../lib/errors.js';
 
 export class TaskFileError extends BzzzError {

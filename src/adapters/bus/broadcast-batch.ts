@@ -20,7 +20,7 @@ import {
   type MessageType,
 } from '../../protocol/index.js';
 import { parseMessageData } from '../../protocol/fast-data.js';
-import type { Channel, Outgoing } from './index.js';
+import type { Channel, Outgoing } from './types.js';
 
 /** Types a broadcast batch may carry. */
 const BATCHABLE: ReadonlySet<MessageType> = new Set(BATCHABLE_TYPES);

@@ -6,7 +6,7 @@
  * it had come alone.
  */
 import { ADDRESS_SCHEME, type Envelope, type MessageType, type RejectReason } from '../../protocol/index.js';
-import type { Channel, ChannelPattern } from './index.js';
+import type { Channel, ChannelPattern } from './types.js';
 
 /** Types a node's mailbox accepts. */
 const MAILBOX_TYPES: ReadonlySet<MessageType> = new Set(['actor_message', 'actor_reply', 'dead_letter']);

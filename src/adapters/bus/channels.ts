@@ -16,7 +16,7 @@ import {
   parseActorSubject,
   type NodeId,
 } from '../../protocol/index.js';
-import type { Channel, ChannelPattern } from './index.js';
+import type { Channel, ChannelPattern } from './types.js';
 
 /** The subject of a channel; throws `InvalidSubjectError` for a bad cluster, key or address. */
 export function subjectOf(cluster: string, channel: Channel): string {

@@ -47,7 +47,7 @@ import type {
   ChannelPattern,
   DeliveryHandler,
   Outgoing,
-} from './index.js';
+} from './types.js';
 import { SubjectCache } from './subject-cache.js';
 import type { Transport } from './transport.js';
 

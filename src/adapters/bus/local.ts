@@ -5,7 +5,7 @@
  * does. Delivery is asynchronous (a microtask later, in publish order), as on a network, and
  * a node does not receive its own publications (NATS `noEcho`).
  */
-import type { BusStatus, Bus, BusComponents, BusInit } from './index.js';
+import type { BusStatus, Bus, BusComponents, BusInit } from './types.js';
 import { EnvelopeBus, type Transport, type TransportStatusListener } from './envelope-bus.js';
 
 interface HubSubscription {

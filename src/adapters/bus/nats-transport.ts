@@ -10,7 +10,7 @@ import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { describeError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
 import type { Transport, TransportStatusListener } from './envelope-bus.js';
-import type { BusStatus } from './index.js';
+import type { BusStatus } from './types.js';
 
 interface Entry {
   readonly subject: string;

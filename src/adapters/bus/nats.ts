@@ -9,7 +9,7 @@
  */
 import type { NatsConnector } from '../nats/index.js';
 import { EnvelopeBus } from './envelope-bus.js';
-import type { Bus, BusComponents, BusInit } from './index.js';
+import type { Bus, BusComponents, BusInit } from './types.js';
 import { NatsTransport } from './nats-transport.js';
 
 export type { NatsServiceHandlers } from '../nats/index.js';

@@ -5,7 +5,7 @@
  * over when full.
  */
 import { channelOfSubject, subjectOf } from './channels.js';
-import type { Channel } from './index.js';
+import type { Channel } from './types.js';
 
 /** Subjects and channels remembered per bus; a full cache starts over. */
 const CACHE_SIZE = 1024;

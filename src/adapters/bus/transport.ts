@@ -3,7 +3,7 @@
  * (wildcards `*` and `>`), with a connection status. Everything about envelopes (signing,
  * decoding, trust) sits above it, in `envelope-bus.ts`.
  */
-import type { BusStatus } from './index.js';
+import type { BusStatus } from './types.js';
 
 /** Receives status changes of a transport. */
 export type TransportStatusListener = (status: BusStatus) => void;

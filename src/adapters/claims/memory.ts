@@ -5,7 +5,7 @@
  */
 import { toError, type Clock, type Logger } from '../../lib/index.js';
 import { ClaimStoreStoppedError, InvalidLeaseRequestError, LeaseLostError } from './errors.js';
-import type { ClaimStore, ClaimStoreComponents, Lease, LeaseInfo } from './index.js';
+import type { ClaimStore, ClaimStoreComponents, Lease, LeaseInfo } from './types.js';
 
 interface Grant {
   holder: string;

@@ -1,7 +1,7 @@
 /**
  * The webhook body of an escalation, in the original system's field names.
  */
-import type { Escalation, EscalationPayload } from './index.js';
+import type { Escalation, EscalationPayload } from './types.js';
 
 /** The payload for `escalation`, history capped so a long task cannot make a huge request. */
 export function toEscalationPayload(escalation: Escalation, maxHistory = 200): EscalationPayload {

@@ -14,7 +14,7 @@ import type {
   EscalationInit,
   EscalationNotifier,
   EscalationReceipt,
-} from './index.js';
+} from './types.js';
 
 /** One failed attempt, before it becomes the final error. */
 class AttemptFailure extends Error {

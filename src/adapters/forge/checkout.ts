@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { TaskKey } from '../../protocol/task-key.js';
 import { parseTaskKey } from '../../protocol/task-key.js';
 import { git, headBranch, readRefFile } from './git.js';
-import type { Forge } from './index.js';
+import type { Forge } from './types.js';
 import { taskBranch, taskRepo } from './names.js';
 
 /** A fresh clone of a repository's default branch. */

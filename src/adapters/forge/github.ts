@@ -6,25 +6,22 @@
  */
 import { systemClock } from '../../lib/clock.js';
 import type { Logger } from '../../lib/log.js';
-import { formatTaskKey, parseTaskKey, type TaskKey, type TaskRef } from '../../protocol/task-key.js';
+import { parseTaskKey, type TaskKey, type TaskRef } from '../../protocol/task-key.js';
 import { GitHubApiError, RepoNotFoundError, TaskNotFoundError } from './errors.js';
 import { authHeaderEnv, pushFrom } from './git.js';
 import { GitHubClient } from './github-client.js';
-import { AnyObject, Comment, Issue, Pull, Repo, User, labelNames } from './github-schemas.js';
-import type * as port from './index.js';
+import { markIssueClaimed, reportIssueOutcome } from './github-issue-writes.js';
+import { isClaimedIssue, params, toPull, toRecord, toTask } from './github-mapping.js';
+import { Comment, Issue, Pull, Repo, User, labelNames } from './github-schemas.js';
+import type * as port from './types.js';
 import {
-  IN_PROGRESS_LABEL,
-  OUTCOME_LABELS,
   TASK_LABEL,
   assertPushableBranch,
-  claimMarker,
   holderFromComments,
   isOpenTask,
   parseRepoName,
   pickPull,
-  stateFromMarks,
   taskBranch,
-  toRef,
   type RepoName,
 } from './names.js';
 
@@ -134,32 +131,11 @@ export class GitHubForge implements port.Forge {
   async markClaimed(key: TaskKey, options: port.MarkClaimedOptions): Promise<void> {
     const { repo, ref } = await this.#issue(key);
     const target = { ...params(repo), issue_number: ref.number };
-    const login = await this.#assignee();
-    if (login !== null) {
-      await options.fence();
-      await this.#client
-        .send(
-          'POST /repos/{owner}/{repo}/issues/{issue_number}/assignees',
-          { ...target, assignees: [login] },
-          AnyObject,
-        )
-        .catch((error: unknown) => {
-          // The assignee is advice for humans; a token that may not assign still claims.
-          this.#logger.warn({ err: error, key }, 'GitHub: could not assign the issue');
-        });
-    }
-    await options.fence();
-    await this.#client.send(
-      'POST /repos/{owner}/{repo}/issues/{issue_number}/labels',
-      { ...target, labels: [IN_PROGRESS_LABEL] },
-      AnyObject.array(),
-    );
-    await options.fence();
-    const body = `Claimed by bzzz agent \`${options.agent}\`.\n\n${claimMarker(options.agent, options.token)}`;
-    await this.#client.send(
-      'POST /repos/{owner}/{repo}/issues/{issue_number}/comments',
-      { ...target, body },
-      AnyObject,
+    await markIssueClaimed(
+      this.#client,
+      this.#logger,
+      { key, target, login: await this.#assignee() },
+      options,
     );
   }
 
@@ -221,69 +197,15 @@ export class GitHubForge implements port.Forge {
 
   async reportComplete(key: TaskKey, options: port.ReportCompleteOptions): Promise<void> {
     const { repo, ref } = this.#ref(key);
-    const outcome = options.outcome ?? 'done';
-    const target = { ...params(repo), issue_number: ref.number };
-    const prNote = options.pr == null ? '' : `\n\nPull request: #${options.pr}`;
-    await options.fence();
-    const body = `bzzz: **${outcome}** (agent \`${options.agent}\`).\n\n${options.summary}${prNote}`;
-    await this.#client.send(
-      'POST /repos/{owner}/{repo}/issues/{issue_number}/comments',
-      { ...target, body },
-      AnyObject,
-    );
-    await options.fence();
-    await this.#client.send(
-      'POST /repos/{owner}/{repo}/issues/{issue_number}/labels',
-      { ...target, labels: [OUTCOME_LABELS[outcome]] },
-      AnyObject.array(),
-    );
-    await options.fence();
-    await this.#client
-      .send(
-        'DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels/{name}',
-        { ...target, name: IN_PROGRESS_LABEL },
-        AnyObject.array(),
-      )
-      .catch((error: unknown) => {
-        if (!(error instanceof GitHubApiError && error.status === 404)) throw error;
-      });
-    if (outcome === 'done' && options.pr == null) {
-      await options.fence();
-      await this.#client.send(
-        'PATCH /repos/{owner}/{repo}/issues/{issue_number}',
-        { ...target, state: 'closed', state_reason: 'completed' },
-        AnyObject,
-      );
-    }
+    await reportIssueOutcome(this.#client, { ...params(repo), issue_number: ref.number }, options);
   }
 
   async #record(repo: RepoName, issue: Issue, pulls: Pull[]): Promise<port.TaskRecord> {
-    const key = formatTaskKey({ forge: 'github', owner: repo.owner, repo: repo.name, number: issue.number });
-    const branch = taskBranch(key);
-    const prs = pulls
-      .filter((p) => p.head.ref === branch)
-      .sort((a, b) => a.number - b.number)
-      .map((p) => toPull(repo, p));
-    const labels = labelNames(issue);
-    const claimed =
-      labels.includes(IN_PROGRESS_LABEL) || Object.values(OUTCOME_LABELS).some((l) => labels.includes(l));
     // Comments are read only for claimed tasks: an unclaimed one has no holder to show.
-    const holder = claimed ? holderFromComments(await this.#comments(repo, issue.number)) : null;
-    const pr = pickPull(prs);
-    return {
-      key,
-      title: issue.title,
-      state: stateFromMarks({
-        closed: issue.state === 'closed',
-        labels,
-        claimed: holder !== null,
-        hasPullRequest: pr !== null,
-      }),
-      holder,
-      branch: pr === null ? null : branch,
-      pr: pr === null ? null : toRef(pr),
-      prs: prs.map(toRef),
-    };
+    const holder = isClaimedIssue(issue)
+      ? holderFromComments(await this.#comments(repo, issue.number))
+      : null;
+    return toRecord(repo, issue, pulls, holder);
   }
 
   async #comments(repo: RepoName, number: number): Promise<string[]> {
@@ -353,34 +275,4 @@ export class GitHubForge implements port.Forge {
     );
     return this.#login;
   }
-}
-
-function params(repo: RepoName): { owner: string; repo: string } {
-  return { owner: repo.owner, repo: repo.name };
-}
-
-function toTask(repo: RepoName, issue: Issue): port.ForgeTask {
-  return {
-    key: formatTaskKey({ forge: 'github', owner: repo.owner, repo: repo.name, number: issue.number }),
-    repo: repo.full,
-    number: issue.number,
-    title: issue.title,
-    body: issue.body ?? '',
-    labels: labelNames(issue),
-    state: issue.state,
-    url: issue.html_url,
-  };
-}
-
-function toPull(repo: RepoName, pull: Pull): port.PullRequest {
-  return {
-    number: pull.number,
-    url: pull.html_url,
-    repo: repo.full,
-    title: pull.title,
-    head: pull.head.ref,
-    base: pull.base.ref,
-    headSha: pull.head.sha ?? null,
-    state: pull.merged_at != null ? 'merged' : pull.state,
-  };
 }

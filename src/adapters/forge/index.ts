@@ -7,168 +7,20 @@
  * effect: the lease check of SPEC §8. When it throws, the method stops and rethrows that error
  * unchanged, and nothing further reaches the forge.
  */
-import type { Clock } from '../../lib/clock.js';
-import type { Logger } from '../../lib/log.js';
-import type { TaskKey } from '../../protocol/task-key.js';
-import type { TaskOutcome, TaskState } from './names.js';
-import { LocalForge } from './local.js';
-import { GitHubForge } from './github.js';
+import { LocalForge, type LocalForgeInit } from './local.js';
+import { GitHubForge, type GitHubForgeInit } from './github.js';
+import type { Forge, ForgeComponents } from './types.js';
 
+export type * from './types.js';
 export * from './errors.js';
 export * from './names.js';
 export { DEFAULT_LOCAL_REPO, LocalForge, type LocalForgeInit, type NewTask } from './local.js';
 export { GitHubForge, type GitHubForgeInit } from './github.js';
 export { checkoutTask, cloneRepo, type Checkout, type Clone } from './checkout.js';
-
-/** Awaited right before each external effect; throws (e.g. `LeaseLostError`) to stop it. */
-export type Fence = () => Promise<void>;
-
-/** A repository the forge serves. */
-export interface ForgeRepo {
-  /** `OWNER/NAME` */
-  name: string;
-  /** A URL to clone from, with no credential in it. */
-  cloneUrl: string;
-  defaultBranch: string;
-}
-
-/** An issue marked as a task. */
-export interface ForgeTask {
-  key: TaskKey;
-  /** `OWNER/NAME` */
-  repo: string;
-  number: number;
-  title: string;
-  body: string;
-  labels: string[];
-  /** The issue's own state on the forge. */
-  state: 'open' | 'closed';
-  url: string;
-}
-
-/** A pull request as the forge shows it. */
-export interface PullRequest {
-  number: number;
-  url: string;
-  /** `OWNER/NAME` */
-  repo: string;
-  title: string;
-  /** Head branch (`bzzz/task-<n>`). */
-  head: string;
-  /** Base branch (the default branch). */
-  base: string;
-  /** Head commit when the pull request was last seen, if known. */
-  headSha: string | null;
-  state: 'open' | 'closed' | 'merged';
-}
-
-/** A pull request in a {@link TaskRecord}. */
-export interface PullRequestRef {
-  number: number;
-  url: string;
-  state: PullRequest['state'];
-}
-
-/** One row of `bzzz task list --json`. */
-export interface TaskRecord {
-  key: TaskKey;
-  title: string;
-  state: TaskState;
-  /** The agent named by the latest claim marker, or null. */
-  holder: string | null;
-  branch: string | null;
-  /** The task's pull request (the open one, else the newest). */
-  pr: PullRequestRef | null;
-  /** Every pull request ever opened for the task: more than one would be a duplicate. */
-  prs: PullRequestRef[];
-}
-
-/** What `pushBranch` pushed. */
-export interface PushResult {
-  branch: string;
-  commit: string;
-}
-
-export interface MarkClaimedOptions {
-  /** The agent (node name or id) holding the lease. */
-  agent: string;
-  /** The lease's fencing token. */
-  token: string | number;
-  fence: Fence;
-}
-
-export interface PushBranchOptions {
-  key: TaskKey;
-  /** Must lie under `bzzz/` (normally `taskBranch(key)`), else `ForbiddenBranchError`. */
-  branch: string;
-  /** A local git repository holding the work (the task's clone). It is only read. */
-  from: string;
-  /** The ref in `from` to push; `refs/heads/<branch>` by default. */
-  sourceRef?: string;
-  fence: Fence;
-}
-
-export interface OpenPullRequestOptions {
-  key: TaskKey;
-  branch: string;
-  title: string;
-  body: string;
-  fence: Fence;
-}
-
-export interface ReportCompleteOptions {
-  agent: string;
-  summary: string;
-  /** The task's pull request number, when one was opened. */
-  pr?: number | null;
-  /** `done` by default. */
-  outcome?: TaskOutcome;
-  fence: Fence;
-}
-
-/** Finds a pull request by task (its `bzzz/task-<n>` branch) or by repository and branch. */
-export type PullRequestQuery = { key: TaskKey } | { repo: string; branch: string };
-
-export interface Forge {
-  /** `local` or `github`: the forge part of the task keys this forge issues. */
-  readonly kind: 'local' | 'github';
-  listRepos(): Promise<ForgeRepo[]>;
-  /** A clone URL with no credential in it: safe to hand to a sandboxed command. */
-  cloneUrl(repo: string): Promise<string>;
-  /** Open tasks without an outcome, in every repository (or one). */
-  listOpenTasks(repo?: string): Promise<ForgeTask[]>;
-  getTask(key: TaskKey): Promise<ForgeTask>;
-  /** Rows for `bzzz task list`, open and finished tasks alike. */
-  taskRecords(repo?: string): Promise<TaskRecord[]>;
-  taskRecord(key: TaskKey): Promise<TaskRecord>;
-  /** Assignee, `in-progress` label and a claim comment naming the agent. */
-  markClaimed(key: TaskKey, options: MarkClaimedOptions): Promise<void>;
-  /** Pushes `branch` (force: bzzz owns its `bzzz/` branches; the fence keeps stale holders out). */
-  pushBranch(options: PushBranchOptions): Promise<PushResult>;
-  findPullRequest(query: PullRequestQuery): Promise<PullRequest | null>;
-  /** Every pull request ever opened from the task's branch, oldest first. */
-  listPullRequests(key: TaskKey): Promise<PullRequest[]>;
-  /** Returns the existing pull request of `branch` if there is one; never opens a second. */
-  openPullRequest(options: OpenPullRequestOptions): Promise<{ pr: PullRequest; created: boolean }>;
-  /** A completion comment and outcome label; closes the issue when done without a PR. */
-  reportComplete(key: TaskKey, options: ReportCompleteOptions): Promise<void>;
-  /**
-   * The commit a branch of a repository points at, or `null` when there is no such branch.
-   * Only forges that answer without a network round trip offer it; warm workspaces need it.
-   */
-  branchHead?(repo: string, branch: string): Promise<string | null>;
-}
-
-/** Injected into every forge. */
-export interface ForgeComponents {
-  logger: Logger;
-  clock: Clock;
-}
+export { git, type GitOptions } from './git.js';
 
 /** Chooses an implementation. */
-export type ForgeInit =
-  | ({ kind: 'local' } & import('./local.js').LocalForgeInit)
-  | ({ kind: 'github' } & import('./github.js').GitHubForgeInit);
+export type ForgeInit = ({ kind: 'local' } & LocalForgeInit) | ({ kind: 'github' } & GitHubForgeInit);
 
 /** Creates the forge `init` names. */
 export function createForge(init: ForgeInit, components: ForgeComponents): Forge {

@@ -3,15 +3,15 @@
  * as JSON files beside them (see `local-store.ts`), shared safely by several processes on one
  * machine. It is the forge of the embedded default (`bzzz up`) and of `bzzz repo|task`.
  */
-import { access, mkdir, rename, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ulid } from 'ulid';
 import type { Logger } from '../../lib/log.js';
 import { formatTaskKey, parseTaskKey, type TaskKey } from '../../protocol/task-key.js';
 import { BranchNotFoundError, RepoExistsError, RepoNotFoundError, TaskNotFoundError } from './errors.js';
-import { branchCommit, fetchInto, git, headBranch, initBareWithCommit, readRefFile } from './git.js';
-import type * as port from './index.js';
+import { branchCommit, fetchInto, readRefFile } from './git.js';
+import { comment, toPull, toRecord, toTask } from './local-mapping.js';
+import { createRepo, defaultBranch, repoExists, taskBranches } from './local-repos.js';
+import type * as port from './types.js';
 import { LocalStore, type PullFile, type TaskFile } from './local-store.js';
 import {
   IN_PROGRESS_LABEL,
@@ -19,12 +19,9 @@ import {
   TASK_LABEL,
   assertPushableBranch,
   claimMarker,
-  holderFromComments,
   isOpenTask,
   parseRepoName,
   pickPull,
-  stateFromMarks,
-  toRef,
   taskBranch,
   type RepoName,
 } from './names.js';
@@ -68,7 +65,7 @@ export class LocalForge implements port.Forge {
    */
   async addRepo(name: string, options: { from?: string } = {}): Promise<port.ForgeRepo> {
     const repo = parseRepoName(name);
-    const created = await this.#createRepo(repo, options.from);
+    const created = await createRepo(this.#store, repo, options.from);
     if (!created) throw new RepoExistsError(repo.full);
     this.#logger.info({ repo: repo.full, from: options.from }, 'local forge: repository added');
     return this.#repoInfo(repo);
@@ -77,7 +74,7 @@ export class LocalForge implements port.Forge {
   /** Adds a task (creating its repository when unknown) and returns its key. */
   async addTask(input: NewTask): Promise<TaskKey> {
     const repo = parseRepoName(input.repo ?? DEFAULT_LOCAL_REPO);
-    await this.#createRepo(repo);
+    await createRepo(this.#store, repo);
     const labels = [...new Set([TASK_LABEL, ...(input.labels ?? [])])];
     return this.#store.withLock(this.#lockName(repo), async () => {
       const number = await this.#store.allocateNumber(repo);
@@ -113,7 +110,7 @@ export class LocalForge implements port.Forge {
     for (const repo of await this.#repos(name)) {
       for (const task of await this.#store.listTasks(repo)) {
         if (task.labels.includes(TASK_LABEL) && isOpenTask(task.state === 'closed', task.labels))
-          out.push(this.#toTask(repo, task));
+          out.push(toTask(this.#store, repo, task));
       }
     }
     return out;
@@ -121,23 +118,29 @@ export class LocalForge implements port.Forge {
 
   async getTask(key: TaskKey): Promise<port.ForgeTask> {
     const { repo, task } = await this.#requireTask(key);
-    return this.#toTask(repo, task);
+    return toTask(this.#store, repo, task);
   }
 
   async taskRecords(name?: string): Promise<port.TaskRecord[]> {
     const out: port.TaskRecord[] = [];
     for (const repo of await this.#repos(name)) {
       const pulls = await this.#store.listPulls(repo);
-      const branches = await this.#branches(repo);
+      const branches = await taskBranches(this.#store, repo);
       for (const task of await this.#store.listTasks(repo))
-        out.push(this.#toRecord(repo, task, pulls, branches));
+        out.push(toRecord(this.#store, repo, task, pulls, branches));
     }
     return out;
   }
 
   async taskRecord(key: TaskKey): Promise<port.TaskRecord> {
     const { repo, task } = await this.#requireTask(key);
-    return this.#toRecord(repo, task, await this.#store.listPulls(repo), await this.#branches(repo));
+    return toRecord(
+      this.#store,
+      repo,
+      task,
+      await this.#store.listPulls(repo),
+      await taskBranches(this.#store, repo),
+    );
   }
 
   async markClaimed(key: TaskKey, options: port.MarkClaimedOptions): Promise<void> {
@@ -145,7 +148,7 @@ export class LocalForge implements port.Forge {
       task.assignees = [...new Set([...task.assignees, options.agent])];
       task.labels = [...new Set([...task.labels, IN_PROGRESS_LABEL])];
       task.comments.push(
-        this.#comment(
+        comment(
           options.agent,
           `Claimed by agent ${options.agent}.\n\n${claimMarker(options.agent, options.token)}`,
         ),
@@ -169,9 +172,11 @@ export class LocalForge implements port.Forge {
 
   async findPullRequest(query: port.PullRequestQuery): Promise<port.PullRequest | null> {
     const { repo, branch } = this.#pullTarget(query);
-    if (!(await this.#exists(repo))) throw new RepoNotFoundError(repo.full);
+    if (!(await repoExists(this.#store, repo))) throw new RepoNotFoundError(repo.full);
     return pickPull(
-      (await this.#store.listPulls(repo)).filter((p) => p.head === branch).map((p) => this.#toPull(repo, p)),
+      (await this.#store.listPulls(repo))
+        .filter((p) => p.head === branch)
+        .map((p) => toPull(this.#store, repo, p)),
     );
   }
 
@@ -180,7 +185,7 @@ export class LocalForge implements port.Forge {
     const branch = taskBranch(key);
     return (await this.#store.listPulls(repo))
       .filter((p) => p.head === branch)
-      .map((p) => this.#toPull(repo, p));
+      .map((p) => toPull(this.#store, repo, p));
   }
 
   async openPullRequest(
@@ -192,7 +197,7 @@ export class LocalForge implements port.Forge {
       const existing = pickPull(
         (await this.#store.listPulls(repo))
           .filter((p) => p.head === options.branch)
-          .map((p) => this.#toPull(repo, p)),
+          .map((p) => toPull(this.#store, repo, p)),
       );
       if (existing !== null) return { pr: existing, created: false };
       const bare = this.#store.bareRepo(repo);
@@ -212,7 +217,7 @@ export class LocalForge implements port.Forge {
         createdAt: new Date().toISOString(),
       };
       await this.#store.writeJson(this.#store.pullPath(repo, number), pull);
-      return { pr: this.#toPull(repo, pull), created: true };
+      return { pr: toPull(this.#store, repo, pull), created: true };
     });
   }
 
@@ -224,10 +229,7 @@ export class LocalForge implements port.Forge {
         ...new Set([...task.labels.filter((l) => l !== IN_PROGRESS_LABEL), OUTCOME_LABELS[outcome]]),
       ];
       task.comments.push(
-        this.#comment(
-          options.agent,
-          `bzzz: ${outcome} (agent ${options.agent}).\n\n${options.summary}${prNote}`,
-        ),
+        comment(options.agent, `bzzz: ${outcome} (agent ${options.agent}).\n\n${options.summary}${prNote}`),
       );
       if (outcome === 'done' && options.pr == null) task.state = 'closed';
     });
@@ -250,37 +252,9 @@ export class LocalForge implements port.Forge {
     });
   }
 
-  /** Creates the repository unless it exists; true when it created it. */
-  async #createRepo(repo: RepoName, from?: string): Promise<boolean> {
-    if (await this.#exists(repo)) return false;
-    return this.#store.withLock('forge', async () => {
-      if (await this.#exists(repo)) return false;
-      const scratch = join(this.#store.dir, '.meta', 'tmp', `${ulid()}.git`);
-      await mkdir(join(scratch, '..'), { recursive: true });
-      try {
-        if (from === undefined) await initBareWithCommit(scratch, repo.full);
-        else await git(['clone', '--quiet', '--bare', '--', isUrl(from) ? from : resolve(from), scratch]);
-        await mkdir(join(this.#store.dir, repo.owner), { recursive: true });
-        await rename(scratch, this.#store.bareRepo(repo));
-      } finally {
-        await rm(scratch, { recursive: true, force: true });
-      }
-      return true;
-    });
-  }
-
-  async #exists(repo: RepoName): Promise<boolean> {
-    try {
-      await access(join(this.#store.bareRepo(repo), 'HEAD'));
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
   async #existingRepo(name: string): Promise<RepoName> {
     const repo = parseRepoName(name);
-    if (!(await this.#exists(repo))) throw new RepoNotFoundError(repo.full);
+    if (!(await repoExists(this.#store, repo))) throw new RepoNotFoundError(repo.full);
     return repo;
   }
 
@@ -303,14 +277,6 @@ export class LocalForge implements port.Forge {
     return { repo, number: ref.number, task };
   }
 
-  /** Every `bzzz/` branch of a repository. */
-  async #branches(repo: RepoName): Promise<Set<string>> {
-    const out = await git(['for-each-ref', '--format=%(refname:strip=2)', 'refs/heads/bzzz/'], {
-      cwd: this.#store.bareRepo(repo),
-    });
-    return new Set(out.split('\n').filter((l) => l !== ''));
-  }
-
   #pullTarget(query: port.PullRequestQuery): { repo: RepoName; branch: string } {
     if ('key' in query) {
       const ref = parseTaskKey(query.key);
@@ -322,65 +288,4 @@ export class LocalForge implements port.Forge {
   #lockName(repo: RepoName): string {
     return join(repo.owner, repo.name);
   }
-
-  #comment(author: string, body: string): TaskFile['comments'][number] {
-    return { author, body, at: new Date().toISOString() };
-  }
-
-  #toTask(repo: RepoName, task: TaskFile): port.ForgeTask {
-    return {
-      key: formatTaskKey({ forge: 'local', owner: repo.owner, repo: repo.name, number: task.number }),
-      repo: repo.full,
-      number: task.number,
-      title: task.title,
-      body: task.body,
-      labels: [...task.labels],
-      state: task.state,
-      url: pathToFileURL(this.#store.taskPath(repo, task.number)).href,
-    };
-  }
-
-  #toPull(repo: RepoName, pull: PullFile): port.PullRequest {
-    return {
-      number: pull.number,
-      url: pathToFileURL(this.#store.pullPath(repo, pull.number)).href,
-      repo: repo.full,
-      title: pull.title,
-      head: pull.head,
-      base: pull.base,
-      headSha: pull.headSha,
-      state: pull.state,
-    };
-  }
-
-  #toRecord(repo: RepoName, task: TaskFile, pulls: PullFile[], branches: Set<string>): port.TaskRecord {
-    const forgeTask = this.#toTask(repo, task);
-    const branch = taskBranch(forgeTask.key);
-    const prs = pulls.filter((p) => p.head === branch).map((p) => this.#toPull(repo, p));
-    const pr = pickPull(prs);
-    return {
-      key: forgeTask.key,
-      title: task.title,
-      state: stateFromMarks({
-        closed: task.state === 'closed',
-        labels: task.labels,
-        claimed: task.assignees.length > 0,
-        hasPullRequest: pr !== null,
-      }),
-      holder: holderFromComments(task.comments.map((c) => c.body)),
-      branch: branches.has(branch) || pr !== null ? branch : null,
-      pr: pr === null ? null : toRef(pr),
-      prs: prs.map(toRef),
-    };
-  }
-}
-
-async function defaultBranch(bare: string): Promise<string> {
-  const head = await headBranch(bare);
-  if (head !== undefined) return head;
-  return (await git(['symbolic-ref', '--short', 'HEAD'], { cwd: bare }).catch(() => 'main')).trim() || 'main';
-}
-
-function isUrl(from: string): boolean {
-  return /^[a-z][a-z0-9+.-]*:\/\//i.test(from) || /^[^/]+@[^/]+:/.test(from);
 }

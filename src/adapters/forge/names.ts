@@ -7,7 +7,7 @@
 import type { TaskState as LifecycleState } from '../../protocol/fields.js';
 import { parseTaskKey, type TaskKey, type TaskRef } from '../../protocol/task-key.js';
 import { ForbiddenBranchError, InvalidRepoNameError } from './errors.js';
-import type { PullRequest, PullRequestRef } from './index.js';
+import type { PullRequest, PullRequestRef } from './pull-request.js';
 
 /** Issues carrying this label are tasks. */
 export const TASK_LABEL = 'bzzz-task';

@@ -4,7 +4,7 @@ import type { Server } from 'node:http';
 import { createAdaptorServer } from '@hono/node-server';
 import { Hono } from 'hono';
 import { NonRetryableError, describeError } from '../../lib/errors.js';
-import type { HttpComponents, HttpInit, HttpServer } from './index.js';
+import type { HttpComponents, HttpInit, HttpServer } from './types.js';
 
 /** The port is taken: restarting cannot help. */
 export class HttpPortInUseError extends NonRetryableError {

@@ -24,7 +24,7 @@ import type {
   ReasonerComponents,
   ReasonerStep,
   TokenUsage,
-} from './index.js';
+} from './types.js';
 import { buildMessages, correctionMessage, estimateTokens, type ChatMessage } from './prompt.js';
 import { parseDecision } from './reply-parser.js';
 

@@ -7,7 +7,7 @@
  */
 import type { Clock } from '../../lib/clock.js';
 import { BudgetExceededError, RepeatedFailureError } from './errors.js';
-import type { HistoryEntry, NextStepInput, Reasoner, ReasonerComponents, ReasonerStep } from './index.js';
+import type { HistoryEntry, NextStepInput, Reasoner, ReasonerComponents, ReasonerStep } from './types.js';
 
 /** Price of a model, in a currency of your choice (USD by convention), per 1000 tokens. */
 export interface ModelPrice {

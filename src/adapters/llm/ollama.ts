@@ -10,7 +10,7 @@ import type { Clock } from '../../lib/clock.js';
 import type { ChatBackend, ChatCompletion } from './chat.js';
 import { LlmHttpError, LlmProtocolError } from './errors.js';
 import { parseRetryAfter } from '../../lib/backoff.js';
-import type { ChatReasonerOptions, ReasonerComponents } from './index.js';
+import type { ChatReasonerOptions, ReasonerComponents } from './types.js';
 import type { ChatMessage } from './prompt.js';
 import { limitBody, openCallScope, toCallError, type CallScope } from './wire.js';
 

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { Clock } from '../../lib/clock.js';
 import type { ChatBackend, ChatCompletion } from './chat.js';
 import { LlmProtocolError } from './errors.js';
-import type { ChatReasonerOptions, ReasonerComponents } from './index.js';
+import type { ChatReasonerOptions, ReasonerComponents } from './types.js';
 import type { ChatMessage } from './prompt.js';
 import { readSseData } from './sse.js';
 import {

@@ -3,7 +3,7 @@
  * reply format, the task, then the history as alternating decisions (assistant) and
  * observations (user), so a chat model sees its own past moves and what they did.
  */
-import type { Decision, HistoryEntry, ReasonerTask } from './index.js';
+import type { Decision, HistoryEntry, ReasonerTask } from './types.js';
 
 /** A chat message in the common shape of Ollama and OpenAI. */
 export interface ChatMessage {

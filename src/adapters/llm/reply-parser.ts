@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { EmptyReplyError, ReplyParseError } from './errors.js';
-import type { Decision } from './index.js';
+import type { Decision } from './types.js';
 
 const MAX_COMMAND = 8_000;
 const MAX_TEXT = 20_000;

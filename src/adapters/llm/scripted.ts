@@ -7,7 +7,7 @@
  * `failed`. A task without steps throws {@link ScriptMissingError}.
  */
 import { ReasonerAbortedError, ScriptedStepFailedError, ScriptMissingError } from './errors.js';
-import type { NextStepInput, Reasoner, ReasonerStep } from './index.js';
+import type { NextStepInput, Reasoner, ReasonerStep } from './types.js';
 
 const BLOCK = /^[ \t]*(`{3,}|~{3,})[ \t]*bzzz-steps[ \t]*\r?\n([\s\S]*?)^[ \t]*\1[ \t]*$/m;
 

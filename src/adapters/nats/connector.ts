@@ -14,7 +14,7 @@ import { describeError } from '../../lib/errors.js';
 import { RateLimitedLog } from '../../lib/log.js';
 import type { Resource } from '../../lib/resource.js';
 import { NatsConnectError } from './errors.js';
-import type { NatsComponents, NatsConnectionListener, NatsConnector, NatsConnectorInit } from './index.js';
+import type { NatsComponents, NatsConnectionListener, NatsConnector, NatsConnectorInit } from './types.js';
 import { natsConnectionOptions } from './options.js';
 
 /** Creates the connector; nothing connects until `open()`. */

@@ -15,7 +15,7 @@ import { describeError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
 import type { Resource } from '../../lib/resource.js';
 import { SERVICE_NAME } from '../../protocol/index.js';
-import type { NatsConnector } from './index.js';
+import type { NatsConnector } from './types.js';
 
 /** What the micro service answers from. Each callback may be async; a throw answers 500. */
 export interface NatsServiceHandlers {

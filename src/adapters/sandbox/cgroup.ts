@@ -7,7 +7,7 @@
  */
 import { access, constants, mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { SandboxLimits } from './index.js';
+import type { SandboxLimits } from './types.js';
 
 export type CgroupMode = 'v2' | 'v1' | 'prlimit';
 

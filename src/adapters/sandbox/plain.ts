@@ -9,7 +9,7 @@ import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join, resolve, relative, isAbsolute } from 'node:path';
 import { ulid } from 'ulid';
 import { SandboxDestroyedError, SandboxPathError } from './errors.js';
-import type { ExecRequest, ExecResult, Sandbox, SandboxSpec } from './index.js';
+import type { ExecRequest, ExecResult, Sandbox, SandboxSpec } from './types.js';
 import { resolveExec, resolveSpec } from './spec.js';
 import { CappedOutput } from './output.js';
 

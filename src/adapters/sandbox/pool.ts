@@ -16,7 +16,7 @@ import type {
   SandboxBackend,
   SandboxComponents,
   SandboxSpec,
-} from './index.js';
+} from './types.js';
 
 export interface PoolEntry {
   /** The name `acquire` asks for (for example the image). */

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { InvalidSandboxSpecError } from './errors.js';
-import type { ExecRequest, NetworkPolicy, SandboxLimits, SandboxSpec } from './index.js';
+import type { ExecRequest, NetworkPolicy, SandboxLimits, SandboxSpec } from './types.js';
 import { Redactor } from './redact.js';
 
 /** The uid and gid commands run as inside every sandbox. */

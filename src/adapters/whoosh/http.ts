@@ -15,7 +15,7 @@ import type {
   WhooshInit,
   WhooshRepository,
   WhooshTask,
-} from './index.js';
+} from './types.js';
 import { activeReposSchema, claimConflictSchema, claimSchema, tasksSchema } from './schemas.js';
 
 const MAX_BODY = 8 * 1024 * 1024;

@@ -4,7 +4,7 @@
  * Go structs did (missing booleans are false, missing lists empty).
  */
 import { z } from 'zod';
-import type { WhooshRepository, WhooshTask } from './index.js';
+import type { WhooshRepository, WhooshTask } from './types.js';
 
 const repository = z
   .object({

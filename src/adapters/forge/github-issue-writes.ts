@@ -1,0 +1,102 @@
+/**
+ * What the github forge writes on an issue: the claim (assignee, `bzzz-in-progress` label, a
+ * comment with the claim marker) and the outcome (a comment, the outcome label, the claim label
+ * removed, the issue closed when done without a pull request). Each write waits for the fence.
+ */
+import type { Logger } from '../../lib/log.js';
+import type { TaskKey } from '../../protocol/task-key.js';
+import { GitHubApiError } from './errors.js';
+import type { GitHubClient } from './github-client.js';
+import { AnyObject } from './github-schemas.js';
+import { IN_PROGRESS_LABEL, OUTCOME_LABELS, claimMarker } from './names.js';
+import type * as port from './types.js';
+
+/** The route parameters of one issue. */
+export interface IssueTarget {
+  readonly owner: string;
+  readonly repo: string;
+  readonly issue_number: number;
+}
+
+export interface ClaimTarget {
+  readonly key: TaskKey;
+  readonly target: IssueTarget;
+  /** Who to assign; null for nobody. */
+  readonly login: string | null;
+}
+
+/** Marks an issue claimed by `options.agent`. */
+export async function markIssueClaimed(
+  client: GitHubClient,
+  logger: Logger,
+  { key, target, login }: ClaimTarget,
+  options: port.MarkClaimedOptions,
+): Promise<void> {
+  if (login !== null) {
+    await options.fence();
+    await client
+      .send(
+        'POST /repos/{owner}/{repo}/issues/{issue_number}/assignees',
+        { ...target, assignees: [login] },
+        AnyObject,
+      )
+      .catch((error: unknown) => {
+        // The assignee is advice for humans; a token that may not assign still claims.
+        logger.warn({ err: error, key }, 'GitHub: could not assign the issue');
+      });
+  }
+  await options.fence();
+  await client.send(
+    'POST /repos/{owner}/{repo}/issues/{issue_number}/labels',
+    { ...target, labels: [IN_PROGRESS_LABEL] },
+    AnyObject.array(),
+  );
+  await options.fence();
+  const body = `Claimed by bzzz agent \`${options.agent}\`.\n\n${claimMarker(options.agent, options.token)}`;
+  await client.send(
+    'POST /repos/{owner}/{repo}/issues/{issue_number}/comments',
+    { ...target, body },
+    AnyObject,
+  );
+}
+
+/** Reports a task's outcome on its issue. */
+export async function reportIssueOutcome(
+  client: GitHubClient,
+  target: IssueTarget,
+  options: port.ReportCompleteOptions,
+): Promise<void> {
+  const outcome = options.outcome ?? 'done';
+  const prNote = options.pr == null ? '' : `\n\nPull request: #${options.pr}`;
+  await options.fence();
+  const body = `bzzz: **${outcome}** (agent \`${options.agent}\`).\n\n${options.summary}${prNote}`;
+  await client.send(
+    'POST /repos/{owner}/{repo}/issues/{issue_number}/comments',
+    { ...target, body },
+    AnyObject,
+  );
+  await options.fence();
+  await client.send(
+    'POST /repos/{owner}/{repo}/issues/{issue_number}/labels',
+    { ...target, labels: [OUTCOME_LABELS[outcome]] },
+    AnyObject.array(),
+  );
+  await options.fence();
+  await client
+    .send(
+      'DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels/{name}',
+      { ...target, name: IN_PROGRESS_LABEL },
+      AnyObject.array(),
+    )
+    .catch((error: unknown) => {
+      if (!(error instanceof GitHubApiError && error.status === 404)) throw error;
+    });
+  if (outcome === 'done' && options.pr == null) {
+    await options.fence();
+    await client.send(
+      'PATCH /repos/{owner}/{repo}/issues/{issue_number}',
+      { ...target, state: 'closed', state_reason: 'completed' },
+      AnyObject,
+    );
+  }
+}
