@@ -1,6 +1,7 @@
 /**
  * Sandbox benchmarks (SPEC §11, issue 3):
- * - sandbox.acquire: warm-pool acquire vs a cold create+start of the same image, same run.
+ * - sandbox.acquire: a task's workspace taken warm (clone in a ready sandbox, made ahead) vs
+ *   prepared cold (clone, create+start of the same image), same run.
  * - sandbox.exec.docker / sandbox.exec.bwrap: round trip of `true` in a ready sandbox (p50,
  *   p99) vs a bare dockerode exec / a bare `bwrap --ro-bind / / true`.
  * - sandbox.cold: our create+start+exec `true`+destroy vs `docker run --rm IMAGE true`.
@@ -14,11 +15,13 @@ import Docker from 'dockerode';
 import {
   buildImage,
   createSandboxBackend,
-  SandboxPool,
   type SandboxBackend,
   type SandboxBackendName,
 } from '../src/adapters/sandbox/index.js';
+import { LocalForge } from '../src/adapters/forge/index.js';
+import { createWorkspaces } from '../src/adapters/workspace/index.js';
 import { silentLogger, systemClock } from '../src/lib/index.js';
+import type { TaskKey } from '../src/protocol/index.js';
 import {
   hrtimeMs,
   latency,
@@ -43,6 +46,16 @@ function backend(name: SandboxBackendName, dataDir: string): SandboxBackend {
   return createSandboxBackend({ backend: name, nodeId: `bench-${process.pid}`, dataDir }, components);
 }
 
+/** A local forge with one repository and `count` tasks in it (the acquire bench's tasks). */
+async function forgeWithTasks(dir: string, count: number): Promise<{ forge: LocalForge; keys: TaskKey[] }> {
+  const forge = new LocalForge({ dir: join(dir, 'forge') }, components);
+  const keys: TaskKey[] = [];
+  for (let i = 1; i <= count; i++)
+    keys.push(await forge.addTask({ title: `t${i}`, repo: 'bench/acquire', body: '' }));
+  return { forge, keys };
+}
+
+/** A task's workspace taken warm (made while the previous task ran) vs prepared cold, same run. */
 async function acquireBench(dataDir: string): Promise<Figure> {
   const docker = backend('docker', dataDir);
   await docker.start();
@@ -50,21 +63,32 @@ async function acquireBench(dataDir: string): Promise<Figure> {
   const cold: number[] = [];
   for (let round_ = 0; round_ < 5; round_++) {
     progress(`sandbox.acquire round ${round_ + 1}/5`);
-    const pool = new SandboxPool(
-      { backend: docker, entries: [{ key: 'default', spec: {}, size: 1 }] },
-      components,
+    const dir = await mkdtemp(join(dataDir, 'acquire-'));
+    await chmod(dir, 0o755);
+    const { forge, keys } = await forgeWithTasks(dir, 3);
+    const [first, second, third] = keys as [TaskKey, TaskKey, TaskKey];
+    const ready = createWorkspaces(
+      { scratchDir: join(dir, 'warm'), warm: 1 },
+      { forge, sandboxes: docker, ...components },
     );
-    await pool.start();
-    warm.push(await timed(() => pool.acquire('default')));
-    // stop() destroys the leased sandbox and the refilled one.
-    await pool.stop();
-    const start = process.hrtime.bigint();
-    const s = await docker.create();
-    cold.push(hrtimeMs(start));
-    await s.destroy();
+    const none = createWorkspaces(
+      { scratchDir: join(dir, 'cold'), warm: 0 },
+      { forge, sandboxes: docker, ...components },
+    );
+    await ready.start();
+    await none.start();
+    // the first task of the repository prepares cold and has the next one made ahead
+    const held = [await ready.prepare(first)];
+    await ready.settled();
+    warm.push(await timed(async () => held.push(await ready.prepare(second))));
+    cold.push(await timed(async () => held.push(await none.prepare(third))));
+    await Promise.all(held.map((w) => ready.destroy(w)));
+    await ready.stop();
+    await none.stop();
+    await rm(dir, { recursive: true, force: true });
   }
   await docker.stop();
-  return latency('sandbox.acquire', 'ms', median(warm), 'cold create+start', median(cold));
+  return latency('sandbox.acquire', 'ms', median(warm), 'cold prepare (clone, create+start)', median(cold));
 }
 
 async function execBench(name: SandboxBackendName, dataDir: string, rounds: number): Promise<Figure> {

@@ -12,11 +12,9 @@ import {
   REDACTED,
   SandboxDestroyedError,
   SandboxPathError,
-  SandboxPool,
   type Sandbox,
   type SandboxBackend,
 } from '../../src/adapters/sandbox/index.js';
-import { silentLogger, systemClock } from '../../src/lib/index.js';
 
 const sh = (line: string): string[] => ['sh', '-c', line];
 
@@ -193,28 +191,23 @@ export function sandboxComplianceSuite(name: string, factory: () => Promise<Sand
       }
     });
 
-    it('a warm pool hands out clean sandboxes and refuses a returned lease', async () => {
-      const pool = new SandboxPool(
-        { backend, entries: [{ key: 'default', spec: {}, size: 1 }] },
-        { logger: silentLogger(), clock: systemClock },
-      );
-      await pool.start();
+    it('a destroyed sandbox refuses work and the next one sees nothing it left', async () => {
+      const first = await backend.create({ secrets: ['lease-secret-1'] });
       try {
-        expect(pool.idle('default')).toBe(1);
-        const first = await pool.acquire('default', { secrets: ['lease-secret-1'] });
         const r = await first.exec({
           command: sh('echo lease-secret-1; echo dirty > /work/mark; echo d > /tmp/mark'),
         });
         expect(r.stdout).toBe(`${REDACTED}\n`);
-        await pool.release(first);
-        await expect(first.exec({ command: ['true'] })).rejects.toBeInstanceOf(SandboxDestroyedError);
-        await pool.settled();
-        const second = await pool.acquire('default');
+      } finally {
+        await first.destroy();
+      }
+      await expect(first.exec({ command: ['true'] })).rejects.toBeInstanceOf(SandboxDestroyedError);
+      const second = await backend.create();
+      try {
         const seen = await second.exec({ command: sh('cat /work/mark /tmp/mark 2>/dev/null; echo end') });
         expect(seen.stdout).toBe('end\n');
-        await pool.release(second);
       } finally {
-        await pool.stop();
+        await second.destroy();
       }
     });
   });

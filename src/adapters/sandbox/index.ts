@@ -15,7 +15,6 @@ export { PlainSandbox } from './plain.js';
 export { Redactor, REDACTED } from './redact.js';
 export { truncationMarker } from './output.js';
 export { DEFAULT_LIMITS, SANDBOX_UID, SANDBOX_WORK_DIR } from './spec.js';
-export { SandboxPool, type PoolInit, type PoolEntry, type Lease } from './pool.js';
 export { buildImage, defaultImageRef, imageExists, type ImageBuildInit } from './image.js';
 
 /** Creates the backend named in `init`. */

@@ -47,6 +47,10 @@ export class GitWorkspaces implements Workspaces {
     });
   }
 
+  async settled(): Promise<void> {
+    await this.warm?.idle();
+  }
+
   async stop(): Promise<void> {
     const warm = this.warm;
     this.warm = undefined;

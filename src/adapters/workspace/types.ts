@@ -44,6 +44,8 @@ export interface Workspaces {
   commit(workspace: Pick<Workspace, 'sandbox'>, options: CommitOptions): Promise<{ ahead: number }>;
   /** Destroys the sandbox, then removes the clone. Never throws. */
   destroy(workspace: Pick<Workspace, 'sandbox' | 'scratch'>): Promise<void>;
+  /** Resolves once no workspace is being made ahead of tasks (tests, benchmarks). */
+  settled(): Promise<void>;
   start(): Promise<void>;
   /** Destroys every workspace made or being made ahead of tasks; safe twice. */
   stop(): Promise<void>;
