@@ -13,49 +13,32 @@ import { describeError } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
 import type { ChildSpec, StartContext } from '../supervisor/child.js';
 import type { MailboxMessage } from './message.js';
+import { taskHelpRequestSchema, type TaskHelpRequest, type TaskHelpResponse } from '../protocol/index.js';
 import { TOPICS } from '../protocol/topics.js';
 import { xstateChild } from './xstate-child.js';
 
 export interface AdvisorOptions {
   /** The name this node answers as. */
   name: string;
+  /** This node's id (answers carry it). */
+  node: string;
   reasoner: Reasoner;
   /** The node's capabilities (empty: any task). */
   capabilities: readonly string[];
   logger: Logger;
 }
 
-interface HelpRequest {
-  key: string;
-  title: string;
-  agent: string;
-  question: string;
-  /** The task's labels; absent from older senders, then only an any-task advisor answers. */
-  labels?: string[];
-}
-
-function isHelpRequest(message: MailboxMessage): message is MailboxMessage<'task_help_request', HelpRequest> {
-  const data = message.data as Partial<HelpRequest> | undefined;
-  return (
-    message.type === 'task_help_request' &&
-    typeof data?.key === 'string' &&
-    typeof data.question === 'string' &&
-    typeof data.agent === 'string' &&
-    (data.labels === undefined ||
-      (Array.isArray(data.labels) && data.labels.every((l) => typeof l === 'string')))
-  );
-}
-
-/** The advisor's one event: a help request, checked where it entered. */
+/** The advisor's one event: a help request, parsed where it entered. */
 interface HelpRequestEvent {
   type: 'advisor.asked';
-  request: HelpRequest;
+  request: TaskHelpRequest;
 }
 
 /** A help request as the advisor's event; other HMMM traffic is not for it; a malformed one is turned down. */
 function acceptHelpRequest(message: MailboxMessage): HelpRequestEvent | null | undefined {
-  if (isHelpRequest(message)) return { type: 'advisor.asked', request: message.data! };
-  return message.type === 'task_help_request' ? undefined : null;
+  if (message.type !== 'task_help_request') return null;
+  const parsed = taskHelpRequestSchema.safeParse(message.data);
+  return parsed.success ? { type: 'advisor.asked', request: parsed.data } : undefined;
 }
 
 export function advisorSpec(options: AdvisorOptions): ChildSpec {
@@ -69,14 +52,14 @@ export function advisorSpec(options: AdvisorOptions): ChildSpec {
               ? options.capabilities.length === 0
               : capabilitiesMatch(options.capabilities, request.labels);
           if (!fits) {
-            options.logger.debug({ task: request.key }, 'help request for a task outside our capabilities');
+            options.logger.debug({ task: request.task }, 'help request for a task outside our capabilities');
             return;
           }
           options.reasoner
             .next({
               task: {
-                key: request.key,
-                title: request.title,
+                key: request.task,
+                title: request.title ?? request.task,
                 body: `Another agent asks: ${request.question}`,
               },
               history: [],
@@ -90,13 +73,19 @@ export function advisorSpec(options: AdvisorOptions): ChildSpec {
                     ? `Try: ${decision.command}`
                     : '';
               if (text.trim() === '') return;
-              ctx.system.publish(TOPICS.task(request.key), {
+              ctx.system.publish(TOPICS.task(request.task), {
                 type: 'task_help_response',
-                data: { key: request.key, from: options.name, text },
+                data: {
+                  agent: options.name,
+                  answer: text,
+                  node: options.node,
+                  request: request.id,
+                  task: request.task,
+                } satisfies TaskHelpResponse,
               });
             })
             .catch((error: unknown) =>
-              options.logger.warn({ task: request.key, err: describeError(error) }, 'could not advise'),
+              options.logger.warn({ task: request.task, err: describeError(error) }, 'could not advise'),
             );
         });
       });

@@ -181,6 +181,7 @@ function workChildren(options: PipelineOptions, ports: Ports): ChildSpec[] {
       : [
           advisorSpec({
             name: `${options.agents[0] ?? 'agent'}-advisor`,
+            node: options.nodeId,
             reasoner: ports.reasoner,
             capabilities: config.capabilities,
             logger,

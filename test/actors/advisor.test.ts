@@ -11,6 +11,11 @@ import { systemClock } from '../../src/lib/clock.js';
 import { silentLogger } from '../../src/lib/log.js';
 
 const KEY = 'local:demo/app#7';
+/** Node ids of the advisor's node and the asker's (base58 peer ids). */
+const NODE = '12D3KooWGzxzKZYveHXtpG6AsrUJBcWxHBFS2HsEoGTxrMLvKXtf';
+const ASKER = '12D3KooWRBy97UB99e3J6hiPesre1MZeuNQvfan4gBziswrRJsNK';
+const REQUEST = '01J0000000000000000000000A';
+const CONTROL_REQUEST = '01J0000000000000000000000B';
 
 function advisingReasoner(): Reasoner & { asked: number } {
   const reasoner = {
@@ -40,6 +45,7 @@ async function ask(
   const reasoner = advisingReasoner();
   const advisor = await advisorSpec({
     name: 'n1-advisor',
+    node: NODE,
     reasoner,
     capabilities,
     logger: silentLogger(),
@@ -54,7 +60,7 @@ async function ask(
   const control = new Promise<void>((resolve) => (controlAnswered = resolve));
   system.register('asker', (m: MailboxMessage) => {
     if (m.type !== 'task_help_response') return;
-    if ((m.data as { key?: string }).key === CONTROL) controlAnswered();
+    if ((m.data as { task?: string }).task === CONTROL) controlAnswered();
     else answers.push(m.data);
   });
   system.subscribe(TOPICS.task(KEY), 'asker');
@@ -62,11 +68,13 @@ async function ask(
   const request = (key: string, taskLabels: string[] | undefined) => ({
     type: 'task_help_request',
     data: {
-      key,
-      title: 'Fix the docs',
       agent: 'n2',
-      question: 'Why does CI fail?',
+      id: key === KEY ? REQUEST : CONTROL_REQUEST,
       ...(taskLabels ? { labels: taskLabels } : {}),
+      node: ASKER,
+      question: 'Why does CI fail?',
+      task: key,
+      title: 'Fix the docs',
     },
   });
   system.publish(TOPICS.hmmm, request(KEY, labels));
@@ -81,7 +89,9 @@ async function ask(
 describe('the HMMM advisor', () => {
   it('answers a task its capabilities fit, on the task channel, under its own name', async () => {
     const { answers } = await ask(['docs', 'shell'], ['bzzz-task', 'docs']);
-    expect(answers).toEqual([{ key: KEY, from: 'n1-advisor', text: 'Run the linter first.' }]);
+    expect(answers).toEqual([
+      { agent: 'n1-advisor', answer: 'Run the linter first.', node: NODE, request: REQUEST, task: KEY },
+    ]);
   });
 
   it('answers anything when its node takes any task', async () => {

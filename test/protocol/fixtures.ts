@@ -40,7 +40,13 @@ export function sampleData(node: string): { [T in MessageType]: MessageData<T> }
     },
     availability_broadcast: { node, status: 'ready', load: 1, maxTasks: 3, tasks: [task] },
     meta_discussion: { thread: 'task-3', task, text: 'Has anyone seen this failure before?' },
-    task_help_request: { task, node, question: 'Which Node version does CI use?', attempts: 2 },
+    task_help_request: {
+      task,
+      node,
+      id: '01HZZZZZZZZZZZZZZZZZZZZZZZ',
+      question: 'Which Node version does CI use?',
+      attempts: 2,
+    },
     task_help_response: { task, node, request: '01HZZZZZZZZZZZZZZZZZZZZZZZ', answer: 'Node 24' },
     coordination_request: {
       session: 's-1',

@@ -25,22 +25,35 @@ export const metaDiscussionSchema = z.object({
 });
 export type MetaDiscussion = z.infer<typeof metaDiscussionSchema>;
 
-/** `task_help_request`: an agent working on a task asks its peers a question. */
+/**
+ * `task_help_request`: an agent working on a task asks its peers a question. It names itself
+ * with an `id` of its own making, which answers quote, and carries the task's title and labels
+ * so only advisors whose capabilities fit the task answer.
+ */
 export const taskHelpRequestSchema = z.object({
+  /** The asking agent's name. */
+  agent: nameField.optional(),
   /** Steps tried so far. */
   attempts: countField.optional(),
   context: textField.optional(),
+  /** The request's id; every answer names it. */
+  id: ulidField,
+  /** The task's labels; without them only an advisor that takes any task answers. */
+  labels: listOf(nameField).optional(),
   node: nodeIdField,
   question: textField.min(1),
   task: taskKeyField,
+  title: z.string().min(1).max(1024).optional(),
 });
 export type TaskHelpRequest = z.infer<typeof taskHelpRequestSchema>;
 
 /** `task_help_response`: an answer to a help request. */
 export const taskHelpResponseSchema = z.object({
+  /** The answering agent's name (an advisor, or a person). */
+  agent: nameField.optional(),
   answer: textField.min(1),
   node: nodeIdField,
-  /** The id of the `task_help_request` envelope answered. */
+  /** The `id` of the `task_help_request` answered. */
   request: ulidField,
   task: taskKeyField,
 });

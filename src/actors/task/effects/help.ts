@@ -1,30 +1,30 @@
 /**
- * Asking other agents for help (HMMM): a `task_help_request` goes to the meta-discussion
- * channel and the task's own channel; the first `task_help_response` from another agent
- * within the time limit is the advice. No answer in time resolves null (the task escalates).
+ * Asking other agents for help (HMMM): a `task_help_request` (the protocol's, with an id of its
+ * own) goes to the meta-discussion channel and the task's own channel; the first
+ * `task_help_response` naming that id, from another agent, within the time limit is the
+ * advice. No answer in time resolves null (the task escalates).
  */
 import type { TaskFacts } from '../../../machines/task.js';
+import { newUlid } from '../../../protocol/ids.js';
+import { taskHelpResponseSchema, type TaskHelpRequest } from '../../../protocol/index.js';
 import { encodeTaskKeyToken } from '../../../protocol/task-key.js';
+import { TOPICS } from '../../../protocol/topics.js';
 import type { MailboxMessage } from '../../message.js';
 import type { TaskDeps } from '../deps.js';
-import { TOPICS } from '../../../protocol/topics.js';
 
 let nextInbox = 1;
 
-export interface HelpResponse {
-  key: string;
-  from: string;
-  text: string;
-}
-
-function isHelpResponse(
+/** The advice in `message` when it answers request `id` and comes from another agent. */
+function answerTo(
   message: MailboxMessage,
-  key: string,
+  id: string,
   self: string,
-): message is MailboxMessage<'task_help_response', HelpResponse> {
-  if (message.type !== 'task_help_response') return false;
-  const data = message.data as Partial<HelpResponse> | undefined;
-  return data?.key === key && typeof data.text === 'string' && data.text.trim() !== '' && data.from !== self;
+): { from: string; text: string } | undefined {
+  if (message.type !== 'task_help_response') return undefined;
+  const parsed = taskHelpResponseSchema.safeParse(message.data);
+  if (!parsed.success || parsed.data.request !== id || parsed.data.agent === self) return undefined;
+  if (parsed.data.answer.trim() === '') return undefined;
+  return { from: parsed.data.agent ?? parsed.data.node, text: parsed.data.answer };
 }
 
 export function askForHelp(
@@ -35,6 +35,7 @@ export function askForHelp(
   const { system, clock } = deps;
   const inbox = `help/${encodeTaskKeyToken(task.key)}-${nextInbox++}`;
   const topic = TOPICS.task(task.key);
+  const id = newUlid(clock.now());
   return new Promise((resolve) => {
     const finish = (answer: { from: string; text: string } | null): void => {
       clock.clearTimeout(timer);
@@ -44,15 +45,20 @@ export function askForHelp(
     };
     const timer = clock.setTimeout(() => finish(null), deps.helpTimeoutMs);
     system.register(inbox, (message) => {
-      if (isHelpResponse(message, task.key, deps.agent))
-        finish({ from: message.data!.from, text: message.data!.text });
+      const answer = answerTo(message, id, deps.agent);
+      if (answer !== undefined) finish(answer);
     });
     system.subscribe(topic, inbox);
-    const request = {
-      type: 'task_help_request',
-      // the labels let only agents whose capabilities fit the task answer
-      data: { key: task.key, title: task.title, agent: deps.agent, question, labels: task.labels },
+    const data: TaskHelpRequest = {
+      agent: deps.agent,
+      id,
+      labels: task.labels,
+      node: deps.node,
+      question,
+      task: task.key,
+      title: task.title,
     };
+    const request = { type: 'task_help_request', data };
     system.publish(topic, request);
     system.publish(TOPICS.hmmm, request);
   });
