@@ -142,7 +142,9 @@ export function createElector(options: ElectorOptions): Elector {
       await done;
     },
     kill: () => actor.stop(),
-    heartbeat: (heartbeat) => actor.send({ type: 'election.heartbeat', ...heartbeat }),
+    heartbeat: (heartbeat) => {
+      if (active()) actor.send({ type: 'election.heartbeat', ...heartbeat });
+    },
     get leader() {
       return active() ? actor.getSnapshot().context.leader : null;
     },

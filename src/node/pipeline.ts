@@ -18,7 +18,7 @@ import type { ActorSystem } from '../actors/system.js';
 import { serviceSpec } from '../actors/service.js';
 import { JetStreamClaimStore, MemoryClaimStore, type ClaimStore } from '../adapters/claims/index.js';
 import { createEscalationNotifier } from '../adapters/escalation/index.js';
-import { GitHubForge, LocalForge, type Forge } from '../adapters/forge/index.js';
+import { createForge, type Forge, type ForgeInit } from '../adapters/forge/index.js';
 import { createReasoner, type Reasoner, type ReasonerInit } from '../adapters/llm/index.js';
 import type { NatsConnector } from '../adapters/nats/index.js';
 import { forgeDir, type Config } from '../config/index.js';
@@ -80,22 +80,21 @@ export function reasonerInit(config: Config): ReasonerInit {
   }
 }
 
-function createForgeFromConfig(config: Config, components: { logger: Logger; clock: Clock }): Forge {
-  if (config.forge === 'local') return new LocalForge({ dir: forgeDir(config) }, components);
+/** The forge the configuration names, with the two settings GitHub cannot do without. */
+function forgeInit(config: Config): ForgeInit {
+  if (config.forge === 'local') return { kind: 'local', dir: forgeDir(config) };
   if (config.github_token === undefined) {
     throw new NonRetryableError('BZZZ_FORGE=github needs BZZZ_GITHUB_TOKEN or BZZZ_GITHUB_TOKEN_FILE');
   }
   if (config.repos.length === 0 && config.whoosh_url === undefined) {
     throw new NonRetryableError('BZZZ_FORGE=github needs BZZZ_REPOS (OWNER/NAME,...) or BZZZ_WHOOSH_URL');
   }
-  return new GitHubForge(
-    {
-      token: config.github_token,
-      repos: config.repos,
-      ...(config.github_api_url ? { apiUrl: config.github_api_url } : {}),
-    },
-    components,
-  );
+  return {
+    kind: 'github',
+    token: config.github_token,
+    repos: config.repos,
+    ...(config.github_api_url ? { apiUrl: config.github_api_url } : {}),
+  };
 }
 
 /** The ports a task uses, besides the ones that are children of the tree. */
@@ -111,7 +110,7 @@ interface Ports {
 export function createPipeline(options: PipelineOptions): Pipeline {
   const { config, logger, clock } = options;
   const components = { logger, clock };
-  const forge = createForgeFromConfig(config, components);
+  const forge = createForge(forgeInit(config), components);
   // one process: the in-process table; a cluster: JetStream KV on the node's connection
   const claims: ClaimStore =
     options.connector === undefined

@@ -19,15 +19,3 @@ export class BusConnectError extends BzzzError {
     super(`cannot connect to NATS at ${servers}`, options);
   }
 }
-
-/** A connection option from config cannot be used (an unreadable creds or nkey file). */
-export class BusConfigError extends BzzzError {
-  override readonly name = 'BusConfigError';
-  constructor(
-    readonly key: string,
-    detail: string,
-    options: { cause?: unknown } = {},
-  ) {
-    super(`${key}: ${detail}`, { ...options, retryable: false });
-  }
-}

@@ -17,6 +17,6 @@ export { channelOfSubject, patternSubject, subjectOf } from './channels.js';
 export { EnvelopeBus, type Transport, type TransportStatusListener } from './envelope-bus.js';
 export { LocalHub, createLocalBus } from './local.js';
 export { createNatsBus, type NatsBus, type NatsBusInit, type NatsServiceHandlers } from './nats.js';
-export type { NatsAuthInit, NatsReconnectInit } from './nats-options.js';
-export { SERVICE_ENDPOINTS, serviceSubject } from './micro.js';
+export type { NatsAuthInit, NatsReconnectInit } from '../nats/index.js';
+export { SERVICE_ENDPOINTS, serviceSubject } from '../nats/index.js';
 export { requestFromEveryNode, type ServiceRequestInit } from './status-client.js';
