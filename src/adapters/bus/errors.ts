@@ -8,14 +8,3 @@ export class BusClosedError extends BzzzError {
     super(`bus closed: cannot ${operation}`, { retryable: false });
   }
 }
-
-/** Connecting to the message server failed (unreachable, refused, bad credentials). */
-export class BusConnectError extends BzzzError {
-  override readonly name = 'BusConnectError';
-  constructor(
-    readonly servers: string,
-    options: { cause?: unknown; retryable?: boolean } = {},
-  ) {
-    super(`cannot connect to NATS at ${servers}`, options);
-  }
-}

@@ -12,7 +12,7 @@
  * process) and `nats` (a real NATS connection, owned by a supervised connection actor).
  */
 export type * from './types.js';
-export { BusClosedError, BusConnectError } from './errors.js';
+export { BusClosedError } from './errors.js';
 export { channelOfSubject, patternSubject, subjectOf } from './channels.js';
 export { EnvelopeBus, type Transport, type TransportStatusListener } from './envelope-bus.js';
 export { LocalHub, createLocalBus } from './local.js';

@@ -5,8 +5,8 @@
  * connection is made for this one request and never retries (a command should fail fast).
  */
 import { connect } from '@nats-io/transport-node';
-import { BusConnectError } from './errors.js';
 import {
+  NatsConnectError,
   natsConnectionOptions,
   serviceSubject,
   type NatsAuthInit,
@@ -29,7 +29,7 @@ export async function requestFromEveryNode(init: ServiceRequestInit): Promise<un
   try {
     nc = await connect({ ...options, maxReconnectAttempts: 0, reconnect: false, noEcho: false });
   } catch (error) {
-    throw new BusConnectError(init.servers, { cause: error });
+    throw new NatsConnectError(init.servers, { cause: error });
   }
   const answers: unknown[] = [];
   try {
