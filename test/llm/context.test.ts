@@ -1,10 +1,14 @@
 // The context budget: a long task stays within three quarters of the window, folding the oldest steps deterministically.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ChatReasoner } from '../../src/adapters/llm/chat.js';
 import { budgetedMessages } from '../../src/adapters/llm/context-budget.js';
 import type { ReplyMode } from '../../src/adapters/llm/conversation.js';
 import type { HistoryEntry, ReasonerTask, ReplyModes } from '../../src/adapters/llm/index.js';
 import { estimateMessagesTokens, headMessages } from '../../src/adapters/llm/prompt.js';
+import { loadConfig } from '../../src/config/index.js';
 import { SimulatedClock, silentLogger } from '../../src/lib/index.js';
 import { ScriptBackend } from './script-backend.js';
 
@@ -154,5 +158,15 @@ describe('the context budget', () => {
     expect(sizes[0]).toBeGreaterThan(8_192);
     expect(sizes[0]).toBeLessThanOrEqual(0.75 * 32_768);
     expect(sizes[1]).toBeLessThanOrEqual(0.75 * 8_192);
+  });
+});
+
+describe('BZZZ_CONTEXT_TOKENS', () => {
+  it('is the context_tokens key: absent by default, a whole number of tokens when set', () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'bzzz-context-'));
+    expect(loadConfig({ env: {}, cwd }).context_tokens).toBeUndefined();
+    expect(loadConfig({ env: { BZZZ_CONTEXT_TOKENS: '4096' }, cwd }).context_tokens).toBe(4_096);
+    expect(() => loadConfig({ env: { BZZZ_CONTEXT_TOKENS: 'lots' }, cwd })).toThrow(/context_tokens/);
+    expect(() => loadConfig({ env: { BZZZ_CONTEXT_TOKENS: '100' }, cwd })).toThrow(/context_tokens/);
   });
 });
