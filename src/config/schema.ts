@@ -64,6 +64,8 @@ export const configSchema = z.strictObject({
   openai_api_key: z.string().min(1).optional(),
   openai_api_key_file: z.string().min(1).optional(),
   model: z.string().min(1).optional(),
+  /** The model's context window in tokens; default the window the server reports, else 8192. */
+  context_tokens: z.coerce.number().int().min(1_024).max(10_000_000).optional(),
   sandbox: z.enum(['docker', 'bwrap']).optional(),
   escalation_webhook: url.optional(),
   help_timeout_ms: z.coerce.number().int().min(10).max(3_600_000).default(30_000),

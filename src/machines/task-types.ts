@@ -25,12 +25,21 @@ export interface TaskInput {
 
 /** One thing that happened while working, for the reasoner. */
 export type TaskHistoryEntry =
-  | { kind: 'command'; command: string; exitCode: number; stdout: string; stderr: string }
+  | {
+      kind: 'command';
+      command: string;
+      exitCode: number;
+      stdout: string;
+      stderr: string;
+      /** The model's tool call the command came from, and its reasoning (for the next prompts). */
+      toolCallId?: string;
+      reasoning?: string;
+    }
   | { kind: 'advice'; from: string; text: string };
 
 /** What the reasoning step decided, as the task machine sees it. */
 export type StepDecision =
-  | { kind: 'command'; command: string }
+  | { kind: 'command'; command: string; toolCallId?: string; reasoning?: string }
   | { kind: 'done'; summary: string }
   | { kind: 'help'; question: string }
   | { kind: 'escalate'; reason: string }

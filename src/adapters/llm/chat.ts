@@ -1,12 +1,22 @@
 /**
- * The reasoner over a chat model, whatever its wire format: builds the prompt, calls the
- * backend with transport retries (429/5xx/connection/timeout, exponential backoff honouring
- * `Retry-After` on the injected clock), parses the reply strictly, and asks again a bounded
- * number of times when the reply is unusable, telling the model what was wrong.
+ * The reasoner over a chat model, whatever its wire format: builds the prompt within the
+ * context budget, calls the backend in the model's reply mode with transport retries
+ * (429/5xx/connection/timeout, exponential backoff honouring `Retry-After` on the injected
+ * clock), reads the reply (reply-reader.ts), and asks again a bounded number of times when the
+ * reply is unusable, telling the model exactly what was wrong. Which mode a model is asked in,
+ * and the fallback when a server refuses it, come from the injected {@link ReplyModes}.
  */
 import type { Clock, Logger } from '../../lib/index.js';
 import { describeError } from '../../lib/errors.js';
 import { retryWithBackoff, type RetryVerdict } from '../../lib/backoff.js';
+import { DEFAULT_CONTEXT_TOKENS, budgetedMessages } from './context-budget.js';
+import {
+  REPLY_MODES,
+  type CallOptions,
+  type ChatCompletion,
+  type ChatMessage,
+  type ReplyMode,
+} from './conversation.js';
 import {
   EmptyReplyError,
   LlmHttpError,
@@ -17,30 +27,46 @@ import {
   ReasonerAbortedError,
   ReplyParseError,
 } from './errors.js';
+import { correctionMessages, estimateMessagesTokens, estimateTokens } from './prompt.js';
+import { isDecision, readReply, type ReadCorrection } from './reply-reader.js';
 import type {
   ChatReasonerOptions,
   NextStepInput,
   Reasoner,
   ReasonerComponents,
   ReasonerStep,
+  ReplyModes,
   TokenUsage,
 } from './types.js';
-import { buildMessages, correctionMessage, estimateTokens, type ChatMessage } from './prompt.js';
-import { parseDecision } from './reply-parser.js';
 
-/** What one model call returns. */
-export interface ChatCompletion {
-  text: string;
-  /** Absent when the server reported none. */
-  usage?: { inputTokens: number; outputTokens: number };
-}
+export type { ChatCompletion } from './conversation.js';
 
 /** One wire format (Ollama, OpenAI). Throws only this port's named errors. */
 export interface ChatBackend {
   /** The URL called, for errors and logs. */
   readonly endpoint: string;
+  /** One model call in `options.mode` (tools offered, a response schema, or plain text). */
+  complete(messages: readonly ChatMessage[], options: CallOptions): Promise<ChatCompletion>;
+  /** The model's context window in tokens when the server reports it (Ollama's model info). */
+  contextWindow?(signal?: AbortSignal): Promise<number | undefined>;
+}
+
+/** The backend shape before reply modes (`complete(messages, signal)`), until the wires move. */
+export interface LegacyChatBackend {
+  readonly endpoint: string;
   complete(messages: readonly ChatMessage[], signal: AbortSignal | undefined): Promise<ChatCompletion>;
 }
+
+/** Temporary: a backend of the old shape, asked in text mode whatever the mode. */
+export function fromLegacyBackend(legacy: LegacyChatBackend): ChatBackend {
+  return {
+    endpoint: legacy.endpoint,
+    complete: (messages, options) => legacy.complete(messages, options.signal),
+  };
+}
+
+/** Always text, never a fallback: today's behaviour, for backends without negotiation. */
+export const TEXT_ONLY: ReplyModes = { current: () => 'text', fallback: () => false };
 
 /** Transport failures worth another attempt of the same request. */
 function classifyTransport(error: unknown): RetryVerdict {
@@ -49,26 +75,23 @@ function classifyTransport(error: unknown): RetryVerdict {
   return { retry: false };
 }
 
-/** Replies worth asking again for. */
-function isBadReply(error: unknown): error is Error {
-  return (
-    error instanceof ReplyParseError ||
-    error instanceof EmptyReplyError ||
-    error instanceof LlmProtocolError ||
-    error instanceof LlmReplyLimitError
-  );
+/** Broken replies worth asking again for. */
+function isBrokenReply(error: unknown): error is Error {
+  return error instanceof LlmProtocolError || error instanceof LlmReplyLimitError;
 }
 
 export class ChatReasoner implements Reasoner {
   readonly model: string;
   readonly #clock: Clock;
   readonly #logger: Logger;
+  #contextTokens: Promise<number> | undefined;
 
   constructor(
     readonly backend: 'ollama' | 'openai',
     private readonly chat: ChatBackend,
     private readonly options: ChatReasonerOptions,
     components: ReasonerComponents,
+    private readonly modes: ReplyModes = TEXT_ONLY,
   ) {
     this.model = options.model;
     this.#clock = components.clock;
@@ -77,43 +100,72 @@ export class ChatReasoner implements Reasoner {
 
   async next(input: NextStepInput): Promise<ReasonerStep> {
     if (input.signal?.aborted === true) throw new ReasonerAbortedError({ cause: input.signal.reason });
-    const messages = buildMessages(input.task, input.history);
+    const contextTokens = await this.#windowTokens(input.signal);
     const usage: TokenUsage = { inputTokens: 0, outputTokens: 0 };
-    const maxBadReplies = this.options.maxBadReplies ?? 2;
+    const attempts = (this.options.maxBadReplies ?? 2) + 1;
+    let mode = this.modes.current();
+    let corrections: ChatMessage[] = [];
+    let fallbacks = 0;
     let lastError: Error | undefined;
-    for (let attempt = 1; attempt <= maxBadReplies + 1; attempt++) {
-      let text: string;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      const reserveTokens = corrections.length === 0 ? 0 : estimateMessagesTokens(corrections);
+      const messages = [
+        ...budgetedMessages(input.task, input.history, { mode, contextTokens, reserveTokens }),
+        ...corrections,
+      ];
+      let completion: ChatCompletion;
       try {
-        const completion = await this.#complete(messages, input.signal);
-        text = completion.text;
-        addUsage(usage, completion, messages);
+        completion = await this.#complete(messages, mode, input.signal);
       } catch (error) {
-        if (!isBadReply(error)) throw error;
-        lastError = error;
-        this.#logger.warn(
-          { task: input.task.key, attempt, err: describeError(error) },
-          'unusable reply from model server',
-        );
+        if (isBrokenReply(error)) {
+          lastError = error;
+          this.#warn(input, attempt, error, 'unusable reply from model server');
+          continue;
+        }
+        if (!this.#fallBack(mode, error, fallbacks++, input.signal)) throw error;
+        mode = this.modes.current();
+        this.#logger.info({ mode }, 'model asked in another reply mode');
+        corrections = [];
+        attempt--;
         continue;
       }
-      try {
-        return { decision: parseDecision(text), usage, model: this.model };
-      } catch (error) {
-        if (!isBadReply(error)) throw error;
-        lastError = error;
-        this.#logger.warn(
-          { task: input.task.key, attempt, err: describeError(error) },
-          'unusable reply from model',
-        );
-        messages.push({ role: 'assistant', content: text.slice(0, 2_000) });
-        messages.push(correctionMessage(error instanceof ReplyParseError ? error.reason : 'empty reply'));
+      addUsage(usage, completion, messages);
+      const reading = readReply(completion, mode);
+      if (isDecision(reading)) {
+        return { ...reading, usage, model: this.model, mode };
       }
+      lastError = errorOf(reading, completion);
+      this.#warn(input, attempt, lastError, 'unusable reply from model');
+      corrections = [...corrections, ...correctionMessages(completion, reading.correction)];
     }
-    throw withAttempts(lastError, maxBadReplies + 1);
+    throw withAttempts(lastError, attempts);
   }
 
-  #complete(messages: readonly ChatMessage[], signal: AbortSignal | undefined) {
-    return retryWithBackoff(() => this.chat.complete(messages, signal), {
+  #fallBack(mode: ReplyMode, error: unknown, fallbacks: number, signal: AbortSignal | undefined): boolean {
+    if (signal?.aborted === true || error instanceof ReasonerAbortedError) return false;
+    return fallbacks < REPLY_MODES.length && this.modes.fallback(mode, error);
+  }
+
+  #warn(input: NextStepInput, attempt: number, error: Error, message: string): void {
+    this.#logger.warn({ task: input.task.key, attempt, err: describeError(error) }, message);
+  }
+
+  /** The window the messages must fit: configured, else reported by the server once, else 8192. */
+  #windowTokens(signal: AbortSignal | undefined): Promise<number> {
+    if (this.options.contextTokens !== undefined) return Promise.resolve(this.options.contextTokens);
+    this.#contextTokens ??= (async () => {
+      try {
+        return (await this.chat.contextWindow?.(signal)) ?? DEFAULT_CONTEXT_TOKENS;
+      } catch (error) {
+        this.#logger.warn({ err: describeError(error) }, 'no context window from the server, assuming 8192');
+        return DEFAULT_CONTEXT_TOKENS;
+      }
+    })();
+    return this.#contextTokens;
+  }
+
+  #complete(messages: readonly ChatMessage[], mode: ReplyMode, signal: AbortSignal | undefined) {
+    return retryWithBackoff(() => this.chat.complete(messages, { mode, signal }), {
       clock: this.#clock,
       policy: this.options.retry,
       classify: classifyTransport,
@@ -133,9 +185,15 @@ function addUsage(total: TokenUsage, completion: ChatCompletion, messages: reado
     total.outputTokens += completion.usage.outputTokens;
     return;
   }
-  total.inputTokens += estimateTokens(messages.map((m) => m.content).join('\n'));
-  total.outputTokens += estimateTokens(completion.text);
+  total.inputTokens += estimateMessagesTokens(messages);
+  total.outputTokens += estimateTokens(completion.text) + estimateTokens(completion.reasoning ?? '');
   total.estimated = true;
+}
+
+/** The error an unusable reply stands for, should it be the last. */
+function errorOf(reading: ReadCorrection, completion: ChatCompletion): Error {
+  if (reading.problem === 'empty') return new EmptyReplyError();
+  return new ReplyParseError(reading.correction, completion.text);
 }
 
 /** The final bad-reply error, saying how many times the model was asked. */

@@ -7,7 +7,7 @@
  * (steps, wall time, tokens, cost, repeated failures) are enforced by wrapping any of them
  * in {@link createReasonerGuard}.
  */
-import { ChatReasoner } from './chat.js';
+import { ChatReasoner, fromLegacyBackend } from './chat.js';
 import { OllamaChatBackend } from './ollama.js';
 import { OpenAiChatBackend } from './openai.js';
 import { ScriptedReasoner } from './scripted.js';
@@ -32,8 +32,18 @@ export function createReasoner(init: ReasonerInit, components: ReasonerComponent
     case 'scripted':
       return new ScriptedReasoner();
     case 'ollama':
-      return new ChatReasoner('ollama', new OllamaChatBackend(init, components), init, components);
+      return new ChatReasoner(
+        'ollama',
+        fromLegacyBackend(new OllamaChatBackend(init, components)),
+        init,
+        components,
+      );
     case 'openai':
-      return new ChatReasoner('openai', new OpenAiChatBackend(init, components), init, components);
+      return new ChatReasoner(
+        'openai',
+        fromLegacyBackend(new OpenAiChatBackend(init, components)),
+        init,
+        components,
+      );
   }
 }

@@ -7,7 +7,7 @@
 import { Ollama } from 'ollama';
 import { z } from 'zod';
 import type { Clock } from '../../lib/clock.js';
-import type { ChatBackend, ChatCompletion } from './chat.js';
+import type { LegacyChatBackend as ChatBackend, ChatCompletion } from './chat.js'; // TEMP (wp-read): until this wire takes CallOptions
 import { LlmHttpError, LlmProtocolError } from './errors.js';
 import { parseRetryAfter } from '../../lib/backoff.js';
 import type { ChatReasonerOptions, ReasonerComponents } from './types.js';

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type { Clock } from '../../lib/clock.js';
-import type { ChatBackend, ChatCompletion } from './chat.js';
+import type { LegacyChatBackend as ChatBackend, ChatCompletion } from './chat.js'; // TEMP (wp-read): until this wire takes CallOptions
 import { LlmProtocolError } from './errors.js';
 import type { ChatReasonerOptions, ReasonerComponents } from './types.js';
 import type { ChatMessage } from './prompt.js';

@@ -4,6 +4,7 @@
  */
 import type { Clock, Logger } from '../../lib/index.js';
 import type { RetryPolicy } from '../../lib/backoff.js';
+import type { ReplyMode } from './conversation.js';
 
 /** The task as the reasoner sees it. */
 export interface ReasonerTask {
@@ -11,12 +12,26 @@ export interface ReasonerTask {
   key: string;
   title: string;
   body: string;
+  /** The top-level entries of the repository root, for the prompt (`src/`, `package.json`). */
+  files?: string[];
+  /** Whether commands in the sandbox reach the network; unknown when absent. */
+  network?: boolean;
 }
 
 /** One thing that happened while working on the task. */
 export type HistoryEntry =
   /** A command ran in the sandbox (output already capped and redacted). */
-  | { kind: 'command'; command: string; exitCode: number; stdout: string; stderr: string }
+  | {
+      kind: 'command';
+      command: string;
+      exitCode: number;
+      stdout: string;
+      stderr: string;
+      /** The tool call the command came from, when it did (its result is sent back under it). */
+      toolCallId?: string;
+      /** The model's reasoning when it chose the command, shown to it again in later steps. */
+      reasoning?: string;
+    }
   /** Advice from another agent or a human (a `task_help_response`). */
   | { kind: 'advice'; from: string; text: string };
 
@@ -40,6 +55,12 @@ export interface ReasonerStep {
   usage: TokenUsage;
   /** The model that answered (`scripted` for the scripted reasoner). */
   model: string;
+  /** How the model was asked (model-backed reasoners), for the transcript. */
+  mode?: ReplyMode;
+  /** The model's reasoning of this step, for the transcript and the history. */
+  reasoning?: string;
+  /** The tool call the decision came from; a command's history entry keeps it. */
+  toolCallId?: string;
 }
 
 export interface NextStepInput {
@@ -73,8 +94,27 @@ export interface ChatReasonerOptions {
   requestTimeoutMs?: number;
   /** How often to ask again after an unusable reply (default 2). */
   maxBadReplies?: number;
+  /**
+   * The context window the messages must fit (`BZZZ_CONTEXT_TOKENS`); default the window the
+   * server reports for the model, else 8192. Past three quarters, the oldest steps are folded.
+   */
+  contextTokens?: number;
   temperature?: number;
   retry?: Partial<RetryPolicy>;
+}
+
+/**
+ * Which reply mode a model is asked in, and the fallback when a server refuses one: the seam
+ * where mode negotiation plugs into the chat reasoner. The default asks in `text` always.
+ */
+export interface ReplyModes {
+  /** The mode to ask the model in now. */
+  current(): ReplyMode;
+  /**
+   * A call in `mode` failed with `error` after its retries. True when the model is now asked
+   * in another mode (`current()` changed) and the step should go on in it; false to throw.
+   */
+  fallback(mode: ReplyMode, error: unknown): boolean;
 }
 
 /** User options: which backend, and its settings. */
