@@ -45,7 +45,7 @@ remoteReasonerCompliance('ollama', async (options) => {
 });
 
 describe('ollama reasoner', () => {
-  it('asks Ollama for JSON output and caps the tokens it may generate', async () => {
+  it('offers the tools first, forces no JSON format, and caps the tokens it may generate', async () => {
     const clock = new SimulatedClock();
     const server = await startFakeOllama({ clock });
     try {
@@ -57,8 +57,11 @@ describe('ollama reasoner', () => {
       await reasoner.next({ task: { key: 'local:a/b#1', title: 't', body: 'b' }, history: [] });
       expect(server.requests[0]).toMatchObject({
         path: '/api/chat',
-        body: { model: 'llama3', stream: true, format: 'json', options: { num_predict: 300 } },
+        body: { model: 'llama3', stream: true, options: { num_predict: 300 } },
       });
+      const body = server.requests[0]!.body as { tools?: unknown[]; format?: unknown };
+      expect(body.tools).toHaveLength(3);
+      expect(body.format).toBeUndefined();
     } finally {
       await server.close();
     }
