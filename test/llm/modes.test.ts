@@ -11,6 +11,7 @@ import {
 import { ReplyModeRegistry } from '../../src/adapters/llm/modes.js';
 import { createLogger, SimulatedClock, silentLogger } from '../../src/lib/index.js';
 import { decisionAsToolCall, type FakeLlmServer } from '../fakes/llm-server.js';
+import { runCli } from '../helpers/cli.js';
 import { startFakeOllama } from '../fakes/ollama-server.js';
 import { startFakeOpenAi } from '../fakes/openai-server.js';
 
@@ -139,4 +140,18 @@ describe('which errors are a refusal of the mode', () => {
     expect(registry.for('http://x/api/chat', 'other', silentLogger()).current()).toBe('tools');
     expect(registry.for('http://y/api/chat', 'm', silentLogger()).current()).toBe('tools');
   });
+});
+
+describe('bzzz config print', () => {
+  it('shows how a model is asked for its decisions', async () => {
+    const result = await runCli(['config', 'print', '--json'], {
+      BZZZ_LLM: 'ollama',
+      BZZZ_MODEL: 'qwen2.5-coder:7b',
+    });
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      llm: 'ollama',
+      reply_mode: 'negotiated per model: tools → schema → text',
+    });
+  }, 30_000);
 });
