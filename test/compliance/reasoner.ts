@@ -189,17 +189,24 @@ export function remoteReasonerCompliance(
         h.server.enqueue(COMMAND);
         const step = await h.reasoner.next({ task: TASK, history: [ok('cat README.md')] });
         expect(step.decision).toEqual({ kind: 'command', command: "sed -i 's/recieve/receive/' README.md" });
-        const body = h.server.requests[0]!.body as {
+        const body = h.server.chatRequests[0]!.body as {
           model: string;
           messages: { role: string; content: string }[];
         };
         expect(body.model).toBe('test-model');
         expect(body.messages[0]!.role).toBe('system');
-        expect(body.messages[0]!.content).toContain('"action":"command"');
+        // the format rules of the mode the model answers in: tools first
+        expect(body.messages[0]!.content).toContain('calling exactly one tool');
+        expect(body.messages[0]!.content).toContain('run_command');
         expect(
           body.messages.some((m) => m.content.includes(TASK.title) && m.content.includes('recieve')),
         ).toBe(true);
-        expect(body.messages.some((m) => m.role === 'user' && m.content.includes('exit code 0'))).toBe(true);
+        // the observation of the step before: a tool result in tools mode, a user message in text
+        expect(
+          body.messages.some(
+            (m) => (m.role === 'user' || m.role === 'tool') && m.content.includes('exit code 0'),
+          ),
+        ).toBe(true);
       });
 
       it('parses done and help, fenced or not', async () => {
@@ -235,7 +242,7 @@ export function remoteReasonerCompliance(
         const step = await h.reasoner.next({ task: TASK, history: [] });
         expect(step.decision.kind).toBe('command');
         expect(step.usage).toEqual({ inputTokens: 220, outputTokens: 22 });
-        const second = h.server.requests[1]!.body as { messages: { role: string; content: string }[] };
+        const second = h.server.chatRequests[1]!.body as { messages: { role: string; content: string }[] };
         expect(second.messages.at(-2)).toEqual({
           role: 'assistant',
           content: 'Sure! I would run sed on the README.',
@@ -254,7 +261,7 @@ export function remoteReasonerCompliance(
           name: 'ReplyParseError',
           attempts: 3,
         });
-        expect(h.server.requests).toHaveLength(3);
+        expect(h.server.chatRequests).toHaveLength(3);
       });
 
       it('treats an empty reply as unusable', async () => {
@@ -303,7 +310,7 @@ export function remoteReasonerCompliance(
         h.server.enqueue({ kind: 'error', status: 429, message: 'slow down', retryAfter: '7' }, COMMAND);
         const step = await drive(h.clock, h.reasoner.next({ task: TASK, history: [] }));
         expect(step.decision.kind).toBe('command');
-        const [first, second] = h.server.requests;
+        const [first, second] = h.server.chatRequests;
         expect(second!.at - first!.at).toBeGreaterThanOrEqual(7_000);
       });
 
@@ -311,7 +318,7 @@ export function remoteReasonerCompliance(
         h.server.enqueue({ kind: 'error', status: 503, message: 'loading model' }, COMMAND);
         const step = await drive(h.clock, h.reasoner.next({ task: TASK, history: [] }));
         expect(step.decision.kind).toBe('command');
-        expect(h.server.requests[1]!.at).toBeGreaterThan(h.server.requests[0]!.at);
+        expect(h.server.chatRequests[1]!.at).toBeGreaterThan(h.server.chatRequests[0]!.at);
       });
 
       it('gives up on a server that keeps failing, with its message', async () => {
@@ -323,7 +330,7 @@ export function remoteReasonerCompliance(
           retryable: true,
           serverMessage: 'CUDA out of memory',
         });
-        expect(h.server.requests).toHaveLength(3);
+        expect(h.server.chatRequests).toHaveLength(3);
       });
 
       it('does not retry a client error', async () => {
@@ -333,7 +340,7 @@ export function remoteReasonerCompliance(
           status: 404,
           retryable: false,
         });
-        expect(h.server.requests).toHaveLength(1);
+        expect(h.server.chatRequests).toHaveLength(1);
       });
 
       it('reports a server that is down as unavailable after its retries', async () => {
@@ -350,7 +357,7 @@ export function remoteReasonerCompliance(
         expect(await nameOf(drive(h.clock, h.reasoner.next({ task: TASK, history: [] })))).toBe(
           'LlmTimeoutError',
         );
-        expect(h.server.requests).toHaveLength(3);
+        expect(h.server.chatRequests).toHaveLength(3);
       });
 
       it('stops a call in flight when its signal aborts', async () => {

@@ -1,18 +1,9 @@
 // The Ollama reasoner against a loopback server speaking Ollama's /api/chat.
 import { describe, expect, it } from 'vitest';
-import { createReasoner, type Decision } from '../../src/adapters/llm/index.js';
+import { createReasoner } from '../../src/adapters/llm/index.js';
 import { SimulatedClock, silentLogger } from '../../src/lib/index.js';
 import { reasonerCompliance, remoteReasonerCompliance } from '../compliance/reasoner.js';
-import { startFakeOllama } from '../fakes/ollama-server.js';
-
-const toText = (decision: Decision) =>
-  JSON.stringify(
-    decision.kind === 'command'
-      ? { action: 'command', command: decision.command }
-      : decision.kind === 'done'
-        ? { action: 'done', summary: decision.summary }
-        : { action: 'help', question: decision.question },
-  );
+import { decisionAsToolCall, startFakeOllama } from '../fakes/ollama-server.js';
 
 reasonerCompliance('ollama', async () => {
   const clock = new SimulatedClock();
@@ -25,9 +16,9 @@ reasonerCompliance('ollama', async () => {
     reasoner,
     clock,
     script(commands) {
-      for (const command of commands)
-        server.enqueue({ kind: 'text', text: toText({ kind: 'command', command }) });
-      server.enqueue({ kind: 'text', text: toText({ kind: 'done', summary: 'all steps ran' }) });
+      // As a tool-calling model answers: one native tool call per step.
+      for (const command of commands) server.enqueue(decisionAsToolCall({ kind: 'command', command }));
+      server.enqueue(decisionAsToolCall({ kind: 'done', summary: 'all steps ran' }));
       return { key: 'local:demo/app#1', title: 'A task', body: 'Do it.' };
     },
     close: () => server.close(),
@@ -45,7 +36,7 @@ remoteReasonerCompliance('ollama', async (options) => {
 });
 
 describe('ollama reasoner', () => {
-  it('asks Ollama for JSON output and caps the tokens it may generate', async () => {
+  it('offers the tools first, forces no JSON format, and caps the tokens it may generate', async () => {
     const clock = new SimulatedClock();
     const server = await startFakeOllama({ clock });
     try {
@@ -55,10 +46,13 @@ describe('ollama reasoner', () => {
       );
       server.enqueue({ kind: 'text', text: '{"action":"done","summary":"nothing to do"}' });
       await reasoner.next({ task: { key: 'local:a/b#1', title: 't', body: 'b' }, history: [] });
-      expect(server.requests[0]).toMatchObject({
+      expect(server.chatRequests[0]).toMatchObject({
         path: '/api/chat',
-        body: { model: 'llama3', stream: true, format: 'json', options: { num_predict: 300 } },
+        body: { model: 'llama3', stream: true, options: { num_predict: 300 } },
       });
+      const body = server.chatRequests[0]!.body as { tools?: unknown[]; format?: unknown };
+      expect(body.tools).toHaveLength(3);
+      expect(body.format).toBeUndefined();
     } finally {
       await server.close();
     }

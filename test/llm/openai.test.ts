@@ -1,18 +1,9 @@
 // The OpenAI-compatible reasoner against a loopback server speaking /v1/chat/completions.
 import { describe, expect, it } from 'vitest';
-import { createReasoner, type Decision } from '../../src/adapters/llm/index.js';
+import { createReasoner } from '../../src/adapters/llm/index.js';
 import { SimulatedClock, silentLogger } from '../../src/lib/index.js';
 import { reasonerCompliance, remoteReasonerCompliance } from '../compliance/reasoner.js';
-import { startFakeOpenAi } from '../fakes/openai-server.js';
-
-const toText = (decision: Decision) =>
-  JSON.stringify(
-    decision.kind === 'command'
-      ? { action: 'command', command: decision.command }
-      : decision.kind === 'done'
-        ? { action: 'done', summary: decision.summary }
-        : { action: 'help', question: decision.question },
-  );
+import { decisionAsToolCall, startFakeOpenAi } from '../fakes/openai-server.js';
 
 reasonerCompliance('openai', async () => {
   const clock = new SimulatedClock();
@@ -25,9 +16,9 @@ reasonerCompliance('openai', async () => {
     reasoner,
     clock,
     script(commands) {
-      for (const command of commands)
-        server.enqueue({ kind: 'text', text: toText({ kind: 'command', command }) });
-      server.enqueue({ kind: 'text', text: toText({ kind: 'done', summary: 'all steps ran' }) });
+      // As a tool-calling model answers: one native tool call per step.
+      for (const command of commands) server.enqueue(decisionAsToolCall({ kind: 'command', command }));
+      server.enqueue(decisionAsToolCall({ kind: 'done', summary: 'all steps ran' }));
       return { key: 'local:demo/app#1', title: 'A task', body: 'Do it.' };
     },
     close: () => server.close(),

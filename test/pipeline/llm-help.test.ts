@@ -1,5 +1,6 @@
 /**
- * A task worked by a model (the OpenAI wire format on loopback): a `help` step goes to HMMM,
+ * A task worked by a model (the OpenAI wire format on loopback, answering with native tool
+ * calls as a tool-calling model does): a `help` step goes to HMMM,
  * the node's advisor answers with its reasoner's advice, which reaches the asking task's
  * history, and the task ends with its PR. When no useful answer comes in time, the task is
  * escalated: the webhook gets the original's payload and the task's state is `escalated`.
@@ -13,7 +14,7 @@ import { loadConfig } from '../../src/config/index.js';
 import { systemClock } from '../../src/lib/clock.js';
 import { silentLogger } from '../../src/lib/log.js';
 import { allTaskRecords, startMainJob, type MainJob } from '../../src/node/main-job.js';
-import { startFakeOpenAi, type FakeLlmServer } from '../fakes/openai-server.js';
+import { decisionAsToolCall, startFakeOpenAi, type FakeLlmServer } from '../fakes/openai-server.js';
 import { startFakeWebhook, type FakeWebhook } from '../fakes/webhook-server.js';
 
 const closers: (() => Promise<void>)[] = [];
@@ -55,8 +56,6 @@ async function outcome(job: MainJob): Promise<string> {
   }
 }
 
-const reply = (value: unknown) => ({ kind: 'text' as const, text: JSON.stringify(value) });
-
 describe('a task worked by a model', () => {
   it('asks for help, gets the advisor’s answer into its history, and finishes with a PR', async () => {
     const llm = await startFakeOpenAi();
@@ -66,10 +65,10 @@ describe('a task worked by a model', () => {
       () => webhook.close(),
     );
     llm.enqueue(
-      reply({ action: 'help', question: 'Which command writes a file?' }),
-      reply({ action: 'done', summary: 'Use printf with a redirect.' }),
-      reply({ action: 'command', command: "printf 'ok\\n' > ok.txt" }),
-      reply({ action: 'done', summary: 'wrote ok.txt' }),
+      decisionAsToolCall({ kind: 'help', question: 'Which command writes a file?' }),
+      decisionAsToolCall({ kind: 'done', summary: 'Use printf with a redirect.' }),
+      decisionAsToolCall({ kind: 'command', command: "printf 'ok\\n' > ok.txt" }),
+      decisionAsToolCall({ kind: 'done', summary: 'wrote ok.txt' }),
     );
     const { job, forge } = await setup(llm, webhook);
     const steps: unknown[] = [];
@@ -81,6 +80,7 @@ describe('a task worked by a model', () => {
     job.node.system.subscribe('coordination', 'test/progress');
     expect(await outcome(job)).toBe('done');
     expect(steps).toEqual([{ number: 1, command: "printf 'ok\\n' > ok.txt", exitCode: 0 }]);
+    for (const request of llm.requests) expect(request.body).toMatchObject({ tool_choice: 'required' });
     const third = JSON.stringify(llm.requests[2]?.body ?? {});
     expect(third).toContain('Use printf with a redirect.');
     const [record] = await forge.taskRecords('demo/llm');
@@ -96,8 +96,8 @@ describe('a task worked by a model', () => {
       () => webhook.close(),
     );
     llm.enqueue(
-      reply({ action: 'help', question: 'Is the spec right?' }),
-      reply({ action: 'help', question: 'I do not know either.' }),
+      decisionAsToolCall({ kind: 'help', question: 'Is the spec right?' }),
+      decisionAsToolCall({ kind: 'help', question: 'I do not know either.' }),
     );
     const { job } = await setup(llm, webhook);
     expect(await outcome(job)).toBe('escalated');

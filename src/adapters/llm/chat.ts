@@ -51,20 +51,6 @@ export interface ChatBackend {
   contextWindow?(signal?: AbortSignal): Promise<number | undefined>;
 }
 
-/** The backend shape before reply modes (`complete(messages, signal)`), until the wires move. */
-export interface LegacyChatBackend {
-  readonly endpoint: string;
-  complete(messages: readonly ChatMessage[], signal: AbortSignal | undefined): Promise<ChatCompletion>;
-}
-
-/** Temporary: a backend of the old shape, asked in text mode whatever the mode. */
-export function fromLegacyBackend(legacy: LegacyChatBackend): ChatBackend {
-  return {
-    endpoint: legacy.endpoint,
-    complete: (messages, options) => legacy.complete(messages, options.signal),
-  };
-}
-
 /** Always text, never a fallback: today's behaviour, for backends without negotiation. */
 export const TEXT_ONLY: ReplyModes = { current: () => 'text', fallback: () => false };
 

@@ -3,11 +3,14 @@
  * command, `done` with a summary, or `help` with a question — and the tokens it cost.
  *
  * Backends: `scripted` (the task body's ```bzzz-steps block), `ollama` (`/api/chat` through the
- * `ollama` client) and `openai` (any OpenAI-compatible `/chat/completions`). Per-task limits
+ * `ollama` client) and `openai` (any OpenAI-compatible `/chat/completions`). A model is asked
+ * for native tool calls first, then a JSON-schema reply, then text, as its server allows
+ * (`modes.ts`, remembered per model for the process). Per-task limits
  * (steps, wall time, tokens, cost, repeated failures) are enforced by wrapping any of them
  * in {@link createReasonerGuard}.
  */
-import { ChatReasoner, fromLegacyBackend } from './chat.js';
+import { ChatReasoner } from './chat.js';
+import { replyModes } from './modes.js';
 import { OllamaChatBackend } from './ollama.js';
 import { OpenAiChatBackend } from './openai.js';
 import { ScriptedReasoner } from './scripted.js';
@@ -24,6 +27,8 @@ export {
 } from './guard.js';
 export { parseScriptedSteps } from './scripted.js';
 export { parseDecision } from './reply-parser.js';
+export { REPLY_MODE_POLICY, isModeRefusal, replyModes } from './modes.js';
+export { REPLY_MODES, type ReplyMode } from './conversation.js';
 export type { RetryPolicy } from '../../lib/backoff.js';
 
 /** Builds the reasoner chosen by `init`. */
@@ -31,19 +36,15 @@ export function createReasoner(init: ReasonerInit, components: ReasonerComponent
   switch (init.backend) {
     case 'scripted':
       return new ScriptedReasoner();
-    case 'ollama':
-      return new ChatReasoner(
-        'ollama',
-        fromLegacyBackend(new OllamaChatBackend(init, components)),
-        init,
-        components,
-      );
-    case 'openai':
-      return new ChatReasoner(
-        'openai',
-        fromLegacyBackend(new OpenAiChatBackend(init, components)),
-        init,
-        components,
-      );
+    case 'ollama': {
+      const wire = new OllamaChatBackend(init, components);
+      const modes = replyModes.for(wire.endpoint, init.model, components.logger);
+      return new ChatReasoner('ollama', wire, init, components, modes);
+    }
+    case 'openai': {
+      const wire = new OpenAiChatBackend(init, components);
+      const modes = replyModes.for(wire.endpoint, init.model, components.logger);
+      return new ChatReasoner('openai', wire, init, components, modes);
+    }
   }
 }

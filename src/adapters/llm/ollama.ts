@@ -1,61 +1,87 @@
 /**
- * Ollama's `/api/chat` through the `ollama` client, streaming NDJSON by default. The client is
- * given a guarded `fetch` so that every byte it reads passes the timeout, abort and byte cap of
- * this port, garbage lines fail fast, and `Retry-After` is seen; each chunk is validated before
- * use. No `ollama` type leaves this file.
+ * Ollama's `/api/chat` through the `ollama` client, streaming NDJSON by default, and
+ * `/api/show` for the model's context window. The client is given a guarded `fetch` so that
+ * every byte it reads passes the timeout, abort and byte cap of this port, garbage lines fail
+ * fast, and `Retry-After` is seen; each chunk is validated before use. The reply mode's
+ * request fields and the reply's reading are in `ollama-reply.ts`. No `ollama` type leaves
+ * this file.
  */
 import { Ollama } from 'ollama';
-import { z } from 'zod';
 import type { Clock } from '../../lib/clock.js';
-import type { LegacyChatBackend as ChatBackend, ChatCompletion } from './chat.js'; // TEMP (wp-read): until this wire takes CallOptions
+import type { CallOptions, ChatCompletion, ChatMessage } from './conversation.js';
 import { LlmHttpError, LlmProtocolError } from './errors.js';
 import { parseRetryAfter } from '../../lib/backoff.js';
 import type { ChatReasonerOptions, ReasonerComponents } from './types.js';
-import type { ChatMessage } from './prompt.js';
+import {
+  contextLengthOf,
+  ollamaModeFields,
+  parseChunk,
+  toCompletion,
+  toOllamaMessages,
+  type OllamaChunk,
+} from './ollama-reply.js';
 import { limitBody, openCallScope, toCallError, type CallScope } from './wire.js';
-
-/** One NDJSON chunk (or the whole non-streaming reply) as far as we use it. */
-const chunkSchema = z.object({
-  message: z.object({ content: z.string().nullish() }).optional(),
-  done: z.boolean().optional(),
-  prompt_eval_count: z.number().int().nonnegative().optional(),
-  eval_count: z.number().int().nonnegative().optional(),
-});
 
 interface CallMeta {
   responded: boolean;
   retryAfter: string | null;
 }
 
-export class OllamaChatBackend implements ChatBackend {
+/** How long `/api/show` may take before the window counts as unknown. */
+const SHOW_TIMEOUT_MS = 10_000;
+
+export class OllamaChatBackend {
   readonly endpoint: string;
+  readonly #host: string;
   readonly #clock: Clock;
+  #window: Promise<number | undefined> | undefined;
 
   constructor(
     private readonly init: ChatReasonerOptions & { host?: string },
     components: ReasonerComponents,
   ) {
-    this.endpoint = `${(init.host ?? 'http://127.0.0.1:11434').replace(/\/+$/, '')}/api/chat`;
+    this.#host = (init.host ?? 'http://127.0.0.1:11434').replace(/\/+$/, '');
+    this.endpoint = `${this.#host}/api/chat`;
     this.#clock = components.clock;
   }
 
-  async complete(messages: readonly ChatMessage[], signal: AbortSignal | undefined): Promise<ChatCompletion> {
-    const scope = openCallScope(this.#clock, this.init.requestTimeoutMs ?? 120_000, signal);
+  /**
+   * The model's context window from `/api/show` (`model_info["<arch>.context_length"]`),
+   * asked once; undefined when the server does not say or cannot be asked.
+   */
+  contextWindow(): Promise<number | undefined> {
+    this.#window ??= this.#show();
+    return this.#window;
+  }
+
+  async #show(): Promise<number | undefined> {
+    const scope = openCallScope(this.#clock, SHOW_TIMEOUT_MS);
+    const meta: CallMeta = { responded: false, retryAfter: null };
+    try {
+      const client = new Ollama({ host: this.#host, fetch: this.#guardedFetch(scope, meta, false) });
+      const shown = await client.show({ model: this.init.model });
+      return contextLengthOf(shown.model_info);
+    } catch {
+      return undefined;
+    } finally {
+      scope.dispose();
+    }
+  }
+
+  async complete(messages: readonly ChatMessage[], options: CallOptions): Promise<ChatCompletion> {
+    const scope = openCallScope(this.#clock, this.init.requestTimeoutMs ?? 120_000, options.signal);
     const meta: CallMeta = { responded: false, retryAfter: null };
     const stream = this.init.stream ?? true;
-    const client = new Ollama({
-      host: this.init.host ?? 'http://127.0.0.1:11434',
-      fetch: this.#guardedFetch(scope, meta, stream),
-    });
+    const client = new Ollama({ host: this.#host, fetch: this.#guardedFetch(scope, meta, stream) });
     const request = {
       model: this.init.model,
-      messages: messages.map((m) => ({ role: m.role, content: m.content })),
-      format: 'json',
+      messages: toOllamaMessages(messages),
+      ...ollamaModeFields(options.mode),
       options: { num_predict: this.init.maxOutputTokens ?? 1024, temperature: this.init.temperature ?? 0.2 },
     };
     try {
       if (!stream) return toCompletion([parseChunk(await client.chat({ ...request, stream: false }))]);
-      const chunks: z.infer<typeof chunkSchema>[] = [];
+      const chunks: OllamaChunk[] = [];
       const iterator = await client.chat({ ...request, stream: true });
       try {
         for await (const raw of iterator) chunks.push(parseChunk(raw));
@@ -112,19 +138,4 @@ function isResponseError(error: unknown): error is { error: string; status_code:
     error.name === 'ResponseError' &&
     typeof (error as { status_code?: unknown }).status_code === 'number'
   );
-}
-
-function parseChunk(raw: unknown): z.infer<typeof chunkSchema> {
-  const parsed = chunkSchema.safeParse(raw);
-  if (!parsed.success)
-    throw new LlmProtocolError(`unexpected chat chunk: ${parsed.error.issues[0]?.message ?? ''}`);
-  return parsed.data;
-}
-
-function toCompletion(chunks: z.infer<typeof chunkSchema>[]): ChatCompletion {
-  const last = chunks.at(-1);
-  if (last?.done !== true) throw new LlmProtocolError('reply ended without "done": true');
-  const text = chunks.map((c) => c.message?.content ?? '').join('');
-  if (last.prompt_eval_count === undefined && last.eval_count === undefined) return { text };
-  return { text, usage: { inputTokens: last.prompt_eval_count ?? 0, outputTokens: last.eval_count ?? 0 } };
 }
