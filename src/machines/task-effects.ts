@@ -43,6 +43,20 @@ export function decided(decision: StepDecision, kind: 'done' | 'escalate' | 'fai
   return decision.kind === 'done' ? decision.summary : 'reason' in decision ? decision.reason : null;
 }
 
+/**
+ * A command's history entry with the model's tool call id and reasoning of the decision it
+ * ran, so the next prompts answer that call and show the model its earlier thoughts.
+ */
+export function withModelContext(context: TaskContext, entry: TaskHistoryEntry): TaskHistoryEntry {
+  const decision = context.decision;
+  if (entry.kind !== 'command' || decision?.kind !== 'command') return entry;
+  return {
+    ...entry,
+    ...(decision.toolCallId === undefined ? {} : { toolCallId: decision.toolCallId }),
+    ...(decision.reasoning === undefined ? {} : { reasoning: decision.reasoning }),
+  };
+}
+
 export function question(context: TaskContext): string {
   return context.decision?.kind === 'help' ? context.decision.question : '';
 }

@@ -21,6 +21,7 @@ import {
   releasing,
   taskEffects,
   taskError,
+  withModelContext,
 } from './task-effects.js';
 import type { TaskContext, TaskEvent, TaskInput, TaskOutput, TaskState } from './task-types.js';
 
@@ -169,7 +170,10 @@ export const taskMachine = setup({
                 onDone: {
                   target: 'reasoning',
                   actions: assign({
-                    history: ({ context, event }) => [...context.history, event.output],
+                    history: ({ context, event }) => [
+                      ...context.history,
+                      withModelContext(context, event.output),
+                    ],
                     steps: ({ context }) => context.steps + 1,
                   }),
                 },

@@ -67,6 +67,7 @@ export function reasonerInit(config: Config): ReasonerInit {
         backend: 'ollama',
         model: config.model ?? 'llama3.1',
         ...(config.ollama_host ? { host: config.ollama_host } : {}),
+        ...(config.context_tokens ? { contextTokens: config.context_tokens } : {}),
       };
     case 'openai':
       if (config.openai_base_url === undefined)
@@ -76,6 +77,7 @@ export function reasonerInit(config: Config): ReasonerInit {
         baseUrl: config.openai_base_url,
         model: config.model ?? 'gpt-4o-mini',
         ...(config.openai_api_key ? { apiKey: config.openai_api_key } : {}),
+        ...(config.context_tokens ? { contextTokens: config.context_tokens } : {}),
       };
   }
 }

@@ -67,7 +67,15 @@ describe('a task worked by a model', () => {
     llm.enqueue(
       decisionAsToolCall({ kind: 'help', question: 'Which command writes a file?' }),
       decisionAsToolCall({ kind: 'done', summary: 'Use printf with a redirect.' }),
-      decisionAsToolCall({ kind: 'command', command: "printf 'ok\\n' > ok.txt" }),
+      {
+        kind: 'reply',
+        reply: {
+          reasoning: 'A redirect writes the file.',
+          toolCalls: [
+            { id: 'call_printf', name: 'run_command', arguments: { command: "printf 'ok\\n' > ok.txt" } },
+          ],
+        },
+      },
       decisionAsToolCall({ kind: 'done', summary: 'wrote ok.txt' }),
     );
     const { job, forge } = await setup(llm, webhook);
@@ -83,6 +91,16 @@ describe('a task worked by a model', () => {
     for (const request of llm.requests) expect(request.body).toMatchObject({ tool_choice: 'required' });
     const third = JSON.stringify(llm.requests[2]?.body ?? {});
     expect(third).toContain('Use printf with a redirect.');
+    // the step's result answers the model's own tool call, by the id the server gave it
+    const fourth = llm.requests[3]?.body as {
+      messages: { role: string; tool_call_id?: string; tool_calls?: { id: string }[] }[];
+    };
+    const call = fourth.messages.find((m) => m.role === 'assistant' && m.tool_calls !== undefined);
+    const result = fourth.messages.find((m) => m.role === 'tool');
+    expect(call?.tool_calls?.[0]?.id).toBe('call_printf');
+    expect(result?.tool_call_id).toBe('call_printf');
+    // and the model sees the reasoning it gave for that call
+    expect(JSON.stringify(call)).toContain('A redirect writes the file.');
     const [record] = await forge.taskRecords('demo/llm');
     expect(record?.prs).toHaveLength(1);
     expect(webhook.received).toHaveLength(0);

@@ -52,8 +52,9 @@ export function modeFields(mode: CallOptions['mode']): Record<string, unknown> {
 
 /**
  * Our messages in OpenAI's form. Reasoning of earlier turns is not sent back as a field
- * (DeepSeek answers 400 to `reasoning_content` in a request); the prompt puts thoughts into
- * the history as text where it wants them.
+ * (DeepSeek answers 400 to `reasoning_content` in a request): it goes into the assistant
+ * message's text as a `<think>` section, the form reasoning models write it in, so the model
+ * sees its earlier thoughts (the reply reader never takes a decision from such a section).
  */
 export function toOpenAiMessages(messages: readonly ChatMessage[]): Record<string, unknown>[] {
   return messages.map((m) => {
@@ -61,22 +62,28 @@ export function toOpenAiMessages(messages: readonly ChatMessage[]): Record<strin
       case 'system':
       case 'user':
         return { role: m.role, content: m.content };
-      case 'assistant':
-        if (m.toolCalls === undefined || m.toolCalls.length === 0)
-          return { role: 'assistant', content: m.content };
+      case 'assistant': {
+        const content = withThoughts(m.content, m.reasoning);
+        if (m.toolCalls === undefined || m.toolCalls.length === 0) return { role: 'assistant', content };
         return {
           role: 'assistant',
-          content: m.content === '' ? null : m.content,
+          content: content === '' ? null : content,
           tool_calls: m.toolCalls.map((call) => ({
             id: call.id,
             type: 'function',
             function: { name: call.name, arguments: argumentsAsString(call.arguments) },
           })),
         };
+      }
       case 'tool':
         return { role: 'tool', tool_call_id: m.toolCallId, content: m.content };
     }
   });
+}
+
+function withThoughts(content: string, reasoning: string | undefined): string {
+  if (reasoning === undefined || reasoning === '') return content;
+  return content === '' ? `<think>${reasoning}</think>` : `<think>${reasoning}</think>\n${content}`;
 }
 
 export class OpenAiChatBackend {

@@ -18,7 +18,23 @@ export function reason({ deps }: TaskEnv) {
     async ({ input }) => {
       try {
         const { key, title, body } = input.task;
-        return (await reasoner.next({ task: { key, title, body }, history: input.history })).decision;
+        const step = await reasoner.next({ task: { key, title, body }, history: input.history });
+        deps.logger.info(
+          {
+            task: key,
+            model: step.model,
+            mode: step.mode,
+            decision: step.decision.kind,
+            reasoning: step.reasoning,
+          },
+          'model decided',
+        );
+        if (step.decision.kind !== 'command') return step.decision;
+        return {
+          ...step.decision,
+          ...(step.toolCallId === undefined ? {} : { toolCallId: step.toolCallId }),
+          ...(step.reasoning === undefined ? {} : { reasoning: step.reasoning }),
+        };
       } catch (error) {
         const name = error instanceof Error ? error.name : '';
         if (ESCALATING_ERRORS.has(name)) return { kind: 'escalate', reason: describeError(error) };
