@@ -33,8 +33,8 @@ export function taskError(error: unknown): TaskError {
 }
 
 export function facts(context: TaskContext): TaskFacts {
-  const { key, title, body, labels } = context;
-  return { key, title, body, labels, base: context.base ?? 'main' };
+  const { key, title, body, labels, files, network } = context;
+  return { key, title, body, labels, base: context.base ?? 'main', files, network };
 }
 
 /** The text a decision of `kind` carries (its summary or reason), or null for another kind. */

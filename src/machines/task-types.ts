@@ -64,6 +64,10 @@ export interface PreparedWorkspace {
   branch: string;
   /** The default branch the task's branch started from. */
   base: string;
+  /** The clone's top-level entries, for the model. */
+  files: string[];
+  /** Whether the sandbox reaches the network, for the model. */
+  network: boolean;
 }
 
 /** The last effect that failed: whether another attempt could help decides what is reported. */
@@ -81,6 +85,9 @@ export interface TaskContext extends TaskInput {
   decision: StepDecision | null;
   branch: string | null;
   base: string | null;
+  /** The workspace's top-level entries and network, once prepared (the model is told). */
+  files: string[];
+  network: boolean | null;
   pr: TaskPullRequest | null;
   summary: string | null;
   reason: string | null;
@@ -103,4 +110,6 @@ export interface TaskFacts {
   body: string;
   labels: string[];
   base: string;
+  files: string[];
+  network: boolean | null;
 }

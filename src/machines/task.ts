@@ -59,6 +59,8 @@ export const taskMachine = setup({
     decision: null,
     branch: null,
     base: null,
+    files: [],
+    network: null,
     pr: null,
     summary: null,
     reason: null,

@@ -20,6 +20,7 @@ const input = { key: 'local:demo/app#1', title: 'T', body: '', labels: [], repo:
 function run(options: { token?: number | null; decisions?: StepDecision[]; loseLeaseOn?: 'execute' } = {}) {
   const effects: string[] = [];
   const states: TaskState[] = [];
+  const reasonedAbout: { files: string[]; network: boolean | null }[] = [];
   const decisions = [
     ...(options.decisions ?? [
       { kind: 'command', command: 'make' },
@@ -41,10 +42,13 @@ function run(options: { token?: number | null; decisions?: StepDecision[]; loseL
       }),
       prepare: fromPromise<PreparedWorkspace>(async () => {
         effects.push('prepare');
-        return { branch: 'bzzz/task-1', base: 'main' };
+        return { branch: 'bzzz/task-1', base: 'main', files: ['README.md', 'src/'], network: false };
       }),
       reason: fromPromise<StepDecision, { task: TaskFacts; history: TaskHistoryEntry[]; steps: number }>(
-        async () => decisions.shift() ?? { kind: 'fail', reason: 'no more steps' },
+        async ({ input: i }) => {
+          reasonedAbout.push({ files: i.task.files, network: i.task.network });
+          return decisions.shift() ?? { kind: 'fail', reason: 'no more steps' };
+        },
       ),
       execute: fromPromise<TaskHistoryEntry, { command: string; step: number }>(async ({ input: i }) => {
         effects.push(`execute ${i.command}`);
@@ -85,13 +89,18 @@ function run(options: { token?: number | null; decisions?: StepDecision[]; loseL
     actions: { progress: (_, params) => void states.push(params.state) },
   });
   const actor = createActor(logic, { input }).start();
-  return { done: toPromise(actor), effects, states };
+  return { done: toPromise(actor), effects, states, reasonedAbout };
 }
 
 describe('task machine', () => {
   it('goes from discovered to done through every state, publishing once', async () => {
-    const { done, effects, states } = run();
+    const { done, effects, states, reasonedAbout } = run();
     await expect(done).resolves.toEqual({ state: 'done', pr: { number: 3, url: 'pr/3' }, reason: null });
+    // every step is reasoned about with what the workspace holds and whether it reaches the network
+    expect(reasonedAbout).toEqual([
+      { files: ['README.md', 'src/'], network: false },
+      { files: ['README.md', 'src/'], network: false },
+    ]);
     expect(states).toEqual([
       'discovered',
       'claiming',

@@ -89,6 +89,10 @@ describe('a task worked by a model', () => {
     expect(await outcome(job)).toBe('done');
     expect(steps).toEqual([{ number: 1, command: "printf 'ok\\n' > ok.txt", exitCode: 0 }]);
     for (const request of llm.requests) expect(request.body).toMatchObject({ tool_choice: 'required' });
+    // the model is told where it works: a sandbox without network, and what the clone holds
+    const first = JSON.stringify(llm.requests[0]?.body ?? {});
+    expect(first).toContain('The network is not reachable from the sandbox');
+    expect(first).toContain('The repository root holds: README.md.');
     const third = JSON.stringify(llm.requests[2]?.body ?? {});
     expect(third).toContain('Use printf with a redirect.');
     // the step's result answers the model's own tool call, by the id the server gave it

@@ -4,13 +4,22 @@
  * scratch directory the sandbox user can reach; with warm workspaces, a fitting one is taken
  * first. The commit runs inside the sandbox, never on the host.
  */
-import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkoutTask, taskBranch } from '../forge/index.js';
 import { describeError } from '../../lib/errors.js';
 import type { TaskKey } from '../../protocol/task-key.js';
 import type { CommitOptions, Workspace, Workspaces, WorkspacesComponents, WorkspacesInit } from './types.js';
 import { canReadBranches, WarmWorkspaces } from './warm.js';
+
+/** The clone's top-level entries, `.git` aside, sorted. */
+async function topLevelFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true });
+  return entries
+    .filter((e) => e.name !== '.git')
+    .map((e) => (e.isDirectory() ? `${e.name}/` : e.name))
+    .sort();
+}
 
 /** Stages everything, commits when there is a change (hooks off), prints the commits ahead of base. */
 const COMMIT_SCRIPT =
@@ -61,7 +70,17 @@ export class GitWorkspaces implements Workspaces {
     const warm = await this.warm?.take(key);
     if (warm !== undefined) {
       const { sandbox, scratch, base } = warm;
-      return { sandbox, scratch, base, branch: taskBranch(key), resumed: false, warm: true };
+      const files = await topLevelFiles(sandbox.workDir);
+      return {
+        sandbox,
+        scratch,
+        base,
+        branch: taskBranch(key),
+        resumed: false,
+        warm: true,
+        files,
+        network: false,
+      };
     }
     const scratch = await mkdtemp(join(this.#init.scratchDir, 'clone-'));
     try {
@@ -81,6 +100,8 @@ export class GitWorkspaces implements Workspaces {
         branch: checkout.branch,
         resumed: checkout.resumed,
         warm: false,
+        files: await topLevelFiles(clone),
+        network: false,
       };
     } catch (error) {
       await rm(scratch, { recursive: true, force: true });

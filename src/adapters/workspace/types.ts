@@ -25,6 +25,10 @@ export interface Workspace {
   readonly resumed: boolean;
   /** True when it was made ready ahead of the task. */
   readonly warm: boolean;
+  /** The clone's top-level entries (`.git` aside), sorted: what the model is told it finds. */
+  readonly files: readonly string[];
+  /** Whether commands in the sandbox reach the network (a task's sandbox has none). */
+  readonly network: boolean;
 }
 
 /** What to commit: the message and who the commit is by. */

@@ -7,8 +7,8 @@ export function prepare({ key, deps, resources }: TaskEnv) {
   return fromPromise<PreparedWorkspace>(async () => {
     const workspace = await deps.workspaces.prepare(key);
     await resources.adoptWorkspace(workspace);
-    const { branch, base, resumed, warm } = workspace;
+    const { branch, base, resumed, warm, network } = workspace;
     deps.logger.info({ task: key, branch, resumed, sandbox: workspace.sandbox.id, warm }, 'prepared');
-    return { branch, base };
+    return { branch, base, files: [...workspace.files], network };
   });
 }

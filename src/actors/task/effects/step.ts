@@ -17,8 +17,9 @@ export function reason({ deps }: TaskEnv) {
   return fromPromise<StepDecision, { task: TaskFacts; history: TaskHistoryEntry[]; steps: number }>(
     async ({ input }) => {
       try {
-        const { key, title, body } = input.task;
-        const step = await reasoner.next({ task: { key, title, body }, history: input.history });
+        const { key, title, body, files, network } = input.task;
+        const task = { key, title, body, files, ...(network === null ? {} : { network }) };
+        const step = await reasoner.next({ task, history: input.history });
         deps.logger.info(
           {
             task: key,
