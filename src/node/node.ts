@@ -95,7 +95,7 @@ export class BzzzNode {
     const logger = (options.logger ?? silentLogger()).child({ node: name });
     if (identity.created)
       logger.info({ nodeId: identity.nodeId, path: identity.path }, 'created node identity');
-    const metrics = new NodeMetrics({ node: name, cluster: config.cluster });
+    const metrics = options.metrics ?? new NodeMetrics({ node: name, cluster: config.cluster });
     const system = new ActorSystem(
       { nodeId: identity.nodeId, mailboxCapacity: config.mailbox_capacity },
       { clock, logger, metrics },

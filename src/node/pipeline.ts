@@ -26,7 +26,11 @@ import type { Clock } from '../lib/clock.js';
 import { NonRetryableError } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
 import type { ChildSpec } from '../supervisor/child.js';
+import { countedClaims } from './counted-claims.js';
+import type { NodeMetrics } from './metrics.js';
 import { SandboxService } from './sandboxes.js';
+import { taskMetricsSpec } from './task-metrics.js';
+import { timedSandboxes } from './timed-sandboxes.js';
 import { createClusterView, viewSpec, type ClusterView } from './view.js';
 
 export interface PipelineOptions {
@@ -42,6 +46,8 @@ export interface PipelineOptions {
   pollerActive?: () => boolean;
   /** The node's NATS connection: claims in JetStream KV on it; without it, in memory. */
   connector?: NatsConnector | undefined;
+  /** The node's metrics: the tasks' claims, commands and progress are counted into them. */
+  metrics?: NodeMetrics;
 }
 
 export interface Pipeline {
@@ -110,23 +116,30 @@ interface Ports {
 }
 
 export function createPipeline(options: PipelineOptions): Pipeline {
-  const { config, logger, clock } = options;
+  const { config, logger, clock, metrics } = options;
   const components = { logger, clock };
-  const forge = createForge(forgeInit(config), components);
+  // the local forge's `onFencedRejection` hook (issue 13) counts the stale effects it refuses
+  const forgeComponents = {
+    ...components,
+    onFencedRejection: (effect: string) => metrics?.fencedRejection(effect),
+  };
+  const forge = createForge(forgeInit(config), forgeComponents);
   // one process: the in-process table; a cluster: JetStream KV on the node's connection
   const claims: ClaimStore =
     options.connector === undefined
       ? new MemoryClaimStore(components)
       : new JetStreamClaimStore({ cluster: config.cluster }, { ...components, connector: options.connector });
   const sandbox = new SandboxService(config, { nodeId: options.nodeId, logger, clock });
-  const sandboxes = options.wrapSandboxes ? options.wrapSandboxes(sandbox.provider) : sandbox.provider;
+  const provider = options.wrapSandboxes ? options.wrapSandboxes(sandbox.provider) : sandbox.provider;
+  const sandboxes = metrics ? timedSandboxes(provider, metrics) : provider;
   const workspaces = createWorkspaces(
     { scratchDir: join(config.data_dir, 'scratch'), warm: config.warm_workspaces },
     { forge, sandboxes, clock, logger },
   );
   const ports: Ports = {
     forge,
-    claims,
+    // the tasks' claims are counted; the election's (on `pipeline.claims`) are not task leases
+    claims: metrics ? countedClaims(claims, metrics, () => clock.now()) : claims,
     reasoner: createReasoner(reasonerInit(config), components),
     workspaces,
     escalation: createEscalationNotifier(
@@ -155,7 +168,11 @@ export function createPipeline(options: PipelineOptions): Pipeline {
         return { stop: () => workspaces.stop() };
       }),
     ],
-    work: [viewSpec(view), ...workChildren(options, ports)],
+    work: [
+      viewSpec(view),
+      ...(metrics ? [taskMetricsSpec(options.nodeId, metrics)] : []),
+      ...workChildren(options, ports),
+    ],
   };
 }
 
