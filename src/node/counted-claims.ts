@@ -6,9 +6,10 @@
  * A lease counts as held from its claim until it is released, a renewal finds it lost
  * (`LeaseLostError`, whose reason is counted), a release finds it already gone (counted as
  * `expired` or `taken`, by its own expiry), or its expiry passes without a renewal (counted as
- * `expired`: a holder that stopped renewing without releasing).
+ * `expired`: a holder that stopped renewing without releasing; a grant that expired and was
+ * then taken counts as `expired` or `taken` by which of the two this node saw first).
  */
-import { LeaseLostError, type ClaimStore, type Lease } from '../adapters/claims/index.js';
+import { LeaseLostError, type ClaimStore, type Lease, type LeaseInfo } from '../adapters/claims/index.js';
 
 /** What the counter reports to (NodeMetrics). */
 export interface ClaimMetrics {
@@ -20,19 +21,18 @@ export interface ClaimMetrics {
 
 /** Wraps `store`; the held count is read by `metrics` at each scrape. */
 export function countedClaims(store: ClaimStore, metrics: ClaimMetrics, now: () => number): ClaimStore {
-  /** The grants held now, by key: their token and when they end. */
-  const held = new Map<string, { token: number; expiresAt: number }>();
-  const isHeld = (lease: Lease) => held.get(lease.key)?.token === lease.token;
+  /** When each grant held now ends, by key and token (two agents of a node may hold one key in turn). */
+  const held = new Map<string, number>();
+  const grant = (lease: LeaseInfo) => `${lease.key}\u0000${lease.token}`;
   const lost = (lease: Lease, reason: string) => {
-    if (!isHeld(lease)) return;
-    held.delete(lease.key);
-    metrics.leaseLost(reason);
+    // counted once per grant, by whichever sees it first
+    if (held.delete(grant(lease))) metrics.leaseLost(reason);
   };
   metrics.countHeldLeases(() => {
     const at = now();
-    for (const [key, grant] of held) {
-      if (grant.expiresAt > at) continue;
-      held.delete(key);
+    for (const [id, expiresAt] of held) {
+      if (expiresAt > at) continue;
+      held.delete(id);
       metrics.leaseLost('expired');
     }
     return held.size;
@@ -41,14 +41,14 @@ export function countedClaims(store: ClaimStore, metrics: ClaimMetrics, now: () 
     claim: async (key, holder, ttlMs) => {
       const lease = await store.claim(key, holder, ttlMs);
       if (lease === null) metrics.claimContended();
-      else held.set(key, { token: lease.token, expiresAt: lease.expiresAt });
+      else held.set(grant(lease), lease.expiresAt);
       return lease;
     },
     renew: async (lease, ttlMs) => {
       try {
         const renewed = await store.renew(lease, ttlMs);
         metrics.leaseRenewed();
-        held.set(renewed.key, { token: renewed.token, expiresAt: renewed.expiresAt });
+        held.set(grant(renewed), renewed.expiresAt);
         return renewed;
       } catch (error) {
         if (error instanceof LeaseLostError) lost(lease, error.reason);
@@ -57,11 +57,8 @@ export function countedClaims(store: ClaimStore, metrics: ClaimMetrics, now: () 
     },
     release: async (lease, reason) => {
       const released = await store.release(lease, reason);
-      if (released) {
-        if (isHeld(lease)) held.delete(lease.key);
-      } else {
-        lost(lease, now() >= lease.expiresAt ? 'expired' : 'taken');
-      }
+      if (released) held.delete(grant(lease));
+      else lost(lease, now() >= lease.expiresAt ? 'expired' : 'taken');
       return released;
     },
     read: (key) => store.read(key),
