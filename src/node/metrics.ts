@@ -28,6 +28,9 @@ export class NodeMetrics implements ActorSystemMetrics, SupervisorMetrics {
   constructor(labels: { node: string; cluster: string }) {
     this.registry.setDefaultLabels(labels);
     collectDefaultMetrics({ register: this.registry, prefix: 'bzzz_' });
+    // gauges named like counters (promtool objects); the same figures by type stay, unsuffixed
+    for (const kind of ['handles', 'requests', 'resources'])
+      this.registry.removeSingleMetric(`bzzz_nodejs_active_${kind}_total`);
     const registers = [this.registry];
     this.restarts = new Counter({
       name: 'bzzz_actor_restarts_total',
