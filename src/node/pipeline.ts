@@ -2,7 +2,7 @@
  * The ports of the main job, built from the configuration: the forge, the claim store, the
  * reasoner, the sandboxes and the escalation webhook; and the children that hold them: the
  * claim store and the sandbox provider (`infra`), the warm workspaces (`storage`), and the
- * work children that use them (the read-model feeder, the poller and N agents). Nothing is
+ * work children that use them (the read-model and metrics feeders, the poller and N agents). Nothing is
  * started here: the tree opens each in order and stops them in reverse. `bzzz up` runs N
  * agents in one process; `bzzz agent` runs one.
  */
@@ -60,7 +60,7 @@ export interface Pipeline {
   readonly infra: ChildSpec[];
   /** Children of `storage`: the warm workspaces, when configured. */
   readonly storage: ChildSpec[];
-  /** Children of `work`: the read model's feeder, the advisor, the poller and the agents. */
+  /** Children of `work`: the read model's and the metrics' feeders, the advisor, the poller and the agents. */
   readonly work: ChildSpec[];
 }
 
