@@ -2,9 +2,9 @@
  * The ports of the main job, built from the configuration: the forge, the claim store, the
  * reasoner, the sandboxes and the escalation webhook; and the children that hold them: the
  * claim store and the sandbox provider (`infra`), the warm workspaces (`storage`), and the
- * work children that use them (the read-model and metrics feeders, the poller and N agents). Nothing is
- * started here: the tree opens each in order and stops them in reverse. `bzzz up` runs N
- * agents in one process; `bzzz agent` runs one.
+ * work children that use them (the read-model and metrics feeders, the poller and N agents).
+ * Nothing is started here: the tree opens each in order and stops them in reverse. `bzzz up`
+ * runs N agents in one process; `bzzz agent` runs one.
  */
 import { join } from 'node:path';
 import { agentSpec } from '../actors/agent.js';
