@@ -16,6 +16,8 @@ const NEEDED: [binary: string, pkg: string][] = [
   ['debootstrap', 'debootstrap'],
   ['socat', 'socat'],
   ['setpriv', 'util-linux'],
+  // `promtool check metrics` judges /metrics (test/node/metrics.test.ts)
+  ['promtool', 'prometheus'],
 ];
 
 function has(binary: string): boolean {

@@ -12,6 +12,7 @@ import type { Clock } from '../lib/clock.js';
 import { BzzzNode } from './node.js';
 import { clusterParts, createConnector } from './cluster.js';
 import { Leadership } from './leadership.js';
+import { NodeMetrics } from './metrics.js';
 import { createPipeline, type Pipeline, type PipelineOptions } from './pipeline.js';
 
 export interface MainJob {
@@ -37,8 +38,10 @@ export async function startMainJob(
   const clustered = config.nats_url !== undefined;
   const connector = clustered ? createConnector(config, nodeName, components) : undefined;
   const leadership = new Leadership(identity.nodeId, !clustered);
+  const metrics = new NodeMetrics({ node: nodeName, cluster: config.cluster });
   const pipeline = createPipeline({
     ...options,
+    metrics,
     config,
     nodeId: identity.nodeId,
     agents,
@@ -48,6 +51,7 @@ export async function startMainJob(
   const load = () => ({ tasks: runningTasks(pipeline, agents), maxTasks: config.max_tasks * agents.length });
   const node = await BzzzNode.start(config, {
     ...components,
+    metrics,
     view: pipeline.view,
     infra: pipeline.infra,
     storage: pipeline.storage,

@@ -1,11 +1,13 @@
 /**
  * The Prometheus metrics of one node (a registry per node, so several nodes can live in one
- * process in tests). Every name starts with `bzzz_`, process metrics included.
+ * process in tests). Every name starts with `bzzz_`, process metrics included; the series of
+ * the one-agent-per-task guarantee are defined in guarantee-metrics.ts.
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ActorSystemMetrics, DeadLetterReason } from '../actors/system.js';
 import type { ChildType } from '../supervisor/child.js';
 import type { SupervisorMetrics } from '../supervisor/types.js';
+import { effectSeries, leaseSeries, taskSeries } from './guarantee-metrics.js';
 
 export class NodeMetrics implements ActorSystemMetrics, SupervisorMetrics {
   readonly registry = new Registry();
@@ -17,10 +19,18 @@ export class NodeMetrics implements ActorSystemMetrics, SupervisorMetrics {
   readonly healthCheck: Gauge<'check'>;
   readonly ready: Gauge;
   readonly peersGauge: Gauge<'state'>;
+  readonly tasks: ReturnType<typeof taskSeries>;
+  readonly leases: ReturnType<typeof leaseSeries>;
+  readonly effects: ReturnType<typeof effectSeries>;
+  /** How many task leases this node holds now; the claim counter sets it. */
+  #heldLeases: () => number = () => 0;
 
   constructor(labels: { node: string; cluster: string }) {
     this.registry.setDefaultLabels(labels);
     collectDefaultMetrics({ register: this.registry, prefix: 'bzzz_' });
+    // gauges named like counters (promtool objects); the same figures by type stay, unsuffixed
+    for (const kind of ['handles', 'requests', 'resources'])
+      this.registry.removeSingleMetric(`bzzz_nodejs_active_${kind}_total`);
     const registers = [this.registry];
     this.restarts = new Counter({
       name: 'bzzz_actor_restarts_total',
@@ -66,6 +76,9 @@ export class NodeMetrics implements ActorSystemMetrics, SupervisorMetrics {
       labelNames: ['state'],
       registers,
     });
+    this.tasks = taskSeries(registers);
+    this.leases = leaseSeries(registers, () => this.#heldLeases());
+    this.effects = effectSeries(registers);
   }
 
   restarted(path: string): void {
@@ -95,6 +108,44 @@ export class NodeMetrics implements ActorSystemMetrics, SupervisorMetrics {
 
   peers(counts: Record<string, number>): void {
     for (const [state, count] of Object.entries(counts)) this.peersGauge.set({ state }, count);
+  }
+
+  /** A task of this node reached an outcome, `seconds` after it was claimed (when known). */
+  taskEnded(outcome: string, seconds: number | undefined): void {
+    this.tasks.total.inc({ outcome });
+    if (seconds !== undefined) this.tasks.duration.observe({ outcome }, seconds);
+  }
+
+  /** A task of this node changed state (undefined: it was not ours before, or is no longer). */
+  taskMoved(from: string | undefined, to: string | undefined): void {
+    if (from !== undefined) this.tasks.states.dec({ state: from });
+    if (to !== undefined) this.tasks.states.inc({ state: to });
+  }
+
+  /** Where `bzzz_leases_held` reads its value at each scrape. */
+  countHeldLeases(source: () => number): void {
+    this.#heldLeases = source;
+  }
+
+  leaseRenewed(): void {
+    this.leases.renewals.inc();
+  }
+
+  leaseLost(reason: string): void {
+    this.leases.lost.inc({ reason });
+  }
+
+  claimContended(): void {
+    this.leases.contended.inc();
+  }
+
+  sandboxExec(backend: string, seconds: number): void {
+    this.effects.sandboxExec.observe({ backend }, seconds);
+  }
+
+  /** A forge refused an effect for its stale fencing token (for the forge's `onFencedRejection`). */
+  fencedRejection(effect: string): void {
+    this.effects.fencedRejected.inc({ effect });
   }
 
   text(): Promise<string> {

@@ -6,7 +6,7 @@
  * ├── infra (one_for_one): nats, claims, sandboxes, health, http
  * ├── cluster (one_for_one): remote, membership, broadcaster, election, micro
  * ├── storage (one_for_one): workspaces
- * └── work (one_for_one): view, advisor, poller, agents
+ * └── work (one_for_one): view, task-metrics, advisor, poller, agents
  * ```
  * Every resource is a child: infrastructure starts first and stops last; a subtree that keeps
  * failing takes the ones after it down with it (rest_for_one), and a failing root ends the
@@ -95,7 +95,7 @@ export class BzzzNode {
     const logger = (options.logger ?? silentLogger()).child({ node: name });
     if (identity.created)
       logger.info({ nodeId: identity.nodeId, path: identity.path }, 'created node identity');
-    const metrics = new NodeMetrics({ node: name, cluster: config.cluster });
+    const metrics = options.metrics ?? new NodeMetrics({ node: name, cluster: config.cluster });
     const system = new ActorSystem(
       { nodeId: identity.nodeId, mailboxCapacity: config.mailbox_capacity },
       { clock, logger, metrics },

@@ -2,9 +2,9 @@
  * The ports of the main job, built from the configuration: the forge, the claim store, the
  * reasoner, the sandboxes and the escalation webhook; and the children that hold them: the
  * claim store and the sandbox provider (`infra`), the warm workspaces (`storage`), and the
- * work children that use them (the read-model feeder, the poller and N agents). Nothing is
- * started here: the tree opens each in order and stops them in reverse. `bzzz up` runs N
- * agents in one process; `bzzz agent` runs one.
+ * work children that use them (the read-model and metrics feeders, the poller and N agents).
+ * Nothing is started here: the tree opens each in order and stops them in reverse. `bzzz up`
+ * runs N agents in one process; `bzzz agent` runs one.
  */
 import { join } from 'node:path';
 import { agentSpec } from '../actors/agent.js';
@@ -26,7 +26,11 @@ import type { Clock } from '../lib/clock.js';
 import { NonRetryableError } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
 import type { ChildSpec } from '../supervisor/child.js';
+import { countedClaims } from './counted-claims.js';
+import type { NodeMetrics } from './metrics.js';
 import { SandboxService } from './sandboxes.js';
+import { taskMetricsSpec } from './task-metrics.js';
+import { timedSandboxes } from './timed-sandboxes.js';
 import { createClusterView, viewSpec, type ClusterView } from './view.js';
 
 export interface PipelineOptions {
@@ -42,6 +46,8 @@ export interface PipelineOptions {
   pollerActive?: () => boolean;
   /** The node's NATS connection: claims in JetStream KV on it; without it, in memory. */
   connector?: NatsConnector | undefined;
+  /** The node's metrics: the tasks' claims, commands and progress are counted into them. */
+  metrics?: NodeMetrics;
 }
 
 export interface Pipeline {
@@ -54,7 +60,7 @@ export interface Pipeline {
   readonly infra: ChildSpec[];
   /** Children of `storage`: the warm workspaces, when configured. */
   readonly storage: ChildSpec[];
-  /** Children of `work`: the read model's feeder, the advisor, the poller and the agents. */
+  /** Children of `work`: the read model's and the metrics' feeders, the advisor, the poller and the agents. */
   readonly work: ChildSpec[];
 }
 
@@ -110,23 +116,30 @@ interface Ports {
 }
 
 export function createPipeline(options: PipelineOptions): Pipeline {
-  const { config, logger, clock } = options;
+  const { config, logger, clock, metrics } = options;
   const components = { logger, clock };
-  const forge = createForge(forgeInit(config), components);
+  // the local forge's `onFencedRejection` hook (issue 13) counts the stale effects it refuses
+  const forgeComponents = {
+    ...components,
+    onFencedRejection: (effect: string) => metrics?.fencedRejection(effect),
+  };
+  const forge = createForge(forgeInit(config), forgeComponents);
   // one process: the in-process table; a cluster: JetStream KV on the node's connection
   const claims: ClaimStore =
     options.connector === undefined
       ? new MemoryClaimStore(components)
       : new JetStreamClaimStore({ cluster: config.cluster }, { ...components, connector: options.connector });
   const sandbox = new SandboxService(config, { nodeId: options.nodeId, logger, clock });
-  const sandboxes = options.wrapSandboxes ? options.wrapSandboxes(sandbox.provider) : sandbox.provider;
+  const provider = options.wrapSandboxes ? options.wrapSandboxes(sandbox.provider) : sandbox.provider;
+  const sandboxes = metrics ? timedSandboxes(provider, metrics) : provider;
   const workspaces = createWorkspaces(
     { scratchDir: join(config.data_dir, 'scratch'), warm: config.warm_workspaces },
     { forge, sandboxes, clock, logger },
   );
   const ports: Ports = {
     forge,
-    claims,
+    // the tasks' claims are counted; the election's (on `pipeline.claims`) are not task leases
+    claims: metrics ? countedClaims(claims, metrics, () => clock.now()) : claims,
     reasoner: createReasoner(reasonerInit(config), components),
     workspaces,
     escalation: createEscalationNotifier(
@@ -155,7 +168,11 @@ export function createPipeline(options: PipelineOptions): Pipeline {
         return { stop: () => workspaces.stop() };
       }),
     ],
-    work: [viewSpec(view), ...workChildren(options, ports)],
+    work: [
+      viewSpec(view),
+      ...(metrics ? [taskMetricsSpec(options.nodeId, metrics)] : []),
+      ...workChildren(options, ports),
+    ],
   };
 }
 

@@ -17,6 +17,8 @@ export interface NodeOptions {
   children?: ChildSpec[];
   /** Children of the work subtree (the poller and the agents of the main job). */
   work?: ChildSpec[];
+  /** The node's metrics, when its parts were built before it (default: made by the node). */
+  metrics?: NodeMetrics;
   /** The read model the status documents come from. */
   view?: ClusterView;
   /** Children of `infra` started before the health checks and HTTP (the bus connection). */

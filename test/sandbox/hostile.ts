@@ -17,7 +17,8 @@ const sh = (line: string): string[] => ['sh', '-c', line];
 
 /**
  * `leftovers(nodeId, workDir)` counts what still runs for a node after its holder died: for
- * docker its containers (one is expected), for bwrap its processes (none: they die with it).
+ * docker its containers, for bwrap its processes. None on either: bwrap's die with their parent,
+ * docker's with the dead man's switch (orphan.test.ts).
  */
 export function hostileSuite(
   name: SandboxBackendName,

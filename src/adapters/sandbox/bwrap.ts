@@ -6,13 +6,14 @@
  * per-sandbox cgroup, or prlimit where no cgroup tree is writable.
  */
 import { spawn } from 'node:child_process';
-import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ulid } from 'ulid';
 import { isRoot } from './bwrap-argv.js';
 import { BwrapSandbox } from './bwrap-sandbox.js';
 import { detectCgroupMode, SandboxCgroup, type CgroupMode } from './cgroup.js';
 import { InvalidSandboxSpecError, SandboxUnavailableError } from './errors.js';
+import { abandonedSandboxes, writeOwner } from './owner.js';
 import type { Sandbox, SandboxBackend, SandboxComponents, SandboxInit, SandboxSpec } from './types.js';
 import { resolveSpec } from './spec.js';
 import { prepareWorkDir, removeWorkDir, sandboxOwner } from './workdir.js';
@@ -66,10 +67,7 @@ export class BwrapBackend implements SandboxBackend {
     const id = `bzzz-${ulid().toLowerCase()}`;
     const dir = await prepareWorkDir(this.#base, id, resolved.workDir);
     try {
-      await writeFile(
-        join(this.#base, id, 'owner'),
-        JSON.stringify({ node: this.init.nodeId, pid: process.pid }),
-      );
+      await writeOwner(this.#base, id, this.init.nodeId);
     } catch (error) {
       await removeWorkDir(this.#base, id, dir);
       throw error;
@@ -91,12 +89,7 @@ export class BwrapBackend implements SandboxBackend {
   async removeLeftovers(nodeId: string = this.init.nodeId): Promise<number> {
     const mine = new Set([...this.#live].map((s) => s.id));
     let removed = 0;
-    for (const id of await readdir(this.#base).catch(() => [])) {
-      if (mine.has(id) || !/^bzzz-[0-9a-z]+$/.test(id)) continue;
-      const owner = await readFile(join(this.#base, id, 'owner'), 'utf8')
-        .then((t) => JSON.parse(t) as { node?: string; pid?: number })
-        .catch(() => undefined);
-      if (owner?.node !== nodeId || (owner.pid !== process.pid && alive(owner.pid))) continue;
+    for (const id of await abandonedSandboxes(this.#base, nodeId, mine)) {
       await (await SandboxCgroup.existing(id))?.remove();
       await removeWorkDir(this.#base, id, { path: '', owned: true, scratch: '' });
       removed++;
@@ -123,15 +116,5 @@ async function requireTraversable(dir: string): Promise<void> {
       );
     }
     if (d === dirname(d)) return;
-  }
-}
-
-function alive(pid: number | undefined): boolean {
-  if (pid === undefined) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }

@@ -1,9 +1,11 @@
 /**
  * The container of one docker sandbox, hardened as SPEC §9 says: a non-root user, every
  * capability dropped, no-new-privileges, a read-only root with a tmpfs /tmp and the work dir as
- * the only writable host mount, memory, CPU and pids limits, no network, no Docker socket.
+ * the only writable host mount, memory, CPU and pids limits, no network, no Docker socket; and
+ * it lives no longer than the process that made it.
  */
 import type Docker from 'dockerode';
+import { KEEPER_COMMAND, KEEPER_OPTIONS } from './docker-keeper.js';
 import { LABEL_NODE, LABEL_SANDBOX, LABEL_TASK } from './docker-labels.js';
 import { SANDBOX_WORK_DIR } from './spec.js';
 import type { SandboxLimits } from './types.js';
@@ -19,13 +21,17 @@ export interface ContainerInit {
   readonly limits: SandboxLimits;
 }
 
-/** The options `docker.createContainer` takes for a sandbox that sleeps until commands exec. */
+/**
+ * The options `docker.createContainer` takes for a sandbox whose keeper waits while commands
+ * exec, until the node that holds it goes (docker-keeper.ts); the container then removes itself.
+ */
 export function containerOptions(init: ContainerInit): Docker.ContainerCreateOptions {
   const { limits } = init;
   return {
     name: init.id,
     Image: init.image,
-    Cmd: ['sleep', 'infinity'],
+    Cmd: [...KEEPER_COMMAND],
+    ...KEEPER_OPTIONS,
     User: init.user,
     WorkingDir: SANDBOX_WORK_DIR,
     Hostname: 'sandbox',
@@ -46,6 +52,7 @@ export function containerOptions(init: ContainerInit): Docker.ContainerCreateOpt
       IpcMode: 'private',
       Privileged: false,
       RestartPolicy: { Name: 'no' },
+      AutoRemove: true,
       LogConfig: { Type: 'none', Config: {} },
     },
   };

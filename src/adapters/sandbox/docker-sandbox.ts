@@ -1,13 +1,15 @@
 /**
- * One docker sandbox: a container that sleeps while commands exec in it (docker-exec.ts), the
- * work dir bind-mounted at /work, and a git relay when its network policy allows git. A
- * command past its wall time restarts the container, which kills every process in it.
+ * One docker sandbox: a container whose keeper waits while commands exec in it (docker-exec.ts),
+ * the work dir bind-mounted at /work, and a git relay when its network policy allows git. A
+ * command past its wall time restarts the container, which kills every process in it. The
+ * container dies with this process (docker-keeper.ts).
  */
 import type Docker from 'dockerode';
 import { describeError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
 import { containerOptions } from './docker-container.js';
 import { runDockerExec } from './docker-exec.js';
+import { DeadMansSwitch } from './docker-keeper.js';
 import { statusOf } from './docker-labels.js';
 import { SandboxDestroyedError, SandboxOperationError } from './errors.js';
 import { GitRelay } from './git-relay.js';
@@ -28,6 +30,7 @@ export class DockerSandbox implements Sandbox {
   readonly #container: Docker.Container;
   readonly #user: string;
   readonly #log: Logger;
+  readonly #switch: DeadMansSwitch;
   #destroying: Promise<void> | undefined;
   readonly #copies = new CopyTracker();
   #relay: GitRelay | undefined;
@@ -47,6 +50,7 @@ export class DockerSandbox implements Sandbox {
     const owner = sandboxOwner();
     this.#user = `${owner.uid}:${owner.gid}`;
     this.#log = components.logger.child({ sandbox: id, backend: 'docker' });
+    this.#switch = new DeadMansSwitch(this.#container, this.#log);
   }
 
   get workDir(): string {
@@ -80,6 +84,7 @@ export class DockerSandbox implements Sandbox {
           limits,
         }),
       );
+      await this.#switch.arm();
       await this.#container.start();
     } catch (error) {
       throw this.#fail('create', error);
@@ -159,6 +164,7 @@ export class DockerSandbox implements Sandbox {
         this.#log.warn({ err: describeError(error) }, 'removing sandbox container failed');
       }
     }
+    this.#switch.release();
     await this.#relay?.stop();
     await removeWorkDir(this.base, this.id, this.dir).catch((error: unknown) => {
       this.#log.warn({ err: describeError(error) }, 'removing sandbox work dir failed');
@@ -172,6 +178,8 @@ export class DockerSandbox implements Sandbox {
     try {
       await this.#container.restart({ t: 0 });
       this.#oomSeen = 0;
+      // the restart ended the attachment: the new keeper waits on a stdin nobody holds yet
+      await this.#switch.arm();
     } catch (error) {
       if (!this.destroyed) throw this.#fail('restart', error);
     }

@@ -13,6 +13,7 @@ import { LABEL_NODE, LABEL_SANDBOX, statusOf } from './docker-labels.js';
 import { DockerSandbox } from './docker-sandbox.js';
 import { SandboxImageMissingError, SandboxUnavailableError } from './errors.js';
 import { defaultImageRef } from './image.js';
+import { abandonedSandboxes, writeOwner } from './owner.js';
 import { resolveSpec } from './spec.js';
 import type { Sandbox, SandboxBackend, SandboxComponents, SandboxInit, SandboxSpec } from './types.js';
 import { prepareWorkDir, removeWorkDir } from './workdir.js';
@@ -62,6 +63,7 @@ export class DockerBackend implements SandboxBackend {
     );
     this.#live.add(sandbox);
     try {
+      await writeOwner(this.#base, id, this.init.nodeId);
       await sandbox.boot(image, this.init.nodeId);
     } catch (error) {
       await sandbox.destroy();
@@ -70,27 +72,41 @@ export class DockerBackend implements SandboxBackend {
     return sandbox;
   }
 
+  /**
+   * Containers of `nodeId` that still exist (an earlier crash between creating one and
+   * attaching its dead man's switch, or an engine that kept it) and the work dirs of sandboxes
+   * whose process is gone (their containers went with it); counts each sandbox once.
+   */
   async removeLeftovers(nodeId: string = this.init.nodeId): Promise<number> {
     const found = await this.#docker.listContainers({
       all: true,
       filters: { label: [`${LABEL_NODE}=${nodeId}`] },
     });
     const mine = new Set([...this.#live].map((s) => s.id));
-    let removed = 0;
+    const removed = new Set<string>();
     for (const info of found) {
       const id = info.Labels[LABEL_SANDBOX] ?? '';
       if (mine.has(id)) continue;
+      const ours = /^bzzz-[0-9a-z]+$/.test(id);
       try {
         await this.#docker.getContainer(info.Id).remove({ force: true, v: true });
-        removed++;
+        removed.add(ours ? id : info.Id);
       } catch (error) {
-        if (statusOf(error) !== 404) throw error;
+        // gone meanwhile (404) or already being removed by its own AutoRemove (409)
+        if (statusOf(error) !== 404 && statusOf(error) !== 409) throw error;
       }
-      if (/^bzzz-[0-9a-z]+$/.test(id))
+      if (ours) {
         await removeWorkDir(this.#base, id, { path: '', owned: true, scratch: '' });
+        removed.add(id);
+      }
     }
-    if (removed > 0) this.components.logger.warn({ nodeId, removed }, 'removed leftover sandbox containers');
-    return removed;
+    for (const id of await abandonedSandboxes(this.#base, nodeId, mine)) {
+      await removeWorkDir(this.#base, id, { path: '', owned: true, scratch: '' });
+      removed.add(id);
+    }
+    if (removed.size > 0)
+      this.components.logger.warn({ nodeId, removed: removed.size }, 'removed leftover sandboxes');
+    return removed.size;
   }
 
   async #requireImage(image: string): Promise<void> {
