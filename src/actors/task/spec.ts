@@ -3,6 +3,7 @@
  * restarts it; a normal end does not), stopped gracefully with `bzzz.stop` so it can destroy
  * its workspace and release its lease. Whatever way the actor ends, its resources are cleaned.
  */
+import type { Lease } from '../../adapters/claims/index.js';
 import { encodeTaskKeyToken } from '../../protocol/task-key.js';
 import type { TaskAnnouncement } from '../../protocol/messages/tasks.js';
 import type { ChildSpec } from '../../supervisor/child.js';
@@ -27,8 +28,8 @@ export function taskEnded(
 
 export function taskSpec(task: TaskAnnouncement, deps: TaskDeps): ChildSpec {
   let resources: TaskResources | undefined;
-  // a replacement claims only once its crashed predecessor has released the lease
-  let predecessor: Promise<void> = Promise.resolve();
+  // a crashed instance's lease is kept, not released: its replacement continues it
+  let predecessor: Promise<Lease | undefined> = Promise.resolve(undefined);
   return xstateChild(taskChildId(task.task), {
     logic: () => {
       const fresh = new TaskResources(task.task, deps, predecessor);
@@ -59,7 +60,7 @@ export function taskSpec(task: TaskAnnouncement, deps: TaskDeps): ChildSpec {
           });
         },
         error: () => {
-          predecessor = owned?.cleanup(true, 'task actor crashed') ?? Promise.resolve();
+          predecessor = owned?.handOver('task actor crashed') ?? Promise.resolve(undefined);
         },
       });
     },

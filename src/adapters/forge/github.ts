@@ -8,7 +8,7 @@ import { systemClock } from '../../lib/clock.js';
 import type { Logger } from '../../lib/log.js';
 import { parseTaskKey, type TaskKey, type TaskRef } from '../../protocol/task-key.js';
 import { GitHubApiError, RepoNotFoundError, TaskNotFoundError } from './errors.js';
-import { authHeaderEnv, pushFrom } from './git.js';
+import { authHeaderEnv, pushFrom, remoteHead } from './git.js';
 import { GitHubClient } from './github-client.js';
 import { markIssueClaimed, reportIssueOutcome } from './github-issue-writes.js';
 import { isClaimedIssue, params, toPull, toRecord, toTask } from './github-mapping.js';
@@ -151,8 +151,20 @@ export class GitHubForge implements port.Forge {
       remote,
       pushEnv: authHeaderEnv(this.#init.token),
       secrets: [this.#init.token],
+      // the server's compare-and-swap: refused once anyone else pushed since the lease was won
+      ...(options.expectedHead === undefined ? {} : { expectedHead: options.expectedHead }),
     });
     return { branch: options.branch, commit };
+  }
+
+  async branchLease(key: TaskKey): Promise<port.BranchLease> {
+    const { repo } = this.#ref(key);
+    const remote = (await this.#repo(repo)).cloneUrl;
+    const head = await remoteHead(remote, taskBranch(key), {
+      env: authHeaderEnv(this.#init.token),
+      secrets: [this.#init.token],
+    });
+    return { head };
   }
 
   async findPullRequest(query: port.PullRequestQuery): Promise<port.PullRequest | null> {
