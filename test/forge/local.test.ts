@@ -112,6 +112,8 @@ describe('local forge', () => {
         branch: taskBranch(key),
         title: 't',
         body: 'b',
+        token: 1,
+        holder: 'agent-1',
         fence: async () => undefined,
       }),
     ).rejects.toBeInstanceOf(BranchNotFoundError);
