@@ -142,7 +142,10 @@ export interface Forge {
   taskRecord(key: TaskKey): Promise<TaskRecord>;
   /** Assignee, `in-progress` label and a claim comment naming the agent. */
   markClaimed(key: TaskKey, options: MarkClaimedOptions): Promise<void>;
-  /** Pushes `branch` (force: bzzz owns its `bzzz/` branches; the fence keeps stale holders out). */
+  /**
+   * Pushes `branch`: a compare-and-swap against `expectedHead` when given, else forced (bzzz
+   * owns its `bzzz/` branches); the token (local forge) and the fence keep stale holders out.
+   */
   pushBranch(options: PushBranchOptions): Promise<PushResult>;
   findPullRequest(query: PullRequestQuery): Promise<PullRequest | null>;
   /** Every pull request ever opened from the task's branch, oldest first. */
