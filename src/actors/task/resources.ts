@@ -83,12 +83,17 @@ export class TaskResources {
 
   /**
    * Ends a crashed instance: its workspace goes, its lease is kept and returned, for the
-   * successor to continue (undefined when it held none or its cleanup had already begun).
+   * successor to continue: the one it held, else the one it inherited and had not taken yet
+   * (undefined when neither, or when its cleanup had already begun: that released it).
    */
   async handOver(reason: string): Promise<Lease | undefined> {
-    const lease = this.closed ? undefined : this.lease;
+    if (this.closed) {
+      await this.cleanup(false, reason);
+      return undefined;
+    }
+    const lease = this.lease;
     await this.cleanup(false, reason);
-    return lease;
+    return lease ?? (await this.predecessor);
   }
 
   /** Destroys the workspace and (when `release`) gives the lease up. */
@@ -115,7 +120,8 @@ export class TaskResources {
   async #cleanup(release: boolean, reason: string): Promise<void> {
     const { logger } = this.deps;
     await this.releaseWorkspace();
-    const lease = this.lease;
+    // an instance that ends before taking its predecessor's lease releases that one
+    const lease = this.lease ?? (release ? await this.predecessor : undefined);
     this.lease = undefined;
     if (release && lease !== undefined) {
       await this.deps.claims.release(lease, reason).catch((error: unknown) => {
