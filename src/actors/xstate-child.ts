@@ -155,8 +155,9 @@ function startXStateActor<TLogic extends AnyActorLogic>(
         dropped.warn(message.type, { actor: ctx.path, type: message.type }, 'message turned down');
     },
     (reason) => {
-      actor.stop();
+      // the crash first: stopping the actor completes it, which would read as a normal end
       exit.fire({ kind: 'error', error: reason });
+      actor.stop();
     },
   );
   options.onStarted?.(actor);

@@ -99,17 +99,31 @@ describe('bzzz task', () => {
 
     const forge = localForge({ env: {}, cwd });
     const key = 'local:demo/app#1';
-    await forge.markClaimed(key, { agent: 'agent-2', token: 5, fence: async () => undefined });
+    await forge.markClaimed(key, {
+      agent: 'agent-2',
+      token: 5,
+      holder: 'agent-2',
+      fence: async () => undefined,
+    });
     const clone = join(cwd, 'clone');
     await git(['clone', '--quiet', await forge.cloneUrl('demo/app'), clone]);
     await git(['checkout', '--quiet', '-b', taskBranch(key)], { cwd: clone });
     await git(['commit', '--quiet', '--allow-empty', '-m', 'w'], { cwd: clone });
-    await forge.pushBranch({ key, branch: taskBranch(key), from: clone, fence: async () => undefined });
+    await forge.pushBranch({
+      key,
+      branch: taskBranch(key),
+      from: clone,
+      token: 5,
+      holder: 'agent-2',
+      fence: async () => undefined,
+    });
     const { pr } = await forge.openPullRequest({
       key,
       branch: taskBranch(key),
       title: 't',
       body: 'b',
+      token: 5,
+      holder: 'agent-2',
       fence: async () => undefined,
     });
 
@@ -150,6 +164,20 @@ describe('bzzz task', () => {
       body: 'Do it.\n',
       labels: ['bzzz-task', 'docs', 'easy', 'in-progress'],
     });
+    const effects = shown.effects as {
+      effect: string;
+      token: number;
+      holder: string;
+      at: string;
+      sha?: string;
+    }[];
+    expect(effects.map((e) => [e.effect, e.token, e.holder])).toEqual([
+      ['claim', 5, 'agent-2'],
+      ['push', 5, 'agent-2'],
+      ['pull-request', 5, 'agent-2'],
+    ]);
+    expect(effects[1]?.sha).toBe(pr.headSha);
+    expect(Object.keys(effects[0]!).sort()).toEqual(['at', 'effect', 'holder', 'token']);
   });
 
   it('prints help and rejects bad usage', async () => {

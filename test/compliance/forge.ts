@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   ForbiddenBranchError,
+  StalePushError,
+  StaleTokenError,
   TaskNotFoundError,
   taskBranch,
   type Fence,
@@ -38,6 +40,9 @@ const REPO = 'acme/widgets';
 
 /** A lease that holds. */
 const held: Fence = async () => undefined;
+
+/** The token and holder of the lease the effects of a test are made under. */
+const T = { token: 1, holder: 'agent-1' } as const;
 
 class FakeLeaseLost extends Error {
   override readonly name = 'LeaseLostError';
@@ -121,7 +126,7 @@ export function forgeCompliance(name: string, factory: ForgeFactory): void {
     it('marks a claim: in-progress label, a comment naming the agent, the holder in the record', async () => {
       const key = await h.addTask({ repo: REPO, title: 't' });
       expect((await h.forge.taskRecord(key)).state).toBe('discovered');
-      await h.forge.markClaimed(key, { agent: 'agent-7', token: 42, fence: held });
+      await h.forge.markClaimed(key, { agent: 'agent-7', token: 42, holder: 'agent-1', fence: held });
       expect((await h.forge.getTask(key)).labels).toContain('in-progress');
       expect((await h.comments(key)).join('\n')).toContain('agent-7');
       expect(await h.forge.taskRecord(key)).toMatchObject({
@@ -136,9 +141,9 @@ export function forgeCompliance(name: string, factory: ForgeFactory): void {
     it('a lost lease stops the claim marker before any effect', async () => {
       const key = await h.addTask({ repo: REPO, title: 't' });
       const fence = lost();
-      await expect(h.forge.markClaimed(key, { agent: 'a', token: 1, fence })).rejects.toBeInstanceOf(
-        FakeLeaseLost,
-      );
+      await expect(
+        h.forge.markClaimed(key, { agent: 'a', token: 1, holder: 'agent-1', fence }),
+      ).rejects.toBeInstanceOf(FakeLeaseLost);
       expect(fence.calls).toBe(1);
       expect(await h.comments(key)).toEqual([]);
       expect((await h.forge.getTask(key)).labels).not.toContain('in-progress');
@@ -147,12 +152,12 @@ export function forgeCompliance(name: string, factory: ForgeFactory): void {
     it('pushes bzzz/task-N from a work clone', async () => {
       const key = await h.addTask({ repo: REPO, title: 't' });
       const { dir, commit } = await workOn(key);
-      const pushed = await h.forge.pushBranch({ key, branch: taskBranch(key), from: dir, fence: held });
+      const pushed = await h.forge.pushBranch({ key, branch: taskBranch(key), from: dir, ...T, fence: held });
       expect(pushed).toEqual({ branch: taskBranch(key), commit });
       expect(await h.remoteBranch(REPO, taskBranch(key))).toBe(commit);
       // A re-run after a crash pushes its own work again over the branch.
       const again = await workOn(key, 'second try\n');
-      await h.forge.pushBranch({ key, branch: taskBranch(key), from: again.dir, fence: held });
+      await h.forge.pushBranch({ key, branch: taskBranch(key), from: again.dir, ...T, fence: held });
       expect(await h.remoteBranch(REPO, taskBranch(key))).toBe(again.commit);
     });
 
@@ -163,7 +168,7 @@ export function forgeCompliance(name: string, factory: ForgeFactory): void {
       for (const branch of ['main', 'feature/x', 'bzzz', 'bzzz/../main', '-bzzz/x', 'bzzz/x.lock']) {
         const fence = lost();
         await expect(
-          h.forge.pushBranch({ key, branch, from: dir, sourceRef: 'HEAD', fence }),
+          h.forge.pushBranch({ key, branch, from: dir, sourceRef: 'HEAD', ...T, fence }),
         ).rejects.toBeInstanceOf(ForbiddenBranchError);
         expect(fence.calls).toBe(0);
       }
@@ -175,7 +180,7 @@ export function forgeCompliance(name: string, factory: ForgeFactory): void {
       const key = await h.addTask({ repo: REPO, title: 't' });
       const { dir } = await workOn(key);
       await expect(
-        h.forge.pushBranch({ key, branch: taskBranch(key), from: dir, fence: lost() }),
+        h.forge.pushBranch({ key, branch: taskBranch(key), from: dir, ...T, fence: lost() }),
       ).rejects.toBeInstanceOf(FakeLeaseLost);
       expect(await h.remoteBranch(REPO, taskBranch(key))).toBeNull();
     });
@@ -191,7 +196,7 @@ export function forgeCompliance(name: string, factory: ForgeFactory): void {
       await writeFile(join(dir, '.git', 'hooks', 'pre-push'), `#!/bin/sh\ntouch ${marker}\n`, {
         mode: 0o755,
       });
-      await h.forge.pushBranch({ key, branch: taskBranch(key), from: dir, fence: held });
+      await h.forge.pushBranch({ key, branch: taskBranch(key), from: dir, ...T, fence: held });
       expect(await h.remoteBranch(REPO, taskBranch(key))).toBe(commit);
       await expect(access(marker)).rejects.toThrow();
     });
@@ -199,12 +204,13 @@ export function forgeCompliance(name: string, factory: ForgeFactory): void {
     it('opens one pull request per task, however often it is asked', async () => {
       const key = await h.addTask({ repo: REPO, title: 'Add a file' });
       const { dir, commit } = await workOn(key);
-      await h.forge.pushBranch({ key, branch: taskBranch(key), from: dir, fence: held });
+      await h.forge.pushBranch({ key, branch: taskBranch(key), from: dir, ...T, fence: held });
       const first = await h.forge.openPullRequest({
         key,
         branch: taskBranch(key),
         title: 'Add a file',
         body: 'done',
+        ...T,
         fence: held,
       });
       expect(first.created).toBe(true);
@@ -215,6 +221,7 @@ export function forgeCompliance(name: string, factory: ForgeFactory): void {
         branch: taskBranch(key),
         title: 'Add a file',
         body: 'again',
+        ...T,
         fence: held,
       });
       expect(second.created).toBe(false);
@@ -237,9 +244,9 @@ export function forgeCompliance(name: string, factory: ForgeFactory): void {
     it('a lost lease opens no pull request', async () => {
       const key = await h.addTask({ repo: REPO, title: 't' });
       const { dir } = await workOn(key);
-      await h.forge.pushBranch({ key, branch: taskBranch(key), from: dir, fence: held });
+      await h.forge.pushBranch({ key, branch: taskBranch(key), from: dir, ...T, fence: held });
       await expect(
-        h.forge.openPullRequest({ key, branch: taskBranch(key), title: 't', body: 'b', fence: lost() }),
+        h.forge.openPullRequest({ key, branch: taskBranch(key), title: 't', body: 'b', ...T, fence: lost() }),
       ).rejects.toBeInstanceOf(FakeLeaseLost);
       expect(await h.pullCount(REPO)).toBe(0);
       expect(await h.forge.findPullRequest({ key })).toBeNull();
@@ -248,20 +255,22 @@ export function forgeCompliance(name: string, factory: ForgeFactory): void {
     it('reports completion: comment with the summary, done, no longer open', async () => {
       const key = await h.addTask({ repo: REPO, title: 't' });
       const other = await h.addTask({ repo: REPO, title: 'still open' });
-      await h.forge.markClaimed(key, { agent: 'agent-1', token: 3, fence: held });
+      await h.forge.markClaimed(key, { agent: 'agent-1', ...T, fence: held });
       const { dir } = await workOn(key);
-      await h.forge.pushBranch({ key, branch: taskBranch(key), from: dir, fence: held });
+      await h.forge.pushBranch({ key, branch: taskBranch(key), from: dir, ...T, fence: held });
       const { pr } = await h.forge.openPullRequest({
         key,
         branch: taskBranch(key),
         title: 't',
         body: 'b',
+        ...T,
         fence: held,
       });
       await h.forge.reportComplete(key, {
         agent: 'agent-1',
         summary: 'Added NOTE.md',
         pr: pr.number,
+        ...T,
         fence: held,
       });
       expect((await h.comments(key)).at(-1)).toContain('Added NOTE.md');
@@ -289,12 +298,14 @@ export function forgeCompliance(name: string, factory: ForgeFactory): void {
         agent: 'a',
         summary: 'step 2 exited 1',
         outcome: 'failed',
+        ...T,
         fence: held,
       });
       await h.forge.reportComplete(escalated, {
         agent: 'a',
         summary: 'need a human',
         outcome: 'escalated',
+        ...T,
         fence: held,
       });
       expect((await h.forge.taskRecord(failed)).state).toBe('failed');
@@ -305,7 +316,7 @@ export function forgeCompliance(name: string, factory: ForgeFactory): void {
     it('a lost lease reports nothing', async () => {
       const key = await h.addTask({ repo: REPO, title: 't' });
       await expect(
-        h.forge.reportComplete(key, { agent: 'a', summary: 's', fence: lost() }),
+        h.forge.reportComplete(key, { agent: 'a', summary: 's', ...T, fence: lost() }),
       ).rejects.toBeInstanceOf(FakeLeaseLost);
       expect(await h.comments(key)).toEqual([]);
       expect((await h.forge.listOpenTasks()).map((t) => t.key)).toEqual([key]);
@@ -314,12 +325,13 @@ export function forgeCompliance(name: string, factory: ForgeFactory): void {
     it('prs shows every pull request ever opened for the task', async () => {
       const key = await h.addTask({ repo: REPO, title: 't' });
       const { dir } = await workOn(key);
-      await h.forge.pushBranch({ key, branch: taskBranch(key), from: dir, fence: held });
+      await h.forge.pushBranch({ key, branch: taskBranch(key), from: dir, ...T, fence: held });
       const { pr } = await h.forge.openPullRequest({
         key,
         branch: taskBranch(key),
         title: 't',
         body: 'b',
+        ...T,
         fence: held,
       });
       let record = (await h.forge.taskRecords(REPO)).find((r) => r.key === key);
@@ -336,10 +348,107 @@ export function forgeCompliance(name: string, factory: ForgeFactory): void {
         branch: taskBranch(key),
         title: 't',
         body: 'b',
+        ...T,
         fence: held,
       });
       expect(again).toMatchObject({ created: false, pr: { number: pr.number } });
       expect(await h.pullCount(REPO)).toBe(2);
+    });
+    it("a stale holder's push is refused once the new holder pushed (the forge's compare-and-swap)", async () => {
+      const key = await h.addTask({ repo: REPO, title: 't' });
+      const branch = taskBranch(key);
+      // both holders read the head when they won their lease: absent
+      const old = await h.forge.branchLease(key);
+      expect(old).toEqual({ head: null });
+      const fresh = await h.forge.branchLease(key);
+      const mine = await workOn(key, 'the new holder\n');
+      await h.forge.pushBranch({
+        key,
+        branch,
+        from: mine.dir,
+        token: 2,
+        holder: 'b',
+        fence: held,
+        expectedHead: fresh.head,
+      });
+      expect(await h.forge.branchLease(key)).toEqual({ head: mine.commit });
+      const stale = await workOn(key, 'the paused holder\n');
+      const refused = await h.forge
+        .pushBranch({
+          key,
+          branch,
+          from: stale.dir,
+          token: 1,
+          holder: 'a',
+          fence: held,
+          expectedHead: old.head,
+        })
+        .catch((e: unknown) => e);
+      // the local forge refuses the token first; GitHub's server refuses the lease
+      expect(refused).toBeInstanceOf(h.forge.kind === 'local' ? StaleTokenError : StalePushError);
+      expect(await h.remoteBranch(REPO, branch)).toBe(mine.commit);
+      // the rightful holder's own push under a moved head is refused too, then goes through
+      // once it has read the head again
+      const next = await workOn(key, 'second push\n');
+      const moved = { key, branch, from: next.dir, token: 2, holder: 'b', fence: held };
+      await expect(h.forge.pushBranch({ ...moved, expectedHead: null })).rejects.toBeInstanceOf(
+        StalePushError,
+      );
+      const head = (await h.forge.branchLease(key)).head;
+      await h.forge.pushBranch({ ...moved, expectedHead: head });
+      expect(await h.remoteBranch(REPO, branch)).toBe(next.commit);
+    });
+
+    it('a second pull request for one head is "found", also when both are asked at once', async () => {
+      const key = await h.addTask({ repo: REPO, title: 't' });
+      const { dir } = await workOn(key);
+      await h.forge.pushBranch({ key, branch: taskBranch(key), from: dir, ...T, fence: held });
+      const ask = () =>
+        h.forge.openPullRequest({ key, branch: taskBranch(key), title: 't', body: 'b', ...T, fence: held });
+      const results = await Promise.all([ask(), ask(), ask()]);
+      expect(results.filter((r) => r.created)).toHaveLength(1);
+      expect(new Set(results.map((r) => r.pr.number)).size).toBe(1);
+      expect(await h.pullCount(REPO)).toBe(1);
+    });
+
+    it('the local forge refuses a stale token: push, comment and pull request, and logs what it applied', async (ctx) => {
+      if (h.forge.kind !== 'local') ctx.skip();
+      const key = await h.addTask({ repo: REPO, title: 't' });
+      const branch = taskBranch(key);
+      const stale = { token: 4, holder: 'agent-old', fence: held };
+      const fresh = { token: 5, holder: 'agent-new', fence: held };
+      await h.forge.markClaimed(key, { agent: 'agent-old', ...stale });
+      await h.forge.markClaimed(key, { agent: 'agent-new', ...fresh });
+      const { dir, commit } = await workOn(key);
+      const claim = h.forge.markClaimed(key, { agent: 'agent-old', ...stale });
+      await expect(claim).rejects.toBeInstanceOf(StaleTokenError);
+      const report = h.forge.reportComplete(key, { agent: 'agent-old', summary: 's', ...stale });
+      await expect(report).rejects.toMatchObject({
+        name: 'StaleTokenError',
+        effect: 'report',
+        token: 4,
+        highest: 5,
+      });
+      await expect(h.forge.pushBranch({ key, branch, from: dir, ...stale })).rejects.toMatchObject({
+        name: 'StaleTokenError',
+        effect: 'push',
+        retryable: false,
+      });
+      expect(await h.remoteBranch(REPO, branch)).toBeNull();
+      await h.forge.pushBranch({ key, branch, from: dir, ...fresh });
+      const pr = h.forge.openPullRequest({ key, branch, title: 't', body: 'b', ...stale });
+      await expect(pr).rejects.toBeInstanceOf(StaleTokenError);
+      expect(await h.pullCount(REPO)).toBe(0);
+      await h.forge.openPullRequest({ key, branch, title: 't', body: 'b', ...fresh });
+      expect((await h.comments(key)).filter((c) => c.includes('agent-old'))).toHaveLength(1);
+      const { effects } = await h.forge.taskRecord(key);
+      expect(effects?.map(({ effect, token, holder, sha }) => ({ effect, token, holder, sha }))).toEqual([
+        { effect: 'claim', token: 4, holder: 'agent-old', sha: undefined },
+        { effect: 'claim', token: 5, holder: 'agent-new', sha: undefined },
+        { effect: 'push', token: 5, holder: 'agent-new', sha: commit },
+        { effect: 'pull-request', token: 5, holder: 'agent-new', sha: undefined },
+      ]);
+      expect(effects?.every((e) => !Number.isNaN(Date.parse(e.at)))).toBe(true);
     });
   });
 }

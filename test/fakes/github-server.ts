@@ -359,6 +359,8 @@ export class FakeGitHub {
     const head = typeof body.head === 'string' ? body.head.replace(/^[^:]+:/, '') : '';
     const base = typeof body.base === 'string' ? body.base : repo.defaultBranch;
     const full = `${repo.owner}/${repo.name}`;
+    const sha = await this.branchSha(full, head);
+    // checked after the last await, as GitHub does atomically: two requests at once open one
     if (this.pulls(full).some((i) => i.state === 'open' && i.pull?.head === head)) {
       return [
         422,
@@ -374,7 +376,6 @@ export class FakeGitHub {
         },
       ];
     }
-    const sha = await this.branchSha(full, head);
     if (sha === null)
       return [
         422,

@@ -13,6 +13,7 @@ import { silentLogger, systemClock } from '../../src/lib/index.js';
 
 const REPO = 'acme/app';
 const fence = () => Promise.resolve();
+const lease = { token: 1, holder: 'agent-1' };
 
 describe('task checkout', () => {
   let dir: string;
@@ -61,6 +62,7 @@ describe('task checkout', () => {
       branch: taskBranch(key),
       from: clone,
       sourceRef: 'HEAD',
+      ...lease,
       fence,
     });
     expect(pushed.commit).toBe(commit);
@@ -74,7 +76,7 @@ describe('task checkout', () => {
     const first = join(dir, 'first');
     await checkoutTask(forge, key, first);
     const earlier = await commitIn(first, 'earlier.txt');
-    await forge.pushBranch({ key, branch: taskBranch(key), from: first, sourceRef: 'HEAD', fence });
+    await forge.pushBranch({ key, branch: taskBranch(key), from: first, sourceRef: 'HEAD', ...lease, fence });
 
     const second = join(dir, 'second');
     const checkout = await checkoutTask(forge, key, second);
@@ -88,7 +90,7 @@ describe('task checkout', () => {
     const clone = join(dir, 'c3');
     await checkoutTask(forge, key, clone);
     const commit = await commitIn(clone, 'x.txt');
-    await forge.pushBranch({ key, branch: taskBranch(key), from: clone, sourceRef: 'HEAD', fence });
+    await forge.pushBranch({ key, branch: taskBranch(key), from: clone, sourceRef: 'HEAD', ...lease, fence });
     const bare = join(dir, 'forge', 'acme', 'app.git');
     expect(await readRefFile(bare, `refs/heads/${taskBranch(key)}`)).toBe(commit);
     await git(['pack-refs', '--all'], { cwd: bare });

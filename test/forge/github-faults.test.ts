@@ -144,7 +144,7 @@ describe('github forge against a misbehaving GitHub', () => {
 
   it('assigns the token user on claim', async () => {
     const key = task();
-    await forge().markClaimed(key, { agent: 'agent-1', token: 9, fence: held });
+    await forge().markClaimed(key, { agent: 'agent-1', token: 9, holder: 'agent-1', fence: held });
     expect(fake.issue(REPO, 1).assignees).toEqual(['bzzz-bot']);
   });
 
@@ -161,14 +161,16 @@ describe('github forge against a misbehaving GitHub', () => {
     await writeFile(join(dir, 'x.txt'), 'x\n');
     await git(['add', 'x.txt'], { cwd: dir });
     await git(['commit', '--quiet', '-m', 'x'], { cwd: dir });
-    await f.pushBranch({ key, branch: taskBranch(key), from: dir, fence: held });
+    await f.pushBranch({ key, branch: taskBranch(key), from: dir, token: 1, holder: 'a', fence: held });
     expect(fake.pushes.at(-1)).toEqual({ authorized: true });
     expect(await readFile(join(dir, '.git', 'config'), 'utf8')).not.toContain(TOKEN);
 
     const errors: unknown[] = [];
     fake.refusePushes = true;
     errors.push(
-      await f.pushBranch({ key, branch: taskBranch(key), from: dir, fence: held }).catch((e: unknown) => e),
+      await f
+        .pushBranch({ key, branch: taskBranch(key), from: dir, token: 1, holder: 'a', fence: held })
+        .catch((e: unknown) => e),
     );
     fake.refusePushes = false;
     fake.inject({ kind: '500', times: 10 });

@@ -45,6 +45,8 @@ it('stays consistent when several processes race on one forge directory', async 
     key: shared,
     branch: taskBranch(shared),
     from: clone,
+    token: 1,
+    holder: 'agent-1',
     fence: async () => undefined,
   });
 

@@ -112,9 +112,43 @@ describe('local forge', () => {
         branch: taskBranch(key),
         title: 't',
         body: 'b',
+        token: 1,
+        holder: 'agent-1',
         fence: async () => undefined,
       }),
     ).rejects.toBeInstanceOf(BranchNotFoundError);
+  });
+
+  it('counts each refused stale effect through its hook, and refuses none with the token check off (tests only)', async () => {
+    const refused: string[] = [];
+    const counted = new LocalForge(
+      { dir: join(dir, 'forge') },
+      { ...components(), onFencedRejection: (effect) => refused.push(effect) },
+    );
+    const key = await counted.addTask({ title: 't' });
+    const lease = (token: number) => ({
+      agent: `agent-${token}`,
+      token,
+      holder: `agent-${token}`,
+      fence: async () => undefined,
+    });
+    await counted.markClaimed(key, lease(2));
+    await expect(counted.markClaimed(key, lease(1))).rejects.toMatchObject({
+      name: 'StaleTokenError',
+      highest: 2,
+    });
+    await expect(counted.reportComplete(key, { ...lease(1), summary: 's' })).rejects.toMatchObject({
+      name: 'StaleTokenError',
+    });
+    expect(refused).toEqual(['claim', 'report']);
+    // with the check off a stale effect lands, and the log shows it after the newer one
+    const unchecked = new LocalForge({ dir: join(dir, 'forge'), checkTokens: false }, components());
+    await unchecked.reportComplete(key, { ...lease(1), summary: 'stale' });
+    const { effects } = await unchecked.taskRecord(key);
+    expect(effects?.map((e) => [e.effect, e.token])).toEqual([
+      ['claim', 2],
+      ['report', 1],
+    ]);
   });
 
   it('reports a corrupt record by name instead of crashing', async () => {

@@ -27,6 +27,8 @@ const results = await Promise.all([
     branch: 'bzzz/task-1',
     title: 'shared',
     body: 'b',
+    token: 1,
+    holder: 'agent-1',
     fence: async () => undefined,
   }),
   forge.addRepo('race/added').then(

@@ -1,17 +1,25 @@
 /**
- * What one task actor instance holds: its lease and its workspace (a sandbox over a clone in a
+ * What one task actor instance holds: its lease (with the task branch's head as seen when it
+ * was won, which pushes under it expect) and its workspace (a sandbox over a clone in a
  * scratch directory). The task's facts live in its machine's context, not here.
  * Cleanup is idempotent and safe at any time, so a crash, a stop or a normal end all leave
- * nothing behind (no container, no live lease of ours, no clone on the host).
+ * nothing behind (no container, no clone on the host, no live lease of ours except the one a
+ * crashed instance hands to its successor, which continues it).
  */
 import type { Lease } from '../../adapters/claims/index.js';
 import { LeaseLostError } from '../../adapters/claims/index.js';
+import type { Fenced } from '../../adapters/forge/index.js';
 import type { Workspace } from '../../adapters/workspace/index.js';
 import { describeError } from '../../lib/errors.js';
 import type { TaskDeps } from './deps.js';
 
 export class TaskResources {
   lease: Lease | undefined;
+  /**
+   * The task branch's head the next push replaces (null: absent), read when the lease was won
+   * and moved by each push; undefined until read.
+   */
+  expectedHead: string | null | undefined;
   workspace: Workspace | undefined;
   #cleaning: Promise<void> | undefined;
   /** The latest release of the sandbox and scratch dirs, which later ones wait for. */
@@ -20,9 +28,18 @@ export class TaskResources {
   constructor(
     readonly key: string,
     private readonly deps: TaskDeps,
-    /** Settles when the crashed instance before this one has cleaned up (released its lease). */
-    readonly predecessor: Promise<void> = Promise.resolve(),
+    /**
+     * Settles when the crashed instance before this one has cleaned up, with the lease it held
+     * (undefined: none), which this instance continues (same holder, same token, renewed).
+     */
+    readonly predecessor: Promise<Lease | undefined> = Promise.resolve(undefined),
   ) {}
+
+  /** What each forge effect carries: the lease's token and holder and the fence. */
+  fenced(): Fenced {
+    const lease = this.lease;
+    return { token: lease?.token ?? 0, holder: lease?.holder ?? this.deps.agent, fence: this.fence };
+  }
 
   /**
    * Checks, right before an external effect, that the lease is still ours: first against this
@@ -64,6 +81,21 @@ export class TaskResources {
     return true;
   }
 
+  /**
+   * Ends a crashed instance: its workspace goes, its lease is kept and returned, for the
+   * successor to continue: the one it held, else the one it inherited and had not taken yet
+   * (undefined when neither, or when its cleanup had already begun: that released it).
+   */
+  async handOver(reason: string): Promise<Lease | undefined> {
+    if (this.closed) {
+      await this.cleanup(false, reason);
+      return undefined;
+    }
+    const lease = this.lease;
+    await this.cleanup(false, reason);
+    return lease ?? (await this.predecessor);
+  }
+
   /** Destroys the workspace and (when `release`) gives the lease up. */
   cleanup(release: boolean, reason: string): Promise<void> {
     this.#cleaning ??= this.#cleanup(release, reason);
@@ -88,7 +120,8 @@ export class TaskResources {
   async #cleanup(release: boolean, reason: string): Promise<void> {
     const { logger } = this.deps;
     await this.releaseWorkspace();
-    const lease = this.lease;
+    // an instance that ends before taking its predecessor's lease releases that one
+    const lease = this.lease ?? (release ? await this.predecessor : undefined);
     this.lease = undefined;
     if (release && lease !== undefined) {
       await this.deps.claims.release(lease, reason).catch((error: unknown) => {

@@ -3,6 +3,7 @@
  * restarts it; a normal end does not), stopped gracefully with `bzzz.stop` so it can destroy
  * its workspace and release its lease. Whatever way the actor ends, its resources are cleaned.
  */
+import type { Lease } from '../../adapters/claims/index.js';
 import { encodeTaskKeyToken } from '../../protocol/task-key.js';
 import type { TaskAnnouncement } from '../../protocol/messages/tasks.js';
 import type { ChildSpec } from '../../supervisor/child.js';
@@ -27,9 +28,10 @@ export function taskEnded(
 
 export function taskSpec(task: TaskAnnouncement, deps: TaskDeps): ChildSpec {
   let resources: TaskResources | undefined;
-  // a replacement claims only once its crashed predecessor has released the lease
-  let predecessor: Promise<void> = Promise.resolve();
-  return xstateChild(taskChildId(task.task), {
+  let ended: (() => string) | undefined;
+  // a crashed instance's lease is kept, not released: its replacement continues it
+  let predecessor: Promise<Lease | undefined> = Promise.resolve(undefined);
+  const spec = xstateChild(taskChildId(task.task), {
     logic: () => {
       const fresh = new TaskResources(task.task, deps, predecessor);
       resources = fresh;
@@ -49,19 +51,27 @@ export function taskSpec(task: TaskAnnouncement, deps: TaskDeps): ChildSpec {
     restart: 'transient',
     shutdown: 60_000,
     onStarted: (actor) => {
-      const owned = resources;
-      // a crash or a kill ends the actor without its own cleanup: do it here
-      actor.subscribe({
-        complete: () => {
-          const output = actor.getSnapshot().output;
-          void owned?.cleanup(true, 'task actor ended').finally(() => {
-            deps.system.send(deps.agentPath, taskEnded(task.task, output?.state ?? 'stopped'));
-          });
-        },
-        error: () => {
-          predecessor = owned?.cleanup(true, 'task actor crashed') ?? Promise.resolve();
-        },
-      });
+      ended = () => actor.getSnapshot().output?.state ?? 'stopped';
     },
   });
+  return {
+    ...spec,
+    start: async (ctx) => {
+      const running = await spec.start(ctx);
+      const owned = resources;
+      const outcome = ended;
+      // a crash, a kill or an exit ends the actor without its own cleanup: do it here, by the
+      // exit's reason (a stopped actor's observers cannot tell a crash from a kill)
+      running.onExit((reason) => {
+        if (reason.kind === 'error') {
+          predecessor = owned?.handOver('task actor crashed') ?? Promise.resolve(undefined);
+          return;
+        }
+        void owned?.cleanup(true, 'task actor ended').finally(() => {
+          deps.system.send(deps.agentPath, taskEnded(task.task, outcome?.() ?? 'stopped'));
+        });
+      });
+      return running;
+    },
+  };
 }

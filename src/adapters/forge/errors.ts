@@ -90,6 +90,43 @@ export class GitCommandError extends ForgeError {
   }
 }
 
+/**
+ * An effect made under a lease older than one the forge has already accepted for the task
+ * (its token is lower than the highest seen): the holder was superseded. Not retryable.
+ */
+export class StaleTokenError extends ForgeError {
+  override readonly name = 'StaleTokenError';
+  constructor(
+    readonly effect: string,
+    readonly task: string,
+    readonly token: number,
+    readonly highest: number,
+  ) {
+    super(`${effect} on ${task} refused: token ${token} is older than ${highest}, already accepted`, {
+      retryable: false,
+    });
+  }
+}
+
+/**
+ * A push refused by the forge's compare-and-swap: the branch's head is no longer the one the
+ * push expected (someone else pushed since the lease was won). The holder re-reads the head
+ * and pushes again, fenced, if its lease is still live.
+ */
+export class StalePushError extends ForgeError {
+  override readonly name = 'StalePushError';
+  constructor(
+    readonly branch: string,
+    readonly expected: string | null,
+    options: { cause?: unknown } = {},
+  ) {
+    super(`push of ${branch} refused: its head is no longer ${expected ?? '(absent)'}`, {
+      ...options,
+      retryable: false,
+    });
+  }
+}
+
 /** Stored forge data (a JSON record of the local forge) that cannot be read. */
 export class ForgeDataError extends ForgeError {
   override readonly name = 'ForgeDataError';

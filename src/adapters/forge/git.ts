@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { GitCommandError, redactSecrets } from './errors.js';
+import { GitCommandError, StalePushError, redactSecrets } from './errors.js';
 
 export interface GitOptions {
   cwd?: string;
@@ -101,8 +101,13 @@ async function safeDirectoryConfig(from: string, command: string): Promise<strin
   return file;
 }
 
-/** Fetches `sourceRef` of `from` into `repo` as `refs/heads/<branch>`, never running in `from`. */
-async function fetchFrom(repo: string, from: string, sourceRef: string, branch: string): Promise<void> {
+/** Fetches `sourceRef` of `from` into `repo` as `destRef` (a full ref), never running in `from`. */
+export async function fetchFrom(
+  repo: string,
+  from: string,
+  sourceRef: string,
+  destRef: string,
+): Promise<void> {
   if (sourceRef.startsWith('-')) throw new GitCommandError('fetch', null, 'bad source ref');
   const config = await safeDirectoryConfig(from, 'fetch');
   try {
@@ -116,7 +121,7 @@ async function fetchFrom(repo: string, from: string, sourceRef: string, branch: 
         '--no-write-fetch-head',
         '--',
         resolve(from),
-        `+${sourceRef}:refs/heads/${branch}`,
+        `+${sourceRef}:${destRef}`,
       ],
       { cwd: repo, env: { GIT_CONFIG_GLOBAL: config } },
     );
@@ -167,25 +172,6 @@ export async function headBranch(repo: string): Promise<string | undefined> {
   return match?.[1];
 }
 
-export interface FetchIntoOptions {
-  /** The repository holding the work; it is read by `git fetch`, never run in. */
-  from: string;
-  sourceRef: string;
-  branch: string;
-  /** A bare repository on this machine that bzzz owns (the local forge's). */
-  repo: string;
-}
-
-/**
- * Copies `sourceRef` of `from` into `repo` as `refs/heads/<branch>` (forced) with one fetch
- * run in `repo`: the push of a forge whose repositories are local directories. Returns the
- * branch's commit.
- */
-export async function fetchInto(options: FetchIntoOptions): Promise<string> {
-  await fetchFrom(options.repo, options.from, options.sourceRef, options.branch);
-  return branchCommit(options.repo, options.branch);
-}
-
 export interface PushFromOptions {
   /** The repository holding the work; it is read by `git fetch`, never run in. */
   from: string;
@@ -195,37 +181,77 @@ export interface PushFromOptions {
   /** Environment carrying the credential, for the push process only. */
   pushEnv?: Record<string, string>;
   secrets?: readonly string[];
+  /**
+   * The remote head the push replaces (`--force-with-lease`), null when the branch must not
+   * exist; undefined forces. A mismatch is a {@link StalePushError}.
+   */
+  expectedHead?: string | null;
 }
 
 /**
- * Copies `sourceRef` of `from` into a fresh private bare repository, then force-pushes it from
- * there as `refs/heads/<branch>`. The push never reads the work repository's config or hooks,
- * which sandboxed commands could have written (an `insteadOf` could otherwise steal the token).
+ * Copies `sourceRef` of `from` into a fresh private bare repository, then pushes it from there
+ * as `refs/heads/<branch>`: forced, or a compare-and-swap against `expectedHead`. The push
+ * never reads the work repository's config or hooks, which sandboxed commands could have
+ * written (an `insteadOf` could otherwise steal the token).
  */
 export async function pushFrom(options: PushFromOptions): Promise<string> {
   if (options.sourceRef.startsWith('-')) throw new GitCommandError('fetch', null, 'bad source ref');
   const scratch = await mkdtemp(join(tmpdir(), 'bzzz-push-'));
   try {
     await git(['init', '--quiet', '--bare', scratch]);
-    await fetchFrom(scratch, options.from, options.sourceRef, options.branch);
+    await fetchFrom(scratch, options.from, options.sourceRef, `refs/heads/${options.branch}`);
     const commit = await branchCommit(scratch, options.branch);
+    const ref = `refs/heads/${options.branch}`;
+    const lease =
+      options.expectedHead === undefined
+        ? '--force'
+        : `--force-with-lease=${ref}:${options.expectedHead ?? ''}`;
     await git(
-      [
-        '-c',
-        'core.hooksPath=/dev/null',
-        'push',
-        '--quiet',
-        '--force',
-        '--',
-        options.remote,
-        `refs/heads/${options.branch}:refs/heads/${options.branch}`,
-      ],
-      { cwd: scratch, env: options.pushEnv ?? {}, secrets: options.secrets ?? [] },
-    );
+      ['-c', 'core.hooksPath=/dev/null', 'push', '--quiet', lease, '--', options.remote, `${ref}:${ref}`],
+      {
+        cwd: scratch,
+        env: options.pushEnv ?? {},
+        secrets: options.secrets ?? [],
+      },
+    ).catch((error: unknown) => {
+      if (options.expectedHead !== undefined && isLeaseRefusal(error))
+        throw new StalePushError(options.branch, options.expectedHead, { cause: error });
+      throw error;
+    });
     return commit;
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
+}
+
+/**
+ * True for git's refusal of a compare-and-swap: the client's own lease check (`stale info`)
+ * or the server's ref update finding another old value (`cannot lock ref`, `failed to update`).
+ */
+function isLeaseRefusal(error: unknown): boolean {
+  return (
+    error instanceof GitCommandError &&
+    /stale info|cannot lock ref|failed to update ref|but expected|fetch first|non-fast-forward/.test(
+      error.stderr,
+    )
+  );
+}
+
+/**
+ * The commit `refs/heads/<branch>` of `remote` points at (`git ls-remote`), or null when the
+ * remote has no such branch.
+ */
+export async function remoteHead(
+  remote: string,
+  branch: string,
+  options: { env?: Record<string, string>; secrets?: readonly string[] } = {},
+): Promise<string | null> {
+  const out = await git(['ls-remote', '--', remote, `refs/heads/${branch}`], {
+    env: options.env ?? {},
+    secrets: options.secrets ?? [],
+  });
+  const line = out.split('\n').find((l) => l.endsWith(`\trefs/heads/${branch}`));
+  return line === undefined ? null : line.slice(0, line.indexOf('\t'));
 }
 
 /** Environment that gives `git` an HTTP Authorization header without argv or disk. */

@@ -7,8 +7,8 @@
 import { systemClock } from '../../lib/clock.js';
 import type { Logger } from '../../lib/log.js';
 import { parseTaskKey, type TaskKey, type TaskRef } from '../../protocol/task-key.js';
-import { GitHubApiError, RepoNotFoundError, TaskNotFoundError } from './errors.js';
-import { authHeaderEnv, pushFrom } from './git.js';
+import { GitHubApiError, RepoNotFoundError, StalePushError, TaskNotFoundError } from './errors.js';
+import { authHeaderEnv, pushFrom, remoteHead } from './git.js';
 import { GitHubClient } from './github-client.js';
 import { markIssueClaimed, reportIssueOutcome } from './github-issue-writes.js';
 import { isClaimedIssue, params, toPull, toRecord, toTask } from './github-mapping.js';
@@ -49,11 +49,13 @@ export class GitHubForge implements port.Forge {
   readonly #client: GitHubClient;
   readonly #init: GitHubForgeInit;
   readonly #logger: Logger;
+  readonly #components: port.ForgeComponents;
   #login: Promise<string | null> | undefined;
 
   constructor(init: GitHubForgeInit, components: port.ForgeComponents) {
     this.#init = init;
     this.#logger = components.logger;
+    this.#components = components;
     for (const r of init.repos) parseRepoName(r);
     this.#client = new GitHubClient({
       token: init.token,
@@ -151,8 +153,23 @@ export class GitHubForge implements port.Forge {
       remote,
       pushEnv: authHeaderEnv(this.#init.token),
       secrets: [this.#init.token],
+      // the server's compare-and-swap: refused once anyone else pushed since the lease was won
+      ...(options.expectedHead === undefined ? {} : { expectedHead: options.expectedHead }),
+    }).catch((error: unknown) => {
+      if (error instanceof StalePushError) this.#components.onFencedRejection?.('push');
+      throw error;
     });
     return { branch: options.branch, commit };
+  }
+
+  async branchLease(key: TaskKey): Promise<port.BranchLease> {
+    const { repo } = this.#ref(key);
+    const remote = (await this.#repo(repo)).cloneUrl;
+    const head = await remoteHead(remote, taskBranch(key), {
+      env: authHeaderEnv(this.#init.token),
+      secrets: [this.#init.token],
+    });
+    return { head };
   }
 
   async findPullRequest(query: port.PullRequestQuery): Promise<port.PullRequest | null> {

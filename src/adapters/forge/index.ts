@@ -5,7 +5,10 @@
  *
  * Every method with an external effect takes a {@link Fence}, awaited immediately before each
  * effect: the lease check of SPEC §8. When it throws, the method stops and rethrows that error
- * unchanged, and nothing further reaches the forge.
+ * unchanged, and nothing further reaches the forge. Each also carries the lease's token and
+ * holder ({@link Fenced}): the local forge refuses a token older than one it has accepted for
+ * the task (`StaleTokenError`) and logs every applied effect; on GitHub the push is a
+ * compare-and-swap against the head read when the lease was won (`StalePushError`).
  */
 import { LocalForge, type LocalForgeInit } from './local.js';
 import { GitHubForge, type GitHubForgeInit } from './github.js';

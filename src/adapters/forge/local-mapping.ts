@@ -37,13 +37,14 @@ export function toPull(store: LocalStore, repo: RepoName, pull: PullFile): port.
   };
 }
 
-/** The task record of a task file, given its repository's pulls and `bzzz/` branches. */
+/** The task record of a task file, given its repository's pulls, `bzzz/` branches and its effect log. */
 export function toRecord(
   store: LocalStore,
   repo: RepoName,
   task: TaskFile,
   pulls: readonly PullFile[],
   branches: ReadonlySet<string>,
+  effects: port.EffectRecord[],
 ): port.TaskRecord {
   const forgeTask = toTask(store, repo, task);
   const branch = taskBranch(forgeTask.key);
@@ -62,6 +63,7 @@ export function toRecord(
     branch: branches.has(branch) || pr !== null ? branch : null,
     pr: pr === null ? null : toRef(pr),
     prs: prs.map(toRef),
+    effects,
   };
 }
 

@@ -3,22 +3,22 @@
  * as JSON files beside them (see `local-store.ts`), shared safely by several processes on one
  * machine. It is the forge of the embedded default (`bzzz up`) and of `bzzz repo|task`.
  */
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Logger } from '../../lib/log.js';
 import { formatTaskKey, parseTaskKey, type TaskKey } from '../../protocol/task-key.js';
-import { BranchNotFoundError, RepoExistsError, RepoNotFoundError, TaskNotFoundError } from './errors.js';
-import { branchCommit, fetchInto, readRefFile } from './git.js';
-import { comment, toPull, toRecord, toTask } from './local-mapping.js';
+import { RepoExistsError, RepoNotFoundError, TaskNotFoundError } from './errors.js';
+import { readRefFile } from './git.js';
+import { EffectLog, repoLock, type TaskSlot } from './local-effects.js';
+import { toPull, toRecord, toTask } from './local-mapping.js';
+import { compareAndSwapBranch, dropIncoming, fetchIncoming } from './local-push.js';
 import { createRepo, defaultBranch, repoExists, taskBranches } from './local-repos.js';
 import type * as port from './types.js';
-import { LocalStore, type PullFile, type TaskFile } from './local-store.js';
+import { LocalStore, type TaskFile } from './local-store.js';
+import { claimChange, openPull, reportChange, updateTask, type LocalWriter } from './local-writes.js';
 import {
-  IN_PROGRESS_LABEL,
-  OUTCOME_LABELS,
   TASK_LABEL,
   assertPushableBranch,
-  claimMarker,
   isOpenTask,
   parseRepoName,
   pickPull,
@@ -29,6 +29,11 @@ import {
 export interface LocalForgeInit {
   /** The forge directory (`BZZZ_FORGE_DIR`, default `<data dir>/forge`). */
   dir: string;
+  /**
+   * FOR TESTS ONLY: false turns off the refusal of stale tokens (effects are still logged),
+   * so a test can prove its checker catches the violations that follow. True by default.
+   */
+  checkTokens?: boolean;
 }
 
 /** Input of {@link LocalForge.addTask}. */
@@ -48,10 +53,17 @@ export class LocalForge implements port.Forge {
   readonly kind = 'local' as const;
   readonly #store: LocalStore;
   readonly #logger: Logger;
+  readonly #effects: EffectLog;
+  readonly #writer: LocalWriter;
 
   constructor(init: LocalForgeInit, components: port.ForgeComponents) {
     this.#logger = components.logger;
     this.#store = new LocalStore(resolve(init.dir), components.logger);
+    this.#effects = new EffectLog(this.#store, {
+      checkTokens: init.checkTokens ?? true,
+      onRejected: (effect) => components.onFencedRejection?.(effect),
+    });
+    this.#writer = { store: this.#store, effects: this.#effects };
   }
 
   /** The forge directory. */
@@ -76,7 +88,7 @@ export class LocalForge implements port.Forge {
     const repo = parseRepoName(input.repo ?? DEFAULT_LOCAL_REPO);
     await createRepo(this.#store, repo);
     const labels = [...new Set([TASK_LABEL, ...(input.labels ?? [])])];
-    return this.#store.withLock(this.#lockName(repo), async () => {
+    return this.#store.withLock(repoLock(repo), async () => {
       const number = await this.#store.allocateNumber(repo);
       const now = new Date().toISOString();
       const task: TaskFile = {
@@ -126,8 +138,10 @@ export class LocalForge implements port.Forge {
     for (const repo of await this.#repos(name)) {
       const pulls = await this.#store.listPulls(repo);
       const branches = await taskBranches(this.#store, repo);
-      for (const task of await this.#store.listTasks(repo))
-        out.push(toRecord(this.#store, repo, task, pulls, branches));
+      for (const task of await this.#store.listTasks(repo)) {
+        const effects = await this.#effects.read(repo, task.number);
+        out.push(toRecord(this.#store, repo, task, pulls, branches, effects));
+      }
     }
     return out;
   }
@@ -140,34 +154,34 @@ export class LocalForge implements port.Forge {
       task,
       await this.#store.listPulls(repo),
       await taskBranches(this.#store, repo),
+      await this.#effects.read(repo, task.number),
     );
   }
 
   async markClaimed(key: TaskKey, options: port.MarkClaimedOptions): Promise<void> {
-    await this.#updateTask(key, options.fence, (task) => {
-      task.assignees = [...new Set([...task.assignees, options.agent])];
-      task.labels = [...new Set([...task.labels, IN_PROGRESS_LABEL])];
-      task.comments.push(
-        comment(
-          options.agent,
-          `Claimed by agent ${options.agent}.\n\n${claimMarker(options.agent, options.token)}`,
-        ),
-      );
-    });
+    await updateTask(this.#writer, await this.#slot(key), 'claim', options, claimChange(options));
   }
 
   async pushBranch(options: port.PushBranchOptions): Promise<port.PushResult> {
     assertPushableBranch(options.branch);
-    const { repo } = await this.#requireTask(options.key);
+    const slot = await this.#slot(options.key);
+    const bare = this.#store.bareRepo(slot.repo);
     await options.fence();
-    // the forge's repository is a directory: one fetch run in it is the push
-    const commit = await fetchInto({
-      from: options.from,
-      sourceRef: options.sourceRef ?? `refs/heads/${options.branch}`,
-      branch: options.branch,
-      repo: this.#store.bareRepo(repo),
-    });
-    return { branch: options.branch, commit };
+    // the forge's repository is a directory: a fetch run in it brings the objects, then the
+    // branch moves by compare-and-swap under the lock, after the token check
+    const incoming = await fetchIncoming(
+      bare,
+      options.from,
+      options.sourceRef ?? `refs/heads/${options.branch}`,
+    );
+    try {
+      return await this.#effects.fenced(slot, 'push', options, async () => {
+        await compareAndSwapBranch(bare, options.branch, incoming.commit, options.expectedHead);
+        return { result: { branch: options.branch, commit: incoming.commit }, sha: incoming.commit };
+      });
+    } finally {
+      await dropIncoming(bare, incoming);
+    }
   }
 
   async findPullRequest(query: port.PullRequestQuery): Promise<port.PullRequest | null> {
@@ -192,47 +206,11 @@ export class LocalForge implements port.Forge {
     options: port.OpenPullRequestOptions,
   ): Promise<{ pr: port.PullRequest; created: boolean }> {
     assertPushableBranch(options.branch);
-    const { repo } = await this.#requireTask(options.key);
-    return this.#store.withLock(this.#lockName(repo), async () => {
-      const existing = pickPull(
-        (await this.#store.listPulls(repo))
-          .filter((p) => p.head === options.branch)
-          .map((p) => toPull(this.#store, repo, p)),
-      );
-      if (existing !== null) return { pr: existing, created: false };
-      const bare = this.#store.bareRepo(repo);
-      const headSha = await branchCommit(bare, options.branch).catch(() => '');
-      if (headSha === '') throw new BranchNotFoundError(repo.full, options.branch);
-      const base = await defaultBranch(bare);
-      await options.fence();
-      const number = await this.#store.allocateNumber(repo);
-      const pull: PullFile = {
-        number,
-        title: options.title,
-        body: options.body,
-        base,
-        head: options.branch,
-        headSha,
-        state: 'open',
-        createdAt: new Date().toISOString(),
-      };
-      await this.#store.writeJson(this.#store.pullPath(repo, number), pull);
-      return { pr: toPull(this.#store, repo, pull), created: true };
-    });
+    return openPull(this.#writer, await this.#slot(options.key), options);
   }
 
   async reportComplete(key: TaskKey, options: port.ReportCompleteOptions): Promise<void> {
-    const outcome = options.outcome ?? 'done';
-    const prNote = options.pr == null ? '' : `\n\nPull request: #${options.pr}`;
-    await this.#updateTask(key, options.fence, (task) => {
-      task.labels = [
-        ...new Set([...task.labels.filter((l) => l !== IN_PROGRESS_LABEL), OUTCOME_LABELS[outcome]]),
-      ];
-      task.comments.push(
-        comment(options.agent, `bzzz: ${outcome} (agent ${options.agent}).\n\n${options.summary}${prNote}`),
-      );
-      if (outcome === 'done' && options.pr == null) task.state = 'closed';
-    });
+    await updateTask(this.#writer, await this.#slot(key), 'report', options, reportChange(options));
   }
 
   async branchHead(name: string, branch: string): Promise<string | null> {
@@ -240,16 +218,14 @@ export class LocalForge implements port.Forge {
     return readRefFile(this.#store.bareRepo(repo), `refs/heads/${branch}`);
   }
 
-  async #updateTask(key: TaskKey, fence: port.Fence, change: (task: TaskFile) => void): Promise<void> {
+  async branchLease(key: TaskKey): Promise<port.BranchLease> {
+    const { repo } = await this.#requireTask(key);
+    return { head: await readRefFile(this.#store.bareRepo(repo), `refs/heads/${taskBranch(key)}`) };
+  }
+
+  async #slot(key: TaskKey): Promise<TaskSlot> {
     const { repo, number } = await this.#requireTask(key);
-    await this.#store.withLock(this.#lockName(repo), async () => {
-      const task = await this.#store.readTask(repo, number);
-      if (task === null) throw new TaskNotFoundError(key);
-      change(task);
-      task.updatedAt = new Date().toISOString();
-      await fence();
-      await this.#store.writeJson(this.#store.taskPath(repo, number), task);
-    });
+    return { key, repo, number };
   }
 
   async #existingRepo(name: string): Promise<RepoName> {
@@ -283,9 +259,5 @@ export class LocalForge implements port.Forge {
       return { repo: parseRepoName(`${ref.owner}/${ref.repo}`), branch: taskBranch(query.key) };
     }
     return { repo: parseRepoName(query.repo), branch: query.branch };
-  }
-
-  #lockName(repo: RepoName): string {
-    return join(repo.owner, repo.name);
   }
 }

@@ -23,6 +23,13 @@ export const OUTCOME_LABELS = {
 /** How a task ended, as reported to the forge. */
 export type TaskOutcome = keyof typeof OUTCOME_LABELS;
 
+/**
+ * The effects a forge fences by token, as named in its effect log and its refusals (known in
+ * advance, so a counter per effect can start at 0).
+ */
+export const FENCED_EFFECTS = ['claim', 'push', 'pull-request', 'report'] as const;
+export type FencedEffect = (typeof FENCED_EFFECTS)[number];
+
 /** A task's state as the forge records it: the lifecycle of SPEC §8 (`bzzz task list` shows it). */
 export type TaskState = LifecycleState;
 

@@ -5,13 +5,43 @@
 import type { Clock } from '../../lib/clock.js';
 import type { Logger } from '../../lib/log.js';
 import type { TaskKey } from '../../protocol/task-key.js';
-import type { TaskOutcome, TaskState } from './names.js';
+import type { FencedEffect, TaskOutcome, TaskState } from './names.js';
 import type { PullRequest, PullRequestRef } from './pull-request.js';
 
 export type { PullRequest, PullRequestRef } from './pull-request.js';
 
 /** Awaited right before each external effect; throws (e.g. `LeaseLostError`) to stop it. */
 export type Fence = () => Promise<void>;
+
+/**
+ * What every effect carries: the lease it is made under. The local forge refuses an effect
+ * whose token is lower than the highest it accepted for the task (`StaleTokenError`); every
+ * forge awaits `fence` right before the effect.
+ */
+export interface Fenced {
+  /** The lease's fencing token (strictly increasing per task). */
+  token: number;
+  /** The lease's holder (the agent). */
+  holder: string;
+  fence: Fence;
+}
+
+/** One applied effect in a task's effect log, in the order the forge applied them. */
+export interface EffectRecord {
+  effect: FencedEffect;
+  token: number;
+  holder: string;
+  /** ISO time the forge applied it. */
+  at: string;
+  /** The branch's new head, for pushes. */
+  sha?: string;
+}
+
+/** The head of a task's branch when a lease was won: what a push under that lease expects. */
+export interface BranchLease {
+  /** The commit the branch pointed at, or null when it did not exist. */
+  head: string | null;
+}
 
 /** A repository the forge serves. */
 export interface ForgeRepo {
@@ -48,6 +78,8 @@ export interface TaskRecord {
   pr: PullRequestRef | null;
   /** Every pull request ever opened for the task: more than one would be a duplicate. */
   prs: PullRequestRef[];
+  /** The effects the forge applied, in order, with their tokens (forges that keep a log). */
+  effects?: EffectRecord[];
 }
 
 /** What `pushBranch` pushed. */
@@ -56,15 +88,12 @@ export interface PushResult {
   commit: string;
 }
 
-export interface MarkClaimedOptions {
-  /** The agent (node name or id) holding the lease. */
+export interface MarkClaimedOptions extends Fenced {
+  /** The agent (node name or id) holding the lease, as shown on the forge. */
   agent: string;
-  /** The lease's fencing token. */
-  token: string | number;
-  fence: Fence;
 }
 
-export interface PushBranchOptions {
+export interface PushBranchOptions extends Fenced {
   key: TaskKey;
   /** Must lie under `bzzz/` (normally `taskBranch(key)`), else `ForbiddenBranchError`. */
   branch: string;
@@ -72,25 +101,28 @@ export interface PushBranchOptions {
   from: string;
   /** The ref in `from` to push; `refs/heads/<branch>` by default. */
   sourceRef?: string;
-  fence: Fence;
+  /**
+   * The branch's head this push expects to replace (null: the branch must not exist), on
+   * forges whose push is a compare-and-swap (GitHub: `--force-with-lease`); a mismatch is a
+   * `StalePushError`. Undefined: no expectation (a forced push).
+   */
+  expectedHead?: string | null;
 }
 
-export interface OpenPullRequestOptions {
+export interface OpenPullRequestOptions extends Fenced {
   key: TaskKey;
   branch: string;
   title: string;
   body: string;
-  fence: Fence;
 }
 
-export interface ReportCompleteOptions {
+export interface ReportCompleteOptions extends Fenced {
   agent: string;
   summary: string;
   /** The task's pull request number, when one was opened. */
   pr?: number | null;
   /** `done` by default. */
   outcome?: TaskOutcome;
-  fence: Fence;
 }
 
 /** Finds a pull request by task (its `bzzz/task-<n>` branch) or by repository and branch. */
@@ -110,7 +142,10 @@ export interface Forge {
   taskRecord(key: TaskKey): Promise<TaskRecord>;
   /** Assignee, `in-progress` label and a claim comment naming the agent. */
   markClaimed(key: TaskKey, options: MarkClaimedOptions): Promise<void>;
-  /** Pushes `branch` (force: bzzz owns its `bzzz/` branches; the fence keeps stale holders out). */
+  /**
+   * Pushes `branch`: a compare-and-swap against `expectedHead` when given, else forced (bzzz
+   * owns its `bzzz/` branches); the token (local forge) and the fence keep stale holders out.
+   */
   pushBranch(options: PushBranchOptions): Promise<PushResult>;
   findPullRequest(query: PullRequestQuery): Promise<PullRequest | null>;
   /** Every pull request ever opened from the task's branch, oldest first. */
@@ -124,10 +159,17 @@ export interface Forge {
    * Only forges that answer without a network round trip offer it; warm workspaces need it.
    */
   branchHead?(repo: string, branch: string): Promise<string | null>;
+  /**
+   * The task branch's head as seen now, read when a lease is won: the expectation of the
+   * pushes made under that lease (`PushBranchOptions.expectedHead`).
+   */
+  branchLease(key: TaskKey): Promise<BranchLease>;
 }
 
 /** Injected into every forge. */
 export interface ForgeComponents {
   logger: Logger;
   clock: Clock;
+  /** Told of each effect refused for a stale token (the node counts them on /metrics). */
+  onFencedRejection?(effect: FencedEffect): void;
 }

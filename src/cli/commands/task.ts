@@ -1,6 +1,7 @@
 /**
  * `bzzz task add|list|show`: tasks of the local forge with their state, claim holder, branch
- * and pull requests (`prs` lists every one ever opened, so a duplicate would show).
+ * and pull requests (`prs` lists every one ever opened, so a duplicate would show); `show`
+ * adds the forge's effect log: every effect it applied, in order, with its fencing token.
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -86,7 +87,8 @@ async function list(io: CommandIO, args: string[]): Promise<number> {
     throw error;
   }
   if (values.json === true) {
-    writeLine(io.stdout, JSON.stringify(records));
+    // the effect log is `task show`'s: a list row stays one line per task
+    writeLine(io.stdout, JSON.stringify(records.map(({ effects: _effects, ...row }) => row)));
     return 0;
   }
   if (records.length === 0) {
@@ -113,7 +115,8 @@ async function show(io: CommandIO, args: string[]): Promise<number> {
   const forge = localForge(io);
   const task = await forge.getTask(key);
   const record = await forge.taskRecord(key);
-  const full = { ...record, repo: task.repo, labels: task.labels, url: task.url, body: task.body };
+  const effects = record.effects ?? [];
+  const full = { ...record, repo: task.repo, labels: task.labels, url: task.url, body: task.body, effects };
   if (values.json === true) {
     writeLine(io.stdout, JSON.stringify(full));
     return 0;
@@ -129,6 +132,11 @@ async function show(io: CommandIO, args: string[]): Promise<number> {
   );
   if (record.prs.length > 1)
     writeLine(io.stdout, `prs:     ${record.prs.map((p) => `#${p.number} (${p.state})`).join(', ')}`);
+  for (const e of effects)
+    writeLine(
+      io.stdout,
+      `effect:  ${e.at} ${e.effect} token ${e.token} by ${e.holder}${e.sha ? ` ${e.sha}` : ''}`,
+    );
   if (task.body !== '') {
     writeLine(io.stdout);
     writeLine(io.stdout, task.body.trimEnd());

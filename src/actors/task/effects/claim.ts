@@ -1,18 +1,35 @@
 /**
- * Claiming: the lease first (after a crashed predecessor has released its own), its renewal
- * while the task runs, then the forge's marker and WHOOSH's claim, which are advice for humans
- * and come only once the lease is won (SPEC §8). The issue is read again here: the
- * announcement may be stale or come from WHOOSH.
+ * Claiming: the lease first (a crashed predecessor's, continued: same holder and token,
+ * renewed; else a new grant), its renewal while the task runs, then the forge's marker and
+ * WHOOSH's claim, which are advice for humans and come only once the lease is won (SPEC §8).
+ * The issue is read again here: the announcement may be stale or come from WHOOSH. The task
+ * branch's head is read then too: the pushes under this lease expect it.
  */
 import { fromPromise } from 'xstate';
+import type { Lease } from '../../../adapters/claims/index.js';
+import { describeError } from '../../../lib/errors.js';
 import type { ClaimedIssue } from '../../../machines/task.js';
 import { leaseRenewalLogic } from '../../lease.js';
 import type { TaskEnv } from './env.js';
 
-export function claimLease({ key, deps, resources }: TaskEnv) {
+/** The predecessor's lease renewed, or null when it is gone (expired, taken). */
+async function continueLease({ key, deps }: TaskEnv, inherited: Lease): Promise<Lease | null> {
+  try {
+    const lease = await deps.claims.renew(inherited, deps.leaseTtlMs);
+    deps.logger.info({ task: key, token: lease.token }, 'lease continued from a crashed predecessor');
+    return lease;
+  } catch (error) {
+    deps.logger.warn({ task: key, err: describeError(error) }, "predecessor's lease is gone");
+    return null;
+  }
+}
+
+export function claimLease(env: TaskEnv) {
+  const { key, deps, resources } = env;
   return fromPromise<number | null, { key: string }>(async () => {
-    await resources.predecessor;
-    const lease = await deps.claims.claim(key, deps.agent, deps.leaseTtlMs);
+    const inherited = await resources.predecessor;
+    const continued = inherited === undefined ? null : await continueLease(env, inherited);
+    const lease = continued ?? (await deps.claims.claim(key, deps.agent, deps.leaseTtlMs));
     if (lease === null || !(await resources.adoptLease(lease))) return null;
     deps.logger.info({ task: key, token: lease.token, expiresAt: lease.expiresAt }, 'lease won');
     return lease.token;
@@ -38,7 +55,8 @@ export function renewLease({ key, deps, resources }: TaskEnv) {
 export function markClaimed({ key, deps, resources }: TaskEnv) {
   return fromPromise<ClaimedIssue, { token: number }>(async ({ input }) => {
     const issue = await deps.forge.getTask(key);
-    await deps.forge.markClaimed(key, { agent: deps.agent, token: input.token, fence: resources.fence });
+    await deps.forge.markClaimed(key, { ...resources.fenced(), agent: deps.agent, token: input.token });
+    resources.expectedHead = (await deps.forge.branchLease(key)).head;
     await resources.fence();
     await deps.whoosh?.claimed(key, deps.agent);
     return { title: issue.title, body: issue.body, labels: issue.labels };

@@ -22,7 +22,7 @@ export async function reportOutcome(
     summary,
     pr: pr?.number ?? null,
     outcome,
-    fence: resources.fence,
+    ...resources.fenced(),
   });
   await deps.whoosh?.status(key, outcome === 'done' ? 'completed' : outcome, results);
 }
