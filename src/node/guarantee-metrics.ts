@@ -4,13 +4,13 @@
  * refused, and the time commands take in sandboxes. Every label value known in advance starts
  * at 0, so `rate()` and alerts work from the first scrape.
  */
+import { FENCED_EFFECTS } from '../adapters/forge/index.js';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { TASK_OUTCOMES, TASK_STATES } from '../protocol/fields.js';
 
 /** Why a lease is no longer held (the claim port's `LeaseLostReason`). */
 export const LEASE_LOST_REASONS = ['expired', 'released', 'taken', 'stopped'] as const;
 /** The forge effects a fencing token guards. */
-export const FENCED_EFFECTS = ['claim', 'comment', 'label', 'push', 'pull_request', 'report'] as const;
 export const SANDBOX_BACKENDS = ['docker', 'bwrap', 'plain'] as const;
 
 export function taskSeries(registers: Registry[]) {

@@ -18,7 +18,7 @@ import type { ActorSystem } from '../actors/system.js';
 import { serviceSpec } from '../actors/service.js';
 import { JetStreamClaimStore, MemoryClaimStore, type ClaimStore } from '../adapters/claims/index.js';
 import { createEscalationNotifier } from '../adapters/escalation/index.js';
-import { createForge, type Forge, type ForgeInit } from '../adapters/forge/index.js';
+import { createForge, type FencedEffect, type Forge, type ForgeInit } from '../adapters/forge/index.js';
 import { createReasoner, type Reasoner, type ReasonerInit } from '../adapters/llm/index.js';
 import type { NatsConnector } from '../adapters/nats/index.js';
 import { forgeDir, type Config } from '../config/index.js';
@@ -121,7 +121,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   // the local forge's `onFencedRejection` hook (issue 13) counts the stale effects it refuses
   const forgeComponents = {
     ...components,
-    onFencedRejection: (effect: string) => metrics?.fencedRejection(effect),
+    onFencedRejection: (effect: FencedEffect) => metrics?.fencedRejection(effect),
   };
   const forge = createForge(forgeInit(config), forgeComponents);
   // one process: the in-process table; a cluster: JetStream KV on the node's connection

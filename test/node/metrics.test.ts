@@ -12,7 +12,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { LocalForge } from '../../src/adapters/forge/index.js';
 import { forgeDir, loadConfig } from '../../src/config/index.js';
 import { silentLogger, systemClock } from '../../src/lib/index.js';
-import { FENCED_EFFECTS, LEASE_LOST_REASONS, SANDBOX_BACKENDS } from '../../src/node/guarantee-metrics.js';
+import { FENCED_EFFECTS } from '../../src/adapters/forge/index.js';
+import { LEASE_LOST_REASONS, SANDBOX_BACKENDS } from '../../src/node/guarantee-metrics.js';
 import { startMainJob, waitForOutcomes, type MainJob } from '../../src/node/main-job.js';
 import { BzzzNode } from '../../src/node/node.js';
 import { seedTasks } from '../../src/node/seed.js';
@@ -111,5 +112,17 @@ describe('/metrics', () => {
     expect(value(text, 'bzzz_sandbox_exec_seconds_count', { backend: 'bwrap' })).toBeGreaterThan(0);
     expect(value(text, 'bzzz_leases_held')).toBe(0);
     expect(await promtoolCheck(text)).toEqual({ code: 0, output: '' });
+    // an effect under a token older than the forge has accepted is refused, and counted
+    const [first] = records;
+    await expect(
+      job.pipeline.forge.markClaimed(first!.key, {
+        agent: 'stale',
+        holder: 'stale',
+        token: 0,
+        fence: () => Promise.resolve(),
+      }),
+    ).rejects.toMatchObject({ name: 'StaleTokenError' });
+    const after = await scrape(job.node.httpUrl!);
+    expect(value(after, 'bzzz_fenced_effects_rejected_total', { effect: 'claim' })).toBe(1);
   }, 240_000);
 });
