@@ -23,45 +23,49 @@ import { forgeCompliance } from '../compliance/forge.js';
 
 const components = () => ({ logger: silentLogger(), clock: systemClock });
 
-forgeCompliance('local', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'bzzz-local-forge-'));
-  const forge = new LocalForge({ dir }, components());
-  const store = new LocalStore(dir, silentLogger());
-  return {
-    forge,
-    addTask: (input) => forge.addTask(input),
-    comments: async (key) => {
-      const ref = parseTaskKey(key);
-      const task = await store.readTask(parseRepoName(`${ref.owner}/${ref.repo}`), ref.number);
-      return task?.comments.map((c) => c.body) ?? [];
-    },
-    remoteBranch: async (repo, branch) => {
-      const out = await git(['rev-parse', '--verify', '--quiet', `refs/heads/${branch}`], {
-        cwd: store.bareRepo(parseRepoName(repo)),
-      }).catch(() => '');
-      return out.trim() === '' ? null : out.trim();
-    },
-    pullCount: async (repo) => (await store.listPulls(parseRepoName(repo))).length,
-    addClosedPull: async (repo, branch) => {
-      const name = parseRepoName(repo);
-      return store.withLock(join(name.owner, name.name), async () => {
-        const number = await store.allocateNumber(name);
-        await store.writeJson(store.pullPath(name, number), {
-          number,
-          title: 'manual',
-          body: '',
-          base: 'main',
-          head: branch,
-          headSha: '0'.repeat(40),
-          state: 'closed',
-          createdAt: new Date().toISOString(),
+forgeCompliance(
+  'local',
+  async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'bzzz-local-forge-'));
+    const forge = new LocalForge({ dir }, components());
+    const store = new LocalStore(dir, silentLogger());
+    return {
+      forge,
+      addTask: (input) => forge.addTask(input),
+      comments: async (key) => {
+        const ref = parseTaskKey(key);
+        const task = await store.readTask(parseRepoName(`${ref.owner}/${ref.repo}`), ref.number);
+        return task?.comments.map((c) => c.body) ?? [];
+      },
+      remoteBranch: async (repo, branch) => {
+        const out = await git(['rev-parse', '--verify', '--quiet', `refs/heads/${branch}`], {
+          cwd: store.bareRepo(parseRepoName(repo)),
+        }).catch(() => '');
+        return out.trim() === '' ? null : out.trim();
+      },
+      pullCount: async (repo) => (await store.listPulls(parseRepoName(repo))).length,
+      addClosedPull: async (repo, branch) => {
+        const name = parseRepoName(repo);
+        return store.withLock(join(name.owner, name.name), async () => {
+          const number = await store.allocateNumber(name);
+          await store.writeJson(store.pullPath(name, number), {
+            number,
+            title: 'manual',
+            body: '',
+            base: 'main',
+            head: branch,
+            headSha: '0'.repeat(40),
+            state: 'closed',
+            createdAt: new Date().toISOString(),
+          });
+          return number;
         });
-        return number;
-      });
-    },
-    close: () => rm(dir, { recursive: true, force: true }),
-  };
-});
+      },
+      close: () => rm(dir, { recursive: true, force: true }),
+    };
+  },
+  { checksTokens: true },
+);
 
 describe('local forge', () => {
   let dir: string;
