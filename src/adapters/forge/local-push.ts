@@ -19,7 +19,9 @@ export interface Incoming {
 export async function fetchIncoming(repo: string, from: string, sourceRef: string): Promise<Incoming> {
   const ref = `refs/bzzz/incoming/${ulid()}`;
   await fetchFrom(repo, from, sourceRef, ref);
-  const commit = (await git(['rev-parse', '--verify', `${ref}^{commit}`], { cwd: repo })).trim();
+  // the fetch wrote the ref as a loose file: read in process, no second git
+  const commit = await readRefFile(repo, ref);
+  if (commit === null) throw new Error(`fetch of ${sourceRef} from ${from} wrote no ${ref}`);
   return { ref, commit };
 }
 
@@ -28,21 +30,25 @@ export async function dropIncoming(repo: string, incoming: Incoming): Promise<vo
   await git(['update-ref', '-d', incoming.ref], { cwd: repo }).catch(() => undefined);
 }
 
+const ABSENT = '0'.repeat(40);
+
 /**
- * Moves `refs/heads/<branch>` to `commit` if it still holds what was read just before (or
- * `expected`, when given: null for absent). Returns the head it replaced. Throws
+ * Moves `refs/heads/<branch>` to the incoming commit if it still holds what was read just
+ * before (or `expected`, when given: null for absent), and drops the incoming ref, in one
+ * `git update-ref --stdin` transaction (all or nothing). Returns the head it replaced. Throws
  * {@link StalePushError} when the branch is not at the expected head.
  */
 export async function compareAndSwapBranch(
   repo: string,
   branch: string,
-  commit: string,
+  incoming: Incoming,
   expected?: string | null,
 ): Promise<string | null> {
   const ref = `refs/heads/${branch}`;
   const current = await readRefFile(repo, ref);
   if (expected !== undefined && current !== expected) throw new StalePushError(branch, expected);
-  await git(['update-ref', ref, commit, current ?? ''], { cwd: repo }).catch((error: unknown) => {
+  const transaction = `update ${ref} ${incoming.commit} ${current ?? ABSENT}\ndelete ${incoming.ref}\n`;
+  await git(['update-ref', '--stdin'], { cwd: repo, input: transaction }).catch((error: unknown) => {
     throw new StalePushError(branch, current, { cause: error });
   });
   return current;

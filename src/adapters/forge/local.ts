@@ -176,11 +176,13 @@ export class LocalForge implements port.Forge {
     );
     try {
       return await this.#effects.fenced(slot, 'push', options, async () => {
-        await compareAndSwapBranch(bare, options.branch, incoming.commit, options.expectedHead);
+        await compareAndSwapBranch(bare, options.branch, incoming, options.expectedHead);
         return { result: { branch: options.branch, commit: incoming.commit }, sha: incoming.commit };
       });
-    } finally {
+    } catch (error) {
+      // refused: the transaction that would have dropped the private ref did not run
       await dropIncoming(bare, incoming);
+      throw error;
     }
   }
 
