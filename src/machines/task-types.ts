@@ -4,6 +4,7 @@
  * machine adds only the outcomes of an actor that never held the task (`skipped`) or was
  * stopped (`stopped`).
  */
+import type { HistoryEntry } from '../protocol/history.js';
 import type { TaskOutcome, TaskState as LifecycleState } from '../protocol/fields.js';
 
 /** A state the task machine reports: the lifecycle of SPEC §8, or `skipped` (another agent holds the claim). */
@@ -23,19 +24,8 @@ export interface TaskInput {
   agent: string;
 }
 
-/** One thing that happened while working, for the reasoner. */
-export type TaskHistoryEntry =
-  | {
-      kind: 'command';
-      command: string;
-      exitCode: number;
-      stdout: string;
-      stderr: string;
-      /** The model's tool call the command came from, and its reasoning (for the next prompts). */
-      toolCallId?: string;
-      reasoning?: string;
-    }
-  | { kind: 'advice'; from: string; text: string };
+/** One thing that happened while working, for the reasoner (the protocol's `HistoryEntry`). */
+export type TaskHistoryEntry = HistoryEntry;
 
 /** What the reasoning step decided, as the task machine sees it. */
 export type StepDecision =

@@ -9,6 +9,7 @@ export * from './decode.js';
 export * from './envelope.js';
 export * from './errors.js';
 export * from './fields.js';
+export * from './history.js';
 export * from './identity.js';
 export * from './limits.js';
 export * from './messages/index.js';

@@ -4,6 +4,7 @@
  */
 import type { Clock, Logger } from '../../lib/index.js';
 import type { RetryPolicy } from '../../lib/backoff.js';
+import type { HistoryEntry } from '../../protocol/history.js';
 import type { ReplyMode } from './conversation.js';
 
 /** The task as the reasoner sees it. */
@@ -18,22 +19,8 @@ export interface ReasonerTask {
   network?: boolean;
 }
 
-/** One thing that happened while working on the task. */
-export type HistoryEntry =
-  /** A command ran in the sandbox (output already capped and redacted). */
-  | {
-      kind: 'command';
-      command: string;
-      exitCode: number;
-      stdout: string;
-      stderr: string;
-      /** The tool call the command came from, when it did (its result is sent back under it). */
-      toolCallId?: string;
-      /** The model's reasoning when it chose the command, shown to it again in later steps. */
-      reasoning?: string;
-    }
-  /** Advice from another agent or a human (a `task_help_response`). */
-  | { kind: 'advice'; from: string; text: string };
+/** One thing that happened while working on the task (defined with the protocol). */
+export type { HistoryEntry } from '../../protocol/history.js';
 
 /** What to do next. */
 export type Decision =
