@@ -14,7 +14,7 @@ import { chmodSync, mkdtempSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { SandboxProvider } from '../src/actors/task/deps.js';
+import type { SandboxProvider } from '../src/adapters/workspace/index.js';
 import { LocalForge } from '../src/adapters/forge/index.js';
 import { loadConfig } from '../src/config/index.js';
 import { systemClock } from '../src/lib/clock.js';

@@ -18,7 +18,7 @@ import {
   type CapabilityBroadcast,
 } from '../protocol/index.js';
 import type { ChildSpec } from '../supervisor/child.js';
-import { ANNOUNCE } from './membership.js';
+import { ANNOUNCE } from './peer.js';
 import type { ActorSystem } from './system.js';
 import { TOPICS } from '../protocol/topics.js';
 import { xstateChild } from './xstate-child.js';

@@ -9,7 +9,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import type { SandboxProvider } from '../actors/task/deps.js';
+import type { SandboxProvider } from '../adapters/workspace/index.js';
 import {
   PlainSandbox,
   createSandboxBackend,

@@ -3,7 +3,7 @@
  * sandbox measured it, goes to `bzzz_sandbox_exec_seconds{backend}`. A decorator around the
  * provider and its sandboxes, so no backend knows about metrics.
  */
-import type { SandboxProvider } from '../actors/task/deps.js';
+import type { SandboxProvider } from '../adapters/workspace/index.js';
 import type { ExecRequest, ExecResult, Sandbox } from '../adapters/sandbox/index.js';
 
 /** What the provider reports to (NodeMetrics). */

@@ -6,13 +6,11 @@ import type { ClaimStore } from '../../adapters/claims/index.js';
 import type { EscalationNotifier } from '../../adapters/escalation/index.js';
 import type { Forge } from '../../adapters/forge/index.js';
 import type { GuardLimits, Reasoner } from '../../adapters/llm/index.js';
-import type { SandboxProvider, Workspaces } from '../../adapters/workspace/index.js';
+import type { Workspaces } from '../../adapters/workspace/index.js';
 import type { Clock } from '../../lib/clock.js';
 import type { Logger } from '../../lib/log.js';
 import type { ActorSystem } from '../system.js';
 import type { WhooshTracker } from '../whoosh.js';
-
-export type { SandboxProvider };
 
 export interface TaskDeps {
   /** The agent working on tasks: its name is the claim holder and is shown on the forge. */
