@@ -55,12 +55,18 @@ describe('bzzz agent', () => {
       );
       // the bridge keeps only the latest events: look for an actor that keeps working (the poller)
       ws.on('message', (data: Buffer) => events.push(data.toString()));
-      await eventually(() => (events.some((e) => e.includes('root/work/poller')) ? true : undefined));
+      // the node opens its sandboxes and workspaces before the work subtree: slow on a loaded machine
+      await eventually(
+        () => (events.some((e) => e.includes('root/work/poller')) ? true : undefined),
+        90_000,
+        'an inspection event of the poller',
+        () => `${events.length} events; agent stderr: ${agent.output().stderr.slice(-1_000)}`,
+      );
       ws.close();
     } finally {
       agent.kill('SIGTERM');
     }
-  });
+  }, 150_000);
 });
 
 describe('bzzz command', () => {
