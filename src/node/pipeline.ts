@@ -28,6 +28,7 @@ import { NonRetryableError } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
 import type { ChildSpec } from '../supervisor/child.js';
 import { countedClaims } from './counted-claims.js';
+import { forgeTestSwitches } from './test-switches.js';
 import type { NodeMetrics } from './metrics.js';
 import { SandboxService } from './sandboxes.js';
 import { taskMetricsSpec } from './task-metrics.js';
@@ -90,8 +91,10 @@ export function reasonerInit(config: Config): ReasonerInit {
 }
 
 /** The forge the configuration names, with the two settings GitHub cannot do without. */
-function forgeInit(config: Config): ForgeInit {
-  if (config.forge === 'local') return { kind: 'local', dir: forgeDir(config) };
+function forgeInit(config: Config, logger: Logger): ForgeInit {
+  if (config.forge === 'local') {
+    return { kind: 'local', dir: forgeDir(config), ...forgeTestSwitches(process.env, logger) };
+  }
   if (config.github_token === undefined) {
     throw new NonRetryableError('BZZZ_FORGE=github needs BZZZ_GITHUB_TOKEN or BZZZ_GITHUB_TOKEN_FILE');
   }
@@ -124,7 +127,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     ...components,
     onFencedRejection: (effect: FencedEffect) => metrics?.fencedRejection(effect),
   };
-  const forge = createForge(forgeInit(config), forgeComponents);
+  const forge = createForge(forgeInit(config, logger), forgeComponents);
   // one process: the in-process table; a cluster: JetStream KV on the node's connection
   const claims: ClaimStore =
     options.connector === undefined

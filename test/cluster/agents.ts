@@ -11,6 +11,12 @@ export interface AgentProcess {
   name: string;
   dataDir: string;
   logFile: string;
+  /** The process's pid, which is also its process group's id (it runs detached). */
+  pid: () => number | undefined;
+  /** The node id it logged at start, once it has. */
+  nodeId: () => string | undefined;
+  /** Calls `listener` with each JSON log line from now on (across restarts). */
+  onLine: (listener: (line: Record<string, unknown>) => void) => void;
   url: () => string | undefined;
   running: () => boolean;
   kill: () => Promise<void>;
@@ -30,16 +36,32 @@ export function startAgent(name: string, dir: string, env: Record<string, string
   mkdirSync(dataDir, { recursive: true });
   chmodSync(dataDir, 0o755);
   const logs: string[] = [];
+  const listeners: ((line: Record<string, unknown>) => void)[] = [];
   let child = launch();
   function launch() {
-    const c = spawnCli(['agent'], {
-      BZZZ_DATA_DIR: dataDir,
-      BZZZ_NODE_NAME: name,
-      BZZZ_HTTP_PORT: '0',
-      BZZZ_LOG_LEVEL: 'info',
-      ...env,
+    const c = spawnCli(
+      ['agent'],
+      { BZZZ_DATA_DIR: dataDir, BZZZ_NODE_NAME: name, BZZZ_HTTP_PORT: '0', BZZZ_LOG_LEVEL: 'info', ...env },
+      undefined,
+      true,
+    );
+    let partial = '';
+    c.stderr!.on('data', (d: Buffer) => {
+      const text = d.toString();
+      logs.push(text);
+      if (listeners.length === 0) return;
+      const lines = (partial + text).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) {
+        if (!line.startsWith('{')) continue;
+        try {
+          const parsed = JSON.parse(line) as Record<string, unknown>;
+          for (const listener of listeners) listener(parsed);
+        } catch {
+          // not a log line of ours
+        }
+      }
     });
-    c.stderr!.on('data', (d: Buffer) => logs.push(d.toString()));
     return c;
   }
   const parsed = (): Record<string, unknown>[] =>
@@ -58,6 +80,9 @@ export function startAgent(name: string, dir: string, env: Record<string, string
     name,
     dataDir,
     logFile: '',
+    pid: () => child.pid,
+    nodeId: () => parsed().findLast((l) => l.msg === 'node started')?.nodeId as string | undefined,
+    onLine: (listener) => listeners.push(listener),
     url: () => {
       const listening = parsed().filter((l) => l.msg === 'HTTP listening');
       return listening.at(-1)?.url as string | undefined;

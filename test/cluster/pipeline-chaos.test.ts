@@ -1,124 +1,94 @@
 /**
- * The whole pipeline under chaos (issue 6): three `bzzz agent` processes on one nats-server
- * share a local forge with 30 scripted tasks while a nemesis kills -9 and restarts agents.
- * At the end every task is done with exactly one PR and one branch, no push was made under a
- * lease that had expired or been superseded, and no container is left.
+ * The whole pipeline under chaos (issues 6 and 13): three `bzzz agent` processes on one
+ * nats-server share a local forge with 20 scripted tasks while a nemesis pauses agents
+ * (SIGSTOP of the process group and `docker pause` of its sandboxes, for 1.5×TTL, once right
+ * after an agent checked its lease for a push), kills them with SIGKILL and restarts the
+ * nats-server. The checker reads the forge's effect logs: every task done, one PR ever each,
+ * no effect applied after a newer token's, each branch ending at its newest holder's push;
+ * and no container left. With the forge's token check switched off (a test-only switch) the
+ * same nemesis must make the checker name a stale effect.
+ *
+ * `BZZZ_CHAOS_RUNS=N` repeats the clean run N times in a row (`npm run chaos` runs 10).
  */
-import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { git } from '../../src/adapters/forge/git.js';
-import { LocalForge } from '../../src/adapters/forge/index.js';
-import { systemClock } from '../../src/lib/clock.js';
-import { silentLogger } from '../../src/lib/log.js';
 import { startNatsServer, type NatsServerHandle } from '../helpers/nats-server.js';
-import { clusterDir, startAgent, type AgentProcess } from './agents.js';
+import { chaosRun, containers, type ChaosRunResult, type Fault } from './chaos-run.js';
+import { checkEffects } from './effect-checker.js';
 
-const TASKS = 30;
-const KILLS = 6;
+const TASKS = 20;
+const TTL_MS = 3_000;
+const RUNS = Math.max(1, Number(process.env.BZZZ_CHAOS_RUNS ?? '1'));
+const PLAN: Fault[] = ['targeted-pause', 'kill', 'nats-restart', 'pause', 'targeted-pause', 'kill'];
 
 let nats: NatsServerHandle;
-const agents: AgentProcess[] = [];
+const results: ChaosRunResult[] = [];
 
 beforeAll(async () => {
   nats = await startNatsServer();
 });
 afterAll(async () => {
-  await Promise.all(agents.map((a) => a.kill()));
+  await Promise.all(results.flatMap((r) => r.agents.map((a) => a.kill())));
   await nats.stop();
 });
 
-function containers(): string[] {
-  return execFileSync('docker', ['ps', '-aq', '--filter', 'label=bzzz.node'], { encoding: 'utf8' })
-    .split('\n')
-    .filter(Boolean);
+/** Every agent back up, then a graceful stop: each exits 0 and leaves no container. */
+async function stopAll(result: ChaosRunResult): Promise<void> {
+  for (const agent of result.agents) if (!agent.running()) agent.restart();
+  await new Promise((r) => setTimeout(r, 2_000));
+  const codes = await Promise.all(result.agents.map((a) => a.stop()));
+  expect(codes).toEqual([0, 0, 0]);
+  expect(containers()).toEqual([]);
 }
 
-describe('the pipeline on a cluster under kill -9', () => {
-  it('does every task once, pushes only under a live lease, and leaks no container', async () => {
-    const dir = clusterDir('bzzz-chaos-');
-    const forgeDir = join(dir, 'forge');
-    const forge = new LocalForge({ dir: forgeDir }, { logger: silentLogger(), clock: systemClock });
-    for (let i = 1; i <= TASKS; i++) {
-      await forge.addTask({
-        title: `Chaos ${i}`,
-        repo: 'chaos/repo',
-        body: `\`\`\`bzzz-steps\necho ${i} > c${i}.txt\nsleep 0.$((${i} % 7 + 2))\n\`\`\`\n`,
+describe('the pipeline on a cluster under pauses, kill -9 and a nats-server restart', () => {
+  for (let run = 1; run <= RUNS; run++) {
+    it(`run ${run}/${RUNS}: every task once, no stale effect, one PR each, no container left`, async () => {
+      const result = await chaosRun({
+        nats,
+        tasks: TASKS,
+        ttlMs: TTL_MS,
+        plan: PLAN,
+        repeatTargeted: false,
+        checkTokens: true,
+        stopOnStale: false,
+        deadlineMs: 240_000,
       });
-    }
-    const env = {
-      BZZZ_NATS_URL: nats.url,
-      BZZZ_FORGE_DIR: forgeDir,
-      BZZZ_SANDBOX: 'docker',
-      BZZZ_LEASE_TTL_MS: '3000',
-      BZZZ_POLL_INTERVAL_MS: '300',
-    };
-    for (const name of ['c1', 'c2', 'c3']) agents.push(startAgent(name, dir, env));
+      results.push(result);
+      const violations = checkEffects(result.evidence);
+      const paused = result.pauses.map((p) => p.to - p.from);
+      console.log(
+        `chaos run ${run}: faults ${JSON.stringify(result.faults)}, pauses ${paused.join('/')} ms, stale effects refused ${result.refused}`,
+      );
+      expect(violations.slice(0, 5)).toEqual([]);
+      expect(result.evidence).toHaveLength(TASKS);
+      // the nemesis did what the run claims: a pause in the window, a kill, a server restart
+      expect(result.faults['targeted-pause']).toBeGreaterThanOrEqual(1);
+      expect(result.faults.kill).toBeGreaterThanOrEqual(1);
+      expect(result.faults['nats-restart']).toBe(1);
+      for (const span of result.pauses) expect(span.to - span.from).toBeGreaterThanOrEqual(1.5 * TTL_MS);
+      await stopAll(result);
+    }, 330_000);
+  }
 
-    let kills = 0;
-    const deadline = Date.now() + 240_000;
-    let nextKill = Date.now() + 3_000;
-    for (;;) {
-      const records = await forge.taskRecords('chaos/repo');
-      if (records.length === TASKS && records.every((r) => r.state === 'done')) break;
-      if (Date.now() > deadline) {
-        throw new Error(
-          `not done: ${records
-            .filter((r) => r.state !== 'done')
-            .map((r) => `${r.key}:${r.state}`)
-            .join(', ')}`,
-        );
-      }
-      if (kills < KILLS && Date.now() >= nextKill) {
-        const victim = agents[Math.floor(Math.random() * agents.length)]!;
-        if (victim.running()) {
-          await victim.kill();
-          kills++;
-          setTimeout(() => victim.restart(), 500 + Math.random() * 1_500);
-        }
-        nextKill = Date.now() + 2_000 + Math.random() * 3_000;
-      }
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    expect(kills).toBeGreaterThanOrEqual(3);
-
-    // exactly one PR and one branch per task, and no branch outside bzzz/
-    const records = await forge.taskRecords('chaos/repo');
-    for (const record of records) expect(record.prs, record.key).toHaveLength(1);
-    const bare = join(forgeDir, 'chaos', 'repo.git');
-    const heads = (await git(['for-each-ref', '--format=%(refname:short)', 'refs/heads'], { cwd: bare }))
-      .trim()
-      .split('\n');
-    expect(heads.filter((h) => h.startsWith('bzzz/task-'))).toHaveLength(TASKS);
-    expect(heads.filter((h) => h !== 'main' && !h.startsWith('bzzz/'))).toEqual([]);
-
-    // every push was fenced by a lease that was live and the newest grant of its task
-    const events = agents.flatMap((a) => a.logs());
-    const grants = events.filter((e) => e.msg === 'lease won') as {
-      task: string;
-      token: number;
-      time: number;
-    }[];
-    const pushes = events.filter((e) => e.msg === 'push fenced') as {
-      task: string;
-      token: number;
-      expiresAt: number;
-      at: number;
-    }[];
-    expect(pushes.length).toBeGreaterThanOrEqual(TASKS);
-    for (const push of pushes) {
-      expect(push.at, `push of ${push.task}`).toBeLessThan(push.expiresAt);
-      const newer = grants.filter((g) => g.task === push.task && g.token > push.token && g.time <= push.at);
-      expect(newer, `push of ${push.task} under token ${push.token}`).toEqual([]);
-    }
-
-    // stop everyone gracefully: nothing left behind
-    for (const agent of agents) {
-      if (!agent.running()) agent.restart();
-    }
-    await new Promise((r) => setTimeout(r, 2_000));
-    const codes = await Promise.all(agents.map((a) => a.stop()));
-    expect(codes).toEqual([0, 0, 0]);
-    expect(containers()).toEqual([]);
-  }, 300_000);
+  it('with the forge token check off (test-only switch), the checker names the stale effect', async () => {
+    const result = await chaosRun({
+      nats,
+      tasks: TASKS,
+      ttlMs: TTL_MS,
+      plan: PLAN,
+      repeatTargeted: true,
+      checkTokens: false,
+      stopOnStale: true,
+      deadlineMs: 240_000,
+    });
+    results.push(result);
+    const stale = checkEffects(result.evidence).filter((v) => v.rule === 'stale-effect');
+    console.log(
+      `unfenced run: faults ${JSON.stringify(result.faults)}; ${stale.map((v) => `${v.key}: ${v.detail}`).join('; ')}`,
+    );
+    expect(stale.length).toBeGreaterThanOrEqual(1);
+    expect(stale[0]!.detail).toMatch(/under token \d+.*applied after .* under token \d+/);
+    expect(result.refused).toBe(0);
+    await stopAll(result);
+  }, 330_000);
 });

@@ -155,6 +155,32 @@ describe('local forge', () => {
     ]);
   });
 
+  it('refuses an effect whose lease check passed but which reached the forge after a newer token', async () => {
+    // the way to the forge is slow (test-only latency): holder 1 checks its lease, and while
+    // its effect travels, holder 2 wins the task and claims it; holder 1's effect then arrives
+    const slow = new LocalForge({ dir: join(dir, 'forge'), latencyMs: 300 }, components());
+    const key = await slow.addTask({ title: 't' });
+    let checked = (): void => undefined;
+    const passed = new Promise<void>((resolve) => (checked = resolve));
+    const stale = slow.markClaimed(key, {
+      agent: 'agent-1',
+      token: 1,
+      holder: 'agent-1',
+      fence: async () => checked(),
+    });
+    stale.catch(() => undefined);
+    await passed;
+    await forge.markClaimed(key, {
+      agent: 'agent-2',
+      token: 2,
+      holder: 'agent-2',
+      fence: async () => undefined,
+    });
+    await expect(stale).rejects.toMatchObject({ name: 'StaleTokenError', token: 1, highest: 2 });
+    const { effects } = await forge.taskRecord(key);
+    expect(effects?.map((e) => [e.effect, e.token, e.holder])).toEqual([['claim', 2, 'agent-2']]);
+  });
+
   it('reports a corrupt record by name instead of crashing', async () => {
     const key = await forge.addTask({ title: 't' });
     await writeFile(join(dir, 'forge', '.meta', 'demo', 'app', 'tasks', '1.json'), '{"number": 1, "tit');

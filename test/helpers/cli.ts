@@ -14,15 +14,21 @@ export interface CliResult {
   stderr: string;
 }
 
+/**
+ * Starts the command; `detached` gives it its own process group (its pid is the group's id),
+ * so a test can signal it and every process it spawned at once.
+ */
 export function spawnCli(
   args: string[],
   env: Record<string, string> = {},
   cwd = ROOT,
+  detached = false,
 ): ChildProcess & { output: () => CliResult } {
   const child = spawn(process.execPath, ['--import', TSX, MAIN, ...args], {
     cwd,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached,
   });
   let stdout = '';
   let stderr = '';

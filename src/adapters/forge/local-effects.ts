@@ -4,6 +4,12 @@
  * order applied). The highest token in it is the highest the forge has accepted for the task;
  * an effect with a lower token is refused ({@link StaleTokenError}). Callers hold the
  * repository's lock from the check to the append, so check, effect and record are atomic.
+ *
+ * The agent's own check (`fence`: is the lease still mine?) runs before the lock, as a
+ * request to a remote forge would leave after it: that check-then-act is what a paused agent
+ * gets wrong, and the token check under the lock is what refuses it. Keeping the claim
+ * store's round trip out of the lock also keeps a slow or restarting claim store from
+ * stalling every writer of the repository.
  */
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -24,7 +30,12 @@ const EffectLine = z.object({
 export interface EffectLogOptions {
   /** False turns the token check off: FOR TESTS ONLY (a checker must catch what follows). */
   checkTokens: boolean;
-  onRejected?: (effect: FencedEffect) => void;
+  /**
+   * FOR TESTS ONLY: a delay between the agent's own check and the forge (the way to a remote
+   * forge), so a test's pause can land between check and act. 0 by default.
+   */
+  latencyMs?: number;
+  onRejected?: (effect: FencedEffect, error: StaleTokenError) => void;
 }
 
 /** One task's place in the forge. */
@@ -70,8 +81,9 @@ export class EffectLog {
     if (!this.options.checkTokens) return;
     const highest = Math.max(-Infinity, ...(await this.read(slot.repo, slot.number)).map((e) => e.token));
     if (token < highest) {
-      this.options.onRejected?.(effect);
-      throw new StaleTokenError(effect, slot.key, token, highest);
+      const error = new StaleTokenError(effect, slot.key, token, highest);
+      this.options.onRejected?.(effect, error);
+      throw error;
     }
   }
 
@@ -90,18 +102,28 @@ export class EffectLog {
   }
 
   /**
-   * Runs `apply` under the repository lock between the token check and the fence before it
-   * and the effect's line in the log after it, so no effect with an older token slips in.
+   * The way of an effect to the forge: the agent's check that its lease is still held, then
+   * (in tests) the delay of a far forge.
    */
-  fenced<T>(
+  async send(fenced: Fenced): Promise<void> {
+    await fenced.fence();
+    const latency = this.options.latencyMs ?? 0;
+    if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency));
+  }
+
+  /**
+   * Sends the effect ({@link send}), then runs `apply` under the repository lock between the
+   * token check and the effect's line in the log, so no effect with an older token slips in.
+   */
+  async fenced<T>(
     slot: TaskSlot,
     effect: FencedEffect,
     fenced: Fenced,
     apply: () => Promise<{ result: T; sha?: string }>,
   ): Promise<T> {
+    await this.send(fenced);
     return this.store.withLock(repoLock(slot.repo), async () => {
       await this.admit(slot, effect, fenced.token);
-      await fenced.fence();
       const { result, sha } = await apply();
       await this.append(slot, effect, fenced, sha);
       return result;

@@ -66,12 +66,13 @@ export function reportChange(options: port.ReportCompleteOptions): (task: TaskFi
  * Opens the pull request of `options.branch`, or finds the one it has. A stale token is
  * refused either way; only a created one is an effect in the log.
  */
-export function openPull(
+export async function openPull(
   { store, effects }: LocalWriter,
   slot: TaskSlot,
   options: port.OpenPullRequestOptions,
 ): Promise<{ pr: port.PullRequest; created: boolean }> {
   const { repo } = slot;
+  await effects.send(options);
   return store.withLock(repoLock(repo), async () => {
     await effects.admit(slot, 'pull-request', options.token);
     const existing = pickPull(
@@ -84,7 +85,6 @@ export function openPull(
     const headSha = await branchCommit(bare, options.branch).catch(() => '');
     if (headSha === '') throw new BranchNotFoundError(repo.full, options.branch);
     const base = await defaultBranch(bare);
-    await options.fence();
     const number = await store.allocateNumber(repo);
     const pull: PullFile = {
       number,

@@ -34,6 +34,8 @@ export interface LocalForgeInit {
    * so a test can prove its checker catches the violations that follow. True by default.
    */
   checkTokens?: boolean;
+  /** FOR TESTS ONLY: delay of each effect on its way to the forge (see `EffectLog.send`). */
+  latencyMs?: number;
 }
 
 /** Input of {@link LocalForge.addTask}. */
@@ -61,7 +63,15 @@ export class LocalForge implements port.Forge {
     this.#store = new LocalStore(resolve(init.dir), components.logger);
     this.#effects = new EffectLog(this.#store, {
       checkTokens: init.checkTokens ?? true,
-      onRejected: (effect) => components.onFencedRejection?.(effect),
+      latencyMs: init.latencyMs ?? 0,
+      onRejected: (effect, error) => {
+        // the refusal is the forge's to tell: the actor that sent the effect may be gone
+        components.logger.warn(
+          { task: error.task, effect, token: error.token, highest: error.highest },
+          'stale effect refused',
+        );
+        components.onFencedRejection?.(effect);
+      },
     });
     this.#writer = { store: this.#store, effects: this.#effects };
   }
@@ -166,9 +176,8 @@ export class LocalForge implements port.Forge {
     assertPushableBranch(options.branch);
     const slot = await this.#slot(options.key);
     const bare = this.#store.bareRepo(slot.repo);
-    await options.fence();
     // the forge's repository is a directory: a fetch run in it brings the objects, then the
-    // branch moves by compare-and-swap under the lock, after the token check
+    // branch moves by compare-and-swap under the lock, after the agent's check and the token's
     const incoming = await fetchIncoming(
       bare,
       options.from,

@@ -2,11 +2,13 @@
  * Claiming: the lease first (a crashed predecessor's, continued: same holder and token,
  * renewed; else a new grant), its renewal while the task runs, then the forge's marker and
  * WHOOSH's claim, which are advice for humans and come only once the lease is won (SPEC §8).
- * The issue is read again here: the announcement may be stale or come from WHOOSH. The task
+ * The issue is read again here: the announcement may be stale or come from WHOOSH, and the
+ * task may have been finished by the holder before (then the lease goes back at once). The task
  * branch's head is read then too: the pushes under this lease expect it.
  */
 import { fromPromise } from 'xstate';
 import type { Lease } from '../../../adapters/claims/index.js';
+import { isOpenTask } from '../../../adapters/forge/index.js';
 import { describeError } from '../../../lib/errors.js';
 import type { ClaimedIssue } from '../../../machines/task.js';
 import { leaseRenewalLogic } from '../../lease.js';
@@ -24,13 +26,37 @@ async function continueLease({ key, deps }: TaskEnv, inherited: Lease): Promise<
   }
 }
 
+/**
+ * True when the task got its outcome before this grant: its last holder reports, then
+ * releases, so a lease won after that release finds the outcome on the forge. Such a lease
+ * is given back at once: a finished task is never claimed again.
+ */
+async function finishedBefore({ key, deps }: TaskEnv, lease: Lease): Promise<boolean> {
+  let task;
+  try {
+    task = await deps.forge.getTask(key);
+  } catch (error) {
+    await deps.claims.release(lease, 'task unreadable').catch(() => false);
+    throw error;
+  }
+  if (isOpenTask(task.state === 'closed', task.labels)) return false;
+  deps.logger.info(
+    { task: key, token: lease.token, labels: task.labels },
+    'task already finished: lease given back',
+  );
+  await deps.claims.release(lease, 'task already finished').catch(() => false);
+  return true;
+}
+
 export function claimLease(env: TaskEnv) {
   const { key, deps, resources } = env;
   return fromPromise<number | null, { key: string }>(async () => {
     const inherited = await resources.predecessor;
     const continued = inherited === undefined ? null : await continueLease(env, inherited);
     const lease = continued ?? (await deps.claims.claim(key, deps.agent, deps.leaseTtlMs));
-    if (lease === null || !(await resources.adoptLease(lease))) return null;
+    if (lease === null) return null;
+    if (continued === null && (await finishedBefore(env, lease))) return null;
+    if (!(await resources.adoptLease(lease))) return null;
     deps.logger.info({ task: key, token: lease.token, expiresAt: lease.expiresAt }, 'lease won');
     return lease.token;
   });
