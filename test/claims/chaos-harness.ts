@@ -1,8 +1,10 @@
 /**
  * The claims chaos harness: N worker processes (claim-worker.ts) race for task keys on a real
- * nats-server while a nemesis kills -9 and restarts random workers and, once, the server.
- * Bounded: at most `kills` kills, and every worker gives up at the run's deadline. Returns
- * the merged history and the done markers from the store, ready for the checker.
+ * nats-server while a nemesis kills -9 and restarts random workers and, once, the server, and
+ * pauses workers: SIGSTOP of the worker's process group right after it checked its lease for
+ * an effect (it says so on stdout), SIGCONT `pauseMs` later. Bounded: at most `kills` kills and
+ * `pauses` pauses, and every worker gives up at the run's deadline. Returns the merged
+ * history and what the resource applied, ready for the checker.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile, readdir } from 'node:fs/promises';
@@ -11,9 +13,9 @@ import { fileURLToPath } from 'node:url';
 import { jetstream } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { connect } from '@nats-io/transport-node';
-import { encodeClaimKey } from '../../src/adapters/claims/jetstream-key.js';
 import type { NatsServerHandle } from '../helpers/nats-server.js';
-import type { DoneMarker, HistoryEvent } from './history-checker.js';
+import type { AppliedEffect, HistoryEvent } from './history-checker.js';
+import { readEntry } from './fenced-resource.js';
 import type { WorkerConfig } from './claim-worker.js';
 
 const WORKER = fileURLToPath(new URL('./claim-worker.ts', import.meta.url));
@@ -32,13 +34,19 @@ export interface ChaosRunOptions {
   skewMs: number;
   workMs: [number, number];
   broken: boolean;
+  /** Pauses of a worker caught right after its lease check. */
+  pauses?: number;
+  pauseMs?: number;
+  /** False: the resource applies stale tokens too. Default true. */
+  checkTokens?: boolean;
 }
 
 export interface ChaosRun {
   keys: string[];
   events: HistoryEvent[];
-  markers: Map<string, DoneMarker[]>;
+  applied: Map<string, AppliedEffect[]>;
   kills: number;
+  pauses: number;
   serverRestarts: number;
 }
 
@@ -67,11 +75,19 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosRun> {
       deadlineAt,
       workMs: options.workMs,
       broken: options.broken,
+      checkTokens: options.checkTokens ?? true,
+      sendMs: 50,
     };
-    return spawn(process.execPath, ['--import', 'tsx', WORKER, JSON.stringify(config)], {
-      stdio: ['ignore', 'ignore', 'inherit'],
+    const child = spawn(process.execPath, ['--import', 'tsx', WORKER, JSON.stringify(config)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      detached: true,
     });
+    child.stdout.on('data', (d: Buffer) => {
+      if (d.toString().includes('checked ')) pauser.caught(child);
+    });
+    return child;
   };
+  const pauser = new Pauser(options.pauses ?? 0, options.pauseMs ?? 0);
   const slots = Array.from({ length: options.workers }, (_, i) => spawnWorker(i));
 
   let kills = 0;
@@ -80,7 +96,7 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosRun> {
   while (slots.some((c) => !exited(c)) && Date.now() < deadlineAt) {
     await sleep(400 + Math.random() * 900);
     if (kills < options.kills) {
-      const live = slots.map((c, i) => [c, i] as const).filter(([c]) => !exited(c));
+      const live = slots.map((c, i) => [c, i] as const).filter(([c]) => !exited(c) && !pauser.holds(c));
       if (live.length === 0) break;
       const [victim, slot] = live[Math.floor(Math.random() * live.length)]!;
       victim.kill('SIGKILL');
@@ -101,8 +117,9 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosRun> {
   return {
     keys,
     events: await readEvents(options.dir, options.run),
-    markers: await readMarkers(options.nats.url, doneBucket, keys),
+    applied: await readApplied(options.nats.url, doneBucket, keys),
     kills,
+    pauses: pauser.done,
     serverRestarts,
   };
 }
@@ -123,20 +140,57 @@ async function readEvents(dir: string, run: string): Promise<HistoryEvent[]> {
   return events;
 }
 
-async function readMarkers(url: string, bucket: string, keys: string[]): Promise<Map<string, DoneMarker[]>> {
+async function readApplied(
+  url: string,
+  bucket: string,
+  keys: string[],
+): Promise<Map<string, AppliedEffect[]>> {
   const nc = await connect({ servers: url });
   try {
-    const kv = await new Kvm(jetstream(nc)).create(bucket, { history: 64 });
-    const markers = new Map<string, DoneMarker[]>();
-    for (const key of keys) {
-      const list: DoneMarker[] = [];
-      for await (const entry of await kv.history({ key: encodeClaimKey(key) })) {
-        if (entry.operation === 'PUT') list.push(entry.json<DoneMarker>());
-      }
-      markers.set(key, list);
-    }
-    return markers;
+    const kv = await new Kvm(jetstream(nc)).create(bucket, { history: 1 });
+    const applied = new Map<string, AppliedEffect[]>();
+    for (const key of keys) applied.set(key, (await readEntry(kv, key)).entry.applied);
+    return applied;
   } finally {
     await nc.close();
+  }
+}
+
+/**
+ * Pauses the worker that just checked its lease (SIGSTOP of its process group), one at a
+ * time, up to `limit` times, and resumes it `ms` later.
+ */
+class Pauser {
+  #paused: ChildProcess | undefined;
+  done = 0;
+
+  constructor(
+    private readonly limit: number,
+    private readonly ms: number,
+  ) {}
+
+  holds(child: ChildProcess): boolean {
+    return this.#paused === child;
+  }
+
+  caught(child: ChildProcess): void {
+    if (this.#paused !== undefined || this.done >= this.limit || child.pid === undefined || exited(child))
+      return;
+    const group = -child.pid;
+    try {
+      process.kill(group, 'SIGSTOP');
+    } catch {
+      return;
+    }
+    this.#paused = child;
+    this.done++;
+    setTimeout(() => {
+      try {
+        process.kill(group, 'SIGCONT');
+      } catch {
+        // gone meanwhile
+      }
+      this.#paused = undefined;
+    }, this.ms);
   }
 }

@@ -1,7 +1,9 @@
 // Jepsen-style proof of the JetStream claim store: 5 worker processes race for task keys on a
-// real nats-server while a nemesis kills -9 and restarts workers and restarts the server once
-// per run; the history checker must find no violation over 10 runs (9 runs of 20 keys, one of
-// 200), and must find one when the store's create-if-absent check is removed.
+// real nats-server while a nemesis kills -9 and restarts workers, restarts the server once per
+// run, and (9 runs of 20 keys) pauses a worker right after its lease check for 1.5×TTL; the
+// history checker must find no violation over 10 runs (the tenth: 200 keys, no pauses, so the
+// wall-clock fencing rule holds too). It must find one when the store's create-if-absent
+// check is removed, and when, under pauses, the resource stops checking tokens.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,19 +38,21 @@ function options(run: string, overrides: Partial<ChaosRunOptions>): ChaosRunOpti
 
 describe('claims under chaos', () => {
   const runs = [
-    ...Array.from({ length: 9 }, (_, i) => ({ run: `chaos${i + 1}`, keys: 20, kills: 3 })),
-    { run: 'chaos10', keys: 200, kills: 8 },
+    ...Array.from({ length: 9 }, (_, i) => ({ run: `chaos${i + 1}`, keys: 20, kills: 3, pauses: 2 })),
+    { run: 'chaos10', keys: 200, kills: 8, pauses: 0 },
   ];
-  for (const { run, keys, kills } of runs) {
+  for (const { run, keys, kills, pauses } of runs) {
     it(
-      `${run}: ${keys} keys, ${kills} worker kills and a server restart: no violation`,
+      `${run}: ${keys} keys, ${kills} worker kills, ${pauses} pauses and a server restart: no violation`,
       { timeout: 120_000 },
       async () => {
-        const result = await runChaos(options(run, { keys, kills, budgetMs: keys > 20 ? 90_000 : 40_000 }));
-        const check = checkHistory({ ...result, toleranceMs: 0 });
+        const budgetMs = keys > 20 ? 90_000 : 40_000;
+        const result = await runChaos(options(run, { keys, kills, pauses, pauseMs: 1_500, budgetMs }));
+        const check = checkHistory({ ...result, toleranceMs: 0, clientFencing: pauses === 0 });
         expect(check.violations.slice(0, 5)).toEqual([]);
         expect(check.stats.finished).toBe(keys);
         expect(result.kills).toBe(kills);
+        expect(result.pauses).toBe(pauses);
         expect(result.serverRestarts).toBe(1);
         // The run exercised what it claims to: takeovers and effects happened.
         expect(check.stats.effects).toBeGreaterThanOrEqual(keys);
@@ -65,5 +69,25 @@ describe('claims under chaos', () => {
     const check = checkHistory({ ...result, toleranceMs: 0 });
     expect(check.ok).toBe(false);
     expect(check.violations.some((v) => v.rule === 'exclusion')).toBe(true);
+  });
+
+  it('catches, under pauses, a resource that does not check tokens', { timeout: 60_000 }, async () => {
+    // long pauses (3×TTL) so another worker surely acts on the key before the paused one wakes
+    const result = await runChaos(
+      options('unfenced1', {
+        keys: 10,
+        kills: 0,
+        restartServer: false,
+        pauses: 6,
+        pauseMs: 3_000,
+        checkTokens: false,
+        budgetMs: 30_000,
+      }),
+    );
+    const check = checkHistory({ ...result, toleranceMs: 0, clientFencing: false });
+    expect(result.pauses).toBeGreaterThanOrEqual(1);
+    const stale = check.violations.filter((v) => v.rule === 'stale-effect');
+    expect(stale.length).toBeGreaterThanOrEqual(1);
+    expect(stale[0]!.detail).toMatch(/under token \d+ applied at \d+, after .* under token \d+/);
   });
 });

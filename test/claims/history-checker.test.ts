@@ -1,11 +1,11 @@
 // The history checker on hand-written histories: it accepts a clean one and names each kind
 // of violation it exists to catch.
 import { describe, expect, it } from 'vitest';
-import { checkHistory, type DoneMarker, type HistoryEvent } from './history-checker.js';
+import { checkHistory, type AppliedEffect, type HistoryEvent } from './history-checker.js';
 
 const KEY = 'local:demo/app#1';
 
-function clean(): { events: HistoryEvent[]; markers: Map<string, DoneMarker[]> } {
+function clean(): { events: HistoryEvent[]; applied: Map<string, AppliedEffect[]> } {
   const events: HistoryEvent[] = [
     { type: 'acquire', w: 'a', key: KEY, token: 1, at: 1_005, sentAt: 1_000, expiresAt: 2_000 },
     { type: 'renew', w: 'a', key: KEY, token: 1, at: 1_400, expiresAt: 2_390 },
@@ -16,7 +16,12 @@ function clean(): { events: HistoryEvent[]; markers: Map<string, DoneMarker[]> }
     { type: 'finish', w: 'b', key: KEY, token: 5, at: 2_800 },
     { type: 'release', w: 'b', key: KEY, token: 5, at: 2_810, ok: true },
   ];
-  return { events, markers: new Map([[KEY, [{ holder: 'b', token: 5, at: 2_800 }]]]) };
+  const applied: AppliedEffect[] = [
+    { kind: 'effect', holder: 'a', token: 1, at: 2_100 },
+    { kind: 'effect', holder: 'b', token: 5, at: 2_700 },
+    { kind: 'finish', holder: 'b', token: 5, at: 2_800 },
+  ];
+  return { events, applied: new Map([[KEY, applied]]) };
 }
 
 describe('history checker', () => {
@@ -50,7 +55,7 @@ describe('history checker', () => {
 
   it('reports a task finished twice, or never', () => {
     const h = clean();
-    h.markers.get(KEY)!.push({ holder: 'b', token: 5, at: 2_805 });
+    h.applied.get(KEY)!.push({ kind: 'finish', holder: 'b', token: 5, at: 2_805 });
     expect(checkHistory({ keys: [KEY], ...h, toleranceMs: 0 }).violations).toEqual([
       { rule: 'finished-once', key: KEY, detail: 'finished 2 times' },
     ]);
@@ -58,11 +63,38 @@ describe('history checker', () => {
     expect(never.violations.map((v) => v.key)).toEqual(['local:demo/app#2']);
   });
 
-  it('reports a done marker written under a token never granted to its writer', () => {
+  it('reports a finish applied under a token never granted to its writer', () => {
     const h = clean();
-    h.markers.set(KEY, [{ holder: 'a', token: 5, at: 2_800 }]);
+    h.applied.set(KEY, [{ kind: 'finish', holder: 'a', token: 5, at: 2_800 }]);
     expect(checkHistory({ keys: [KEY], ...h, toleranceMs: 0 }).violations.map((v) => v.rule)).toEqual([
       'fencing',
     ]);
+  });
+
+  it('reports an effect the resource applied after one with a newer token, also when pauses lift the wall-clock rule', () => {
+    const h = clean();
+    // a paused after its check; b took over and acted; a woke up and its effect was applied
+    h.events.push({ type: 'effect', w: 'a', key: KEY, token: 1, at: 2_750 });
+    h.applied.get(KEY)!.splice(2, 0, { kind: 'effect', holder: 'a', token: 1, at: 2_750 });
+    const result = checkHistory({ keys: [KEY], ...h, toleranceMs: 0, clientFencing: false });
+    expect(result.violations).toEqual([
+      {
+        rule: 'stale-effect',
+        key: KEY,
+        detail: 'effect by a under token 1 applied at 2750, after effect by b under token 5',
+      },
+    ]);
+  });
+
+  it('accepts, with pauses, a late effect the resource applied before any newer one', () => {
+    const h = clean();
+    // a woke up after b's grant but acted before b did: the resource's order is intact
+    h.events.push({ type: 'effect', w: 'a', key: KEY, token: 1, at: 2_600 });
+    h.applied.get(KEY)!.splice(1, 0, { kind: 'effect', holder: 'a', token: 1, at: 2_600 });
+    expect(checkHistory({ keys: [KEY], ...h, toleranceMs: 0, clientFencing: false }).violations).toEqual([]);
+    // the wall-clock rule, for runs without pauses, still names it
+    expect(checkHistory({ keys: [KEY], ...h, toleranceMs: 0 }).violations.map((v) => v.rule)).toContain(
+      'fencing',
+    );
   });
 });

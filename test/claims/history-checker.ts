@@ -1,15 +1,19 @@
 /**
  * A Jepsen-style checker for the claim histories the chaos harness records. Workers log every
  * acquire, renew, release, loss, effect and finish with the fencing token and the wall time
- * (one machine, one clock); the done markers are read from the store itself. The checker
- * proves, or reports the first violations of:
+ * (one machine, one clock); what the resource applied is read from the resource itself. The
+ * checker proves, or reports the first violations of:
  *
  * (a) mutual exclusion: no two grants of one key had overlapping validity. A grant is valid
  *     from the moment its write was sent (`sentAt`, the earliest it can exist) until the
  *     earliest of its last known expiry, the start of a successful release, and its loss;
- * (b) fencing: every effect (and every done marker) was made under the newest token granted
- *     for its key up to that moment, inside its own grant's validity;
- * (c) every task was finished exactly once (one done marker in the store's history).
+ * (b) fencing: the resource applied no effect with a token lower than one it applied before
+ *     (`stale-effect`), and each under a token granted to its writer; and, in runs without
+ *     pauses (`clientFencing`), every effect was made under the newest token granted for its
+ *     key up to that moment, inside its own grant's validity. A paused worker wakes up after
+ *     its check and acts late: only the resource's check can stop it, so with pauses the
+ *     wall-clock rule does not hold and the resource's order is what is checked;
+ * (c) every task was finished exactly once (one finish in the resource's log).
  *
  * `toleranceMs` widens what counts as "not overlapping" for clocks that differ; the harness
  * runs every process on one machine and passes 0.
@@ -21,10 +25,12 @@ export type HistoryEvent =
   | { type: 'release'; w: string; key: string; token: number; at: number; ok: boolean }
   | { type: 'loss'; w: string; key: string; token: number; at: number; reason: string }
   | { type: 'effect'; w: string; key: string; token: number; at: number }
-  | { type: 'finish'; w: string; key: string; token: number; at: number };
+  | { type: 'finish'; w: string; key: string; token: number; at: number }
+  | { type: 'refused'; w: string; key: string; token: number; at: number; reason: string };
 
-/** A done marker as the store kept it. */
-export interface DoneMarker {
+/** An effect as the resource applied it. */
+export interface AppliedEffect {
+  kind: 'effect' | 'finish';
   holder: string;
   token: number;
   at: number;
@@ -33,13 +39,15 @@ export interface DoneMarker {
 export interface CheckInput {
   keys: readonly string[];
   events: readonly HistoryEvent[];
-  /** Every done marker ever written, per key (the store's history). */
-  markers: ReadonlyMap<string, readonly DoneMarker[]>;
+  /** What the resource applied, per key, in the order it applied it. */
+  applied: ReadonlyMap<string, readonly AppliedEffect[]>;
   toleranceMs: number;
+  /** Also check the workers' effects against grants by wall time (runs without pauses). Default true. */
+  clientFencing?: boolean;
 }
 
 export interface Violation {
-  rule: 'exclusion' | 'fencing' | 'finished-once';
+  rule: 'exclusion' | 'fencing' | 'stale-effect' | 'finished-once';
   key: string;
   detail: string;
 }
@@ -143,19 +151,16 @@ export function checkHistory(input: CheckInput): CheckResult {
   };
   let effects = 0;
   for (const e of input.events) {
-    if (e.type === 'effect') {
-      effects++;
-      fenced(e.key, e.token, e.at, e.w, 'effect');
-    }
+    if (e.type !== 'effect') continue;
+    effects++;
+    if (input.clientFencing ?? true) fenced(e.key, e.token, e.at, e.w, 'effect');
   }
-  for (const [key, markers] of input.markers) {
-    for (const m of markers) fenced(key, m.token, m.at, m.holder, 'done marker');
-  }
+  for (const [key, applied] of input.applied) violations.push(...resourceOrder(key, applied, grants));
 
   // (c) Every task finished exactly once.
   let finished = 0;
   for (const key of input.keys) {
-    const count = input.markers.get(key)?.length ?? 0;
+    const count = (input.applied.get(key) ?? []).filter((e) => e.kind === 'finish').length;
     if (count === 1) finished++;
     else violations.push({ rule: 'finished-once', key, detail: `finished ${count} times` });
   }
@@ -171,4 +176,33 @@ export function checkHistory(input: CheckInput): CheckResult {
       finished,
     },
   };
+}
+
+/** The resource's log: each effect under a token granted to its writer, none after a newer one. */
+function resourceOrder(
+  key: string,
+  applied: readonly AppliedEffect[],
+  grants: Map<string, Grant[]>,
+): Violation[] {
+  const out: Violation[] = [];
+  const list = grants.get(key) ?? [];
+  let newest: AppliedEffect | undefined;
+  for (const e of applied) {
+    if (!list.some((g) => g.token === e.token && g.holder === e.holder)) {
+      out.push({
+        rule: 'fencing',
+        key,
+        detail: `${e.kind} by ${e.holder} under token ${e.token}, never granted to it`,
+      });
+    }
+    if (newest !== undefined && e.token < newest.token) {
+      out.push({
+        rule: 'stale-effect',
+        key,
+        detail: `${e.kind} by ${e.holder} under token ${e.token} applied at ${e.at}, after ${newest.kind} by ${newest.holder} under token ${newest.token}`,
+      });
+    }
+    if (newest === undefined || e.token > newest.token) newest = e;
+  }
+  return out;
 }

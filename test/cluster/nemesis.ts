@@ -1,10 +1,12 @@
 /**
  * The faults of the pipeline chaos test (issue 13): pausing an agent's whole process group
- * with SIGSTOP (its git processes included) and its docker sandboxes with `docker pause`, then
+ * with SIGSTOP (its git processes included) and freezing its docker sandboxes' cgroups (as
+ * `docker pause` does), then
  * resuming both; killing an agent with SIGKILL and starting it again later; restarting the
  * nats-server. A pause is what a long GC, a VM migration or a closed laptop lid does to a
  * lease holder: it wakes up believing what it checked before it slept.
  */
+import { readFile, writeFile } from 'node:fs/promises';
 import Docker from 'dockerode';
 import { LABEL_NODE } from '../../src/adapters/sandbox/docker.js';
 import type { NatsServerHandle } from '../helpers/nats-server.js';
@@ -13,19 +15,34 @@ import type { AgentProcess } from './agents.js';
 const docker = new Docker();
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** The running sandbox containers of one node. */
-async function containersOf(nodeId: string): Promise<string[]> {
+/**
+ * The freezer cgroups of one node's running sandbox containers (what `docker pause` writes to,
+ * found without the daemon: pausing through the daemon can block behind a stopped client).
+ */
+async function freezersOf(nodeId: string): Promise<string[]> {
   const found = await docker.listContainers({ filters: { label: [`${LABEL_NODE}=${nodeId}`] } });
-  return found.map((c) => c.Id);
+  const out: string[] = [];
+  for (const c of found) {
+    const pid = (await docker.getContainer(c.Id).inspect()).State.Pid;
+    const lines = (await readFile(`/proc/${pid}/cgroup`, 'utf8').catch(() => '')).split('\n');
+    const v1 = lines.find((l) => /^\d+:freezer:/.test(l));
+    if (v1 !== undefined) out.push(`/sys/fs/cgroup/freezer${v1.split(':')[2]}/freezer.state`);
+    else {
+      const v2 = lines.find((l) => l.startsWith('0::'));
+      if (v2 !== undefined) out.push(`/sys/fs/cgroup${v2.slice(3)}/cgroup.freeze`);
+    }
+  }
+  return out;
 }
 
-/** Pauses or unpauses containers that may be gone meanwhile: what is left is done. */
-async function dockerEach(verb: 'pause' | 'unpause', ids: string[]): Promise<void> {
+/** Freezes or thaws cgroups that may be gone meanwhile (a container removed): what is left is done. */
+async function freeze(files: string[], frozen: boolean): Promise<void> {
   await Promise.all(
-    ids.map((id) =>
-      (verb === 'pause' ? docker.getContainer(id).pause() : docker.getContainer(id).unpause()).catch(
-        () => undefined,
-      ),
+    files.map((file) =>
+      writeFile(
+        file,
+        file.endsWith('freezer.state') ? (frozen ? 'FROZEN' : 'THAWED') : frozen ? '1' : '0',
+      ).catch(() => undefined),
     ),
   );
 }
@@ -49,21 +66,21 @@ export interface PauseSpan {
 }
 
 /**
- * Stops the agent's process group and its containers for `ms` (counted from the SIGSTOP),
+ * Stops the agent's process group and freezes its containers for `ms` (from the SIGSTOP),
  * then resumes them. The agent is stopped first, so nothing it does lands while its
  * sandboxes are being frozen, and resumed last, so it never finds one of them still frozen.
  */
 export async function pauseAgent(agent: AgentProcess, ms: number): Promise<PauseSpan | undefined> {
-  if (!agent.running() || !signalGroup(agent, 'SIGSTOP')) return undefined;
+  if (!agent.running()) return undefined;
+  const node = agent.nodeId();
+  const frozen = node === undefined ? [] : await freezersOf(node).catch(() => []);
+  if (!signalGroup(agent, 'SIGSTOP')) return undefined;
   const from = Date.now();
-  let frozen: string[] = [];
   try {
-    const node = agent.nodeId();
-    frozen = node === undefined ? [] : await containersOf(node).catch(() => []);
-    await dockerEach('pause', frozen);
+    await freeze(frozen, true);
     await sleep(from + ms - Date.now());
   } finally {
-    await dockerEach('unpause', frozen);
+    await freeze(frozen, false);
     signalGroup(agent, 'SIGCONT');
   }
   return { agent: agent.name, from, to: Date.now() };
