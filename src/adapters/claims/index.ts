@@ -13,7 +13,9 @@ import type { ClaimStore, ClaimStoreComponents } from './types.js';
 
 export type * from './types.js';
 export {
+  ClaimStoreConfigError,
   ClaimStoreStoppedError,
+  ClaimStoreUnavailableError,
   InvalidLeaseRequestError,
   LeaseLostError,
   type LeaseLostReason,
@@ -24,7 +26,6 @@ export {
   type JetStreamClaimStoreComponents,
   type JetStreamClaimStoreInit,
 } from './jetstream.js';
-export { ClaimStoreConfigError, ClaimStoreUnavailableError } from './jetstream-errors.js';
 
 /** User options of a claim store. */
 export type ClaimStoreInit =
