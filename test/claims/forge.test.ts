@@ -1,12 +1,10 @@
 // The forge claim store against the claim compliance suite, unchanged, on a simulated clock;
-// then what only a store in shared files has to prove: processes racing on one directory, a
-// corrupt record, a lock left by a killed process, releases racing claims, and the skew rule
-// between two processes' clocks.
-import { spawn } from 'node:child_process';
+// then what only a store in shared files has to prove: a corrupt record, a lock left by a
+// killed process, releases racing claims, draining on stop, and the skew rule between two
+// processes' clocks. Processes racing on one directory: forge-race.test.ts.
 import { mkdir, mkdtemp, readFile, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   ForgeClaimStore,
@@ -15,10 +13,8 @@ import {
   type Lease,
 } from '../../src/adapters/claims/index.js';
 import { leaseFileName } from '../../src/adapters/claims/forge-record.js';
-import { encodeClaimKey } from '../../src/adapters/claims/jetstream-key.js';
 import { SimulatedClock, silentLogger, type Clock } from '../../src/lib/index.js';
 import { claimStoreCompliance } from '../compliance/claims.js';
-import type { RaceChildConfig, RaceEvent } from './forge-race-child.js';
 
 const root = await mkdtemp(join(tmpdir(), 'bzzz-forge-claims-'));
 afterAll(async () => {
@@ -244,72 +240,4 @@ describe('forge claim store: locks and concurrency in one process', () => {
     expect(make({ maxClockSkewMs: -1 })).toThrow(/maxClockSkewMs/);
     expect(make({ lockStaleMs: 500 })).toThrow(/lockStaleMs/);
   });
-});
-
-const RACE_CHILD = fileURLToPath(new URL('./forge-race-child.ts', import.meta.url));
-
-describe('forge claim store: processes racing on one directory', () => {
-  it(
-    'grants each key to one process at a time, with tokens 1, 2, 3... in grant order',
-    { timeout: 90_000 },
-    async () => {
-      const runDir = join(root, 'race');
-      await mkdir(runDir);
-      const keys = Array.from({ length: 20 }, (_, i) => `local:race/app#${i + 1}`);
-      const children = Array.from({ length: 5 }, (_, i) => {
-        const config: RaceChildConfig = {
-          dir: join(root, 'forge'),
-          cluster: 'race',
-          keys,
-          holder: `p${i}`,
-          passes: 4,
-          runDir,
-          logFile: join(runDir, `p${i}.jsonl`),
-        };
-        const child = spawn(process.execPath, ['--import', 'tsx', RACE_CHILD, JSON.stringify(config)], {
-          stdio: ['ignore', 'pipe', 'inherit'],
-        });
-        const ready = new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
-        const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-        return { child, ready, exit };
-      });
-      try {
-        await Promise.all(children.map((c) => c.ready));
-        await writeFile(join(runDir, 'go'), '');
-        expect(await Promise.all(children.map((c) => c.exit))).toEqual([0, 0, 0, 0, 0]);
-      } finally {
-        for (const { child } of children) if (child.exitCode === null) child.kill('SIGKILL');
-      }
-
-      const events: RaceEvent[] = [];
-      for (const name of (await readdir(runDir)).filter((n) => n.endsWith('.jsonl'))) {
-        for (const line of (await readFile(join(runDir, name), 'utf8')).split('\n')) {
-          if (line !== '') events.push(JSON.parse(line) as RaceEvent);
-        }
-      }
-      expect(events.filter((e) => e.type === 'overlap')).toEqual([]);
-      expect(events.filter((e) => e.type === 'release' && !e.ok)).toEqual([]);
-      const grants = events.filter((e) => e.type === 'grant');
-      for (const key of keys) {
-        const order = (await readFile(join(runDir, `${encodeClaimKey(key)}.order`), 'utf8'))
-          .trim()
-          .split('\n');
-        const tokens = grants.filter((g) => g.key === key).map((g) => g.token);
-        // one grant per token, tokens 1..n, and in the order the grants happened
-        expect(order.map(Number)).toEqual(Array.from({ length: tokens.length }, (_, i) => i + 1));
-        expect([...tokens].sort((x, y) => x - y)).toEqual(order.map(Number));
-      }
-      // the processes did race: each won some grants and was refused some
-      const holders = ['p0', 'p1', 'p2', 'p3', 'p4'];
-      for (const holder of holders) expect(grants.some((g) => g.holder === holder)).toBe(true);
-      expect(events.filter((e) => e.type === 'busy').length).toBeGreaterThan(0);
-      // afterwards: nothing held, no lock left, and the counters go on
-      const store = await forgeStore(new SimulatedClock(), { cluster: 'race' });
-      expect(await store.list()).toEqual([]);
-      expect(await leftLocks(store)).toEqual([]);
-      const n = grants.filter((g) => g.key === keys[0]).length;
-      expect((await mustClaim(store, keys[0]!, 'after')).token).toBe(n + 1);
-      await store.stop();
-    },
-  );
 });

@@ -1,7 +1,9 @@
 /**
  * The claim port on the local forge's directory (SPEC §8), for a cluster without a broker on
  * one host: every process of the machine already shares the forge directory, so the lease
- * table lives there, in `<forge dir>/.meta/claims/<cluster>/`, one file per key.
+ * table lives there, in `<forge dir>/.meta/claims/<cluster>/`, one file per key. Lease files
+ * end in `.lease.json` and encoded keys hold no `.`, so the metadata of a repository that
+ * happens to be named `claims/<cluster>` (`repo.json`, `tasks/`, `pulls/`) is never read as one.
  *
  * Every claim, renewal and release runs under the key's lock across processes (forge-table.ts),
  * reads the key's record, decides, and replaces the record by an atomic rename. So a claim is
