@@ -1,6 +1,7 @@
 /**
  * Errors of the claim port. A lost lease is final for the grant that lost it: the holder must
- * stop its effects; it may try to claim the key again, which yields a new, higher token.
+ * stop its effects; it may try to claim the key again, which yields a new, higher token. A
+ * store that cannot answer says so with a retryable error; nothing is known about the lease.
  */
 import { BzzzError } from '../../lib/errors.js';
 
@@ -61,5 +62,35 @@ export class ClaimStoreStoppedError extends BzzzError {
 
   constructor(operation: string) {
     super(`claim store stopped: cannot ${operation}`, { retryable: false });
+  }
+}
+
+/**
+ * The store could not answer: its server disconnected, restarting or timed out (JetStream), its
+ * files unreadable or their lock not obtained in time (forge). Nothing is known about the
+ * lease; callers retry, and a holder treats a lease it cannot renew before its deadline as lost.
+ */
+export class ClaimStoreUnavailableError extends BzzzError {
+  override readonly name = 'ClaimStoreUnavailableError';
+
+  constructor(
+    readonly operation: string,
+    options: { cause?: unknown } = {},
+  ) {
+    const why = options.cause instanceof Error ? `: ${options.cause.message}` : '';
+    super(`claim store unavailable: cannot ${operation}${why}`, { cause: options.cause, retryable: true });
+  }
+}
+
+/** A store option no store accepts (a cluster name that cannot name a bucket or a folder, a bad skew). */
+export class ClaimStoreConfigError extends BzzzError {
+  override readonly name = 'ClaimStoreConfigError';
+
+  constructor(
+    readonly field: string,
+    readonly value: unknown,
+    reason: string,
+  ) {
+    super(`invalid claim store option ${field}=${JSON.stringify(value)}: ${reason}`, { retryable: false });
   }
 }

@@ -14,7 +14,7 @@ import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from '../../lib/index.js';
 import { decodeClaimKey, encodeClaimKey } from './jetstream-key.js';
-import { ClaimStoreUnavailableError } from './jetstream-errors.js';
+import { ClaimStoreUnavailableError } from './errors.js';
 import { decodeRecord, encodeRecord, type LeaseRecord, type StoredLease } from './jetstream-record.js';
 
 export interface LeaseTableOptions {

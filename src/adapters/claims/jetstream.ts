@@ -23,10 +23,14 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { NatsAuthInit, NatsConnector } from '../nats/index.js';
 import { toError, type Clock, type Logger } from '../../lib/index.js';
-import { ClaimStoreStoppedError, InvalidLeaseRequestError, LeaseLostError } from './errors.js';
+import {
+  ClaimStoreConfigError,
+  ClaimStoreStoppedError,
+  InvalidLeaseRequestError,
+  LeaseLostError,
+} from './errors.js';
 import type { ClaimStore, ClaimStoreComponents, Lease, LeaseInfo } from './types.js';
 import { connectAlone, currentConnection } from './jetstream-connect.js';
-import { ClaimStoreConfigError } from './jetstream-errors.js';
 import { liveForReaders, tokenOf, type LeaseRecord, type StoredLease } from './jetstream-record.js';
 import { KvLeaseTable } from './jetstream-table.js';
 
