@@ -55,6 +55,8 @@ export const configSchema = z.strictObject({
   whoosh_api_key: z.string().min(1).optional(),
   whoosh_api_key_file: z.string().min(1).optional(),
   forge: z.enum(['local', 'github']).default('local'),
+  /** The claim store: default `jetstream` with NATS, else `forge` with a local forge, else `memory`. */
+  claims: z.enum(['memory', 'jetstream', 'forge']).optional(),
   forge_dir: z.string().min(1).optional(),
   repos: list.default([]),
   poll_interval_ms: z.coerce.number().int().min(50).max(3_600_000).optional(),

@@ -17,7 +17,12 @@ import type { SandboxProvider } from '../adapters/workspace/index.js';
 import { createWorkspaces, type Workspaces } from '../adapters/workspace/index.js';
 import type { ActorSystem } from '../actors/system.js';
 import { serviceSpec } from '../actors/service.js';
-import { JetStreamClaimStore, MemoryClaimStore, type ClaimStore } from '../adapters/claims/index.js';
+import {
+  ForgeClaimStore,
+  JetStreamClaimStore,
+  MemoryClaimStore,
+  type ClaimStore,
+} from '../adapters/claims/index.js';
 import { createEscalationNotifier } from '../adapters/escalation/index.js';
 import { createForge, type FencedEffect, type Forge, type ForgeInit } from '../adapters/forge/index.js';
 import { createReasoner, type Reasoner, type ReasonerInit } from '../adapters/llm/index.js';
@@ -109,6 +114,26 @@ function forgeInit(config: Config, logger: Logger): ForgeInit {
   };
 }
 
+/**
+ * The claim store `BZZZ_CLAIMS` names, by default: JetStream KV on the node's connection in a
+ * NATS cluster; else the lease table in the local forge's directory, which every process of
+ * the host that shares the forge shares too; else (GitHub, one process) the in-process table.
+ */
+export function claimStore(
+  config: Config,
+  connector: NatsConnector | undefined,
+  components: { logger: Logger; clock: Clock },
+): ClaimStore {
+  const kind = config.claims ?? (connector ? 'jetstream' : config.forge === 'local' ? 'forge' : 'memory');
+  if (kind === 'jetstream') {
+    if (connector === undefined) throw new NonRetryableError('BZZZ_CLAIMS=jetstream needs BZZZ_NATS_URL');
+    return new JetStreamClaimStore({ cluster: config.cluster }, { ...components, connector });
+  }
+  if (kind === 'forge')
+    return new ForgeClaimStore({ dir: forgeDir(config), cluster: config.cluster }, components);
+  return new MemoryClaimStore(components);
+}
+
 /** The ports a task uses, besides the ones that are children of the tree. */
 interface Ports {
   forge: Forge;
@@ -128,11 +153,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     onFencedRejection: (effect: FencedEffect) => metrics?.fencedRejection(effect),
   };
   const forge = createForge(forgeInit(config, logger), forgeComponents);
-  // one process: the in-process table; a cluster: JetStream KV on the node's connection
-  const claims: ClaimStore =
-    options.connector === undefined
-      ? new MemoryClaimStore(components)
-      : new JetStreamClaimStore({ cluster: config.cluster }, { ...components, connector: options.connector });
+  const claims = claimStore(config, options.connector, components);
   const sandbox = new SandboxService(config, { nodeId: options.nodeId, logger, clock });
   const provider = options.wrapSandboxes ? options.wrapSandboxes(sandbox.provider) : sandbox.provider;
   const sandboxes = metrics ? timedSandboxes(provider, metrics) : provider;

@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeClaimKey } from '../../src/adapters/claims/jetstream-key.js';
 import type { DoneRecord, ForgeWorkerConfig } from './forge-claim-worker.js';
-import { checkHistory, type DoneMarker, type HistoryEvent } from './history-checker.js';
+import type { DoneMarker } from './forge-claim-worker.js';
+import { checkHistory, type AppliedEffect, type HistoryEvent } from './history-checker.js';
 
 const WORKER = fileURLToPath(new URL('./forge-claim-worker.ts', import.meta.url));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -41,6 +42,7 @@ interface RunResult {
   keys: string[];
   events: HistoryEvent[];
   markers: Map<string, DoneMarker[]>;
+  applied: Map<string, AppliedEffect[]>;
   kills: number;
 }
 
@@ -96,7 +98,15 @@ async function runForgeChaos(options: RunOptions): Promise<RunResult> {
   } finally {
     for (const child of slots) if (!exited(child)) child.kill('SIGKILL');
   }
-  return { keys, events: await readEvents(runDir), markers: await readMarkers(runDir, keys), kills };
+  const markers = await readMarkers(runDir, keys);
+  // each done marker is a finish the resource (the directory) applied, in the order written
+  const applied = new Map<string, AppliedEffect[]>(
+    [...markers].map(([key, list]) => [
+      key,
+      [...list].sort((a, b) => a.at - b.at).map((m) => ({ kind: 'finish' as const, ...m })),
+    ]),
+  );
+  return { keys, events: await readEvents(runDir), markers, applied, kills };
 }
 
 async function readEvents(runDir: string): Promise<HistoryEvent[]> {

@@ -20,7 +20,14 @@ import { ForgeClaimStore, type Lease } from '../../src/adapters/claims/index.js'
 import type { ForgeLeaseRecord } from '../../src/adapters/claims/forge-record.js';
 import { encodeClaimKey } from '../../src/adapters/claims/jetstream-key.js';
 import { silentLogger, systemClock } from '../../src/lib/index.js';
-import type { DoneMarker, HistoryEvent } from './history-checker.js';
+import type { HistoryEvent } from './history-checker.js';
+
+/** A done marker as written: who finished the task, under which token, when. */
+export interface DoneMarker {
+  holder: string;
+  token: number;
+  at: number;
+}
 
 export interface ForgeWorkerConfig {
   /** The shared forge directory the claim store keeps its table in. */
