@@ -4,6 +4,7 @@
  * store that cannot answer says so with a retryable error; nothing is known about the lease.
  */
 import { BzzzError } from '../../lib/errors.js';
+import type { Lease } from './types.js';
 
 /** Why a lease is no longer held. */
 export type LeaseLostReason =
@@ -93,4 +94,30 @@ export class ClaimStoreConfigError extends BzzzError {
   ) {
     super(`invalid claim store option ${field}=${JSON.stringify(value)}: ${reason}`, { retryable: false });
   }
+}
+
+/** The error of an operation on a lease that is no longer the holder's. */
+export function lostLease(
+  lease: Lease,
+  reason: LeaseLostReason,
+  current?: { holder: string; token: number },
+): LeaseLostError {
+  return new LeaseLostError(
+    lease.key,
+    lease.holder,
+    lease.token,
+    reason,
+    current === undefined ? {} : { current },
+  );
+}
+
+/** Refuses a claim whose key, holder or TTL no store could accept. */
+export function checkLeaseRequest(key: string, holder: string, ttlMs: number): void {
+  if (typeof key !== 'string' || key.length === 0)
+    throw new InvalidLeaseRequestError('key', key, 'must be non-empty');
+  if (typeof holder !== 'string' || holder.length === 0) {
+    throw new InvalidLeaseRequestError('holder', holder, 'must be non-empty');
+  }
+  if (!Number.isFinite(ttlMs) || ttlMs <= 0)
+    throw new InvalidLeaseRequestError('ttlMs', ttlMs, 'must be > 0');
 }

@@ -31,7 +31,8 @@ import {
   ClaimStoreStoppedError,
   InvalidLeaseRequestError,
   LeaseLostError,
-  type LeaseLostReason,
+  checkLeaseRequest,
+  lostLease,
 } from './errors.js';
 import { liveForReaders, type ForgeLeaseRecord, type HeldRecord } from './forge-record.js';
 import { LeaseFiles } from './forge-table.js';
@@ -96,7 +97,7 @@ export class ForgeClaimStore implements ClaimStore {
 
   claim(key: string, holder: string, ttlMs: number): Promise<Lease | null> {
     return this.#run('claim', () => {
-      checkRequest(key, holder, ttlMs);
+      checkLeaseRequest(key, holder, ttlMs);
       return this.#files.withLock(key, 'claim', async (held) => {
         const current = await this.#files.read(key);
         const now = this.#clock.now();
@@ -178,17 +179,17 @@ export class ForgeClaimStore implements ClaimStore {
 
   /** The stored record if it is still the lease's live grant, else the reason it is lost. */
   #heldBy(lease: Lease, record: ForgeLeaseRecord | null): HeldRecord {
-    if (this.#stopped) throw lost(lease, 'stopped');
-    if (record?.state !== 'held') throw lost(lease, 'released');
+    if (this.#stopped) throw lostLease(lease, 'stopped');
+    if (record?.state !== 'held') throw lostLease(lease, 'released');
     if (record.token !== lease.token || record.holder !== lease.holder) {
-      throw lost(lease, 'taken', { holder: record.holder, token: record.token });
+      throw lostLease(lease, 'taken', { holder: record.holder, token: record.token });
     }
-    if (this.#clock.now() >= record.expiresAt) throw lost(lease, 'expired');
+    if (this.#clock.now() >= record.expiresAt) throw lostLease(lease, 'expired');
     return record;
   }
 
   async #assertHeld(lease: Lease): Promise<void> {
-    if (this.#stopped) throw lost(lease, 'stopped');
+    if (this.#stopped) throw lostLease(lease, 'stopped');
     this.#heldBy(lease, await this.#files.read(lease.key));
   }
 
@@ -213,28 +214,4 @@ export class ForgeClaimStore implements ClaimStore {
     running.then(settled, settled);
     return running;
   }
-}
-
-function lost(
-  lease: Lease,
-  reason: LeaseLostReason,
-  current?: { holder: string; token: number },
-): LeaseLostError {
-  return new LeaseLostError(
-    lease.key,
-    lease.holder,
-    lease.token,
-    reason,
-    current === undefined ? {} : { current },
-  );
-}
-
-function checkRequest(key: string, holder: string, ttlMs: number): void {
-  if (typeof key !== 'string' || key.length === 0)
-    throw new InvalidLeaseRequestError('key', key, 'must be non-empty');
-  if (typeof holder !== 'string' || holder.length === 0) {
-    throw new InvalidLeaseRequestError('holder', holder, 'must be non-empty');
-  }
-  if (!Number.isFinite(ttlMs) || ttlMs <= 0)
-    throw new InvalidLeaseRequestError('ttlMs', ttlMs, 'must be > 0');
 }

@@ -28,6 +28,8 @@ import {
   ClaimStoreStoppedError,
   InvalidLeaseRequestError,
   LeaseLostError,
+  checkLeaseRequest,
+  lostLease,
 } from './errors.js';
 import type { ClaimStore, ClaimStoreComponents, Lease, LeaseInfo } from './types.js';
 import { connectAlone, currentConnection } from './jetstream-connect.js';
@@ -123,7 +125,7 @@ export class JetStreamClaimStore implements ClaimStore {
 
   async claim(key: string, holder: string, ttlMs: number): Promise<Lease | null> {
     this.#guard('claim');
-    checkRequest(key, holder, ttlMs);
+    checkLeaseRequest(key, holder, ttlMs);
     // Optimistic create-if-absent: a key never claimed costs one round trip.
     let sentAt = this.#clock.now();
     let revision = await this.#table.write(key, grantRecord(holder, ttlMs, sentAt), 0);
@@ -155,7 +157,7 @@ export class JetStreamClaimStore implements ClaimStore {
     let base = this.#cached(lease);
     for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
       base ??= this.#heldBy(lease, await this.#table.get(lease.key));
-      if (this.#clock.now() >= base.expiresAt) throw lost(lease, 'expired');
+      if (this.#clock.now() >= base.expiresAt) throw lostLease(lease, 'expired');
       const sentAt = this.#clock.now();
       const record: LeaseRecord = { ...grantRecord(lease.holder, ttlMs, sentAt), token: lease.token };
       const revision = await this.#table.write(lease.key, record, base.revision);
@@ -166,7 +168,7 @@ export class JetStreamClaimStore implements ClaimStore {
       // Someone wrote since: re-read and find out whether it is still ours.
       base = undefined;
     }
-    throw lost(lease, 'taken');
+    throw lostLease(lease, 'taken');
   }
 
   async release(lease: Lease, reason?: string): Promise<boolean> {
@@ -230,22 +232,22 @@ export class JetStreamClaimStore implements ClaimStore {
 
   /** The stored entry if it is still the lease's live grant, else the reason it is lost. */
   #heldBy(lease: Lease, entry: StoredLease | null): OwnWrite {
-    if (this.#stopped) throw lost(lease, 'stopped');
+    if (this.#stopped) throw lostLease(lease, 'stopped');
     if (entry?.record == null) {
       this.#forget(lease);
-      throw lost(lease, 'released');
+      throw lostLease(lease, 'released');
     }
     const token = tokenOf(entry);
     if (token !== lease.token || entry.record.holder !== lease.holder) {
       this.#forget(lease);
-      throw lost(lease, 'taken', { holder: entry.record.holder, token });
+      throw lostLease(lease, 'taken', { holder: entry.record.holder, token });
     }
-    if (this.#clock.now() >= entry.record.expiresAt) throw lost(lease, 'expired');
+    if (this.#clock.now() >= entry.record.expiresAt) throw lostLease(lease, 'expired');
     return { token, revision: entry.revision, expiresAt: entry.record.expiresAt };
   }
 
   async #assertHeld(lease: Lease): Promise<void> {
-    if (this.#stopped) throw lost(lease, 'stopped');
+    if (this.#stopped) throw lostLease(lease, 'stopped');
     this.#heldBy(lease, await this.#table.get(lease.key));
   }
 
@@ -268,28 +270,4 @@ export class JetStreamClaimStore implements ClaimStore {
 
 function grantRecord(holder: string, ttlMs: number, sentAt: number): LeaseRecord {
   return { v: 1, holder, ttlMs, expiresAt: sentAt + ttlMs };
-}
-
-function lost(
-  lease: Lease,
-  reason: 'expired' | 'released' | 'taken' | 'stopped',
-  current?: { holder: string; token: number },
-): LeaseLostError {
-  return new LeaseLostError(
-    lease.key,
-    lease.holder,
-    lease.token,
-    reason,
-    current === undefined ? {} : { current },
-  );
-}
-
-function checkRequest(key: string, holder: string, ttlMs: number): void {
-  if (typeof key !== 'string' || key.length === 0)
-    throw new InvalidLeaseRequestError('key', key, 'must be non-empty');
-  if (typeof holder !== 'string' || holder.length === 0) {
-    throw new InvalidLeaseRequestError('holder', holder, 'must be non-empty');
-  }
-  if (!Number.isFinite(ttlMs) || ttlMs <= 0)
-    throw new InvalidLeaseRequestError('ttlMs', ttlMs, 'must be > 0');
 }
