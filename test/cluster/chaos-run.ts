@@ -64,8 +64,13 @@ export async function evidenceOf(forge: LocalForge): Promise<TaskEvidence[]> {
   return records.map((record) => ({ record, head: heads.get(record.branch ?? '') ?? null }));
 }
 
+/** Sandbox containers left on the engine, each with its state and labels (what a failure shows). */
 export function containers(): string[] {
-  return execFileSync('docker', ['ps', '-aq', '--filter', 'label=bzzz.node'], { encoding: 'utf8' })
+  return execFileSync(
+    'docker',
+    ['ps', '-a', '--filter', 'label=bzzz.node', '--format', '{{.ID}} {{.State}} {{.Status}} {{.Labels}}'],
+    { encoding: 'utf8' },
+  )
     .split('\n')
     .filter(Boolean);
 }

@@ -8,16 +8,18 @@
  * and no container left. With the forge's token check switched off (a test-only switch) the
  * same nemesis must make the checker name a stale effect.
  *
- * `BZZZ_CHAOS_RUNS=N` repeats the clean run N times in a row (`npm run chaos` runs 10).
+ * The clean run is repeated 10 times in a row (`BZZZ_CHAOS_RUNS=N` changes that; `npm run chaos`
+ * runs this file alone).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../helpers/cli.js';
 import { startNatsServer, type NatsServerHandle } from '../helpers/nats-server.js';
 import { chaosRun, containers, type ChaosRunResult, type Fault } from './chaos-run.js';
 import { checkEffects } from './effect-checker.js';
 
 const TASKS = 20;
 const TTL_MS = 3_000;
-const RUNS = Math.max(1, Number(process.env.BZZZ_CHAOS_RUNS ?? '1'));
+const RUNS = Math.max(1, Number(process.env.BZZZ_CHAOS_RUNS ?? '10'));
 const PLAN: Fault[] = ['targeted-pause', 'kill', 'nats-restart', 'pause', 'targeted-pause', 'kill'];
 
 let nats: NatsServerHandle;
@@ -37,7 +39,13 @@ async function stopAll(result: ChaosRunResult): Promise<void> {
   await new Promise((r) => setTimeout(r, 2_000));
   const codes = await Promise.all(result.agents.map((a) => a.stop()));
   expect(codes).toEqual([0, 0, 0]);
-  expect(containers()).toEqual([]);
+  // a container the engine is still removing may show for a moment
+  await eventually(
+    () => (containers().length === 0 ? true : undefined),
+    20_000,
+    'no container left',
+    () => containers().join('\n'),
+  );
 }
 
 describe('the pipeline on a cluster under pauses, kill -9 and a nats-server restart', () => {
