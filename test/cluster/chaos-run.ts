@@ -64,15 +64,26 @@ export async function evidenceOf(forge: LocalForge): Promise<TaskEvidence[]> {
   return records.map((record) => ({ record, head: heads.get(record.branch ?? '') ?? null }));
 }
 
-/** Sandbox containers left on the engine, each with its state and labels (what a failure shows). */
-export function containers(): string[] {
+/**
+ * The sandbox containers the given agents' nodes left on the engine, each with its state and
+ * labels (what a failure shows). Other tests' containers on the same engine are not counted.
+ */
+export function containers(agents: readonly AgentProcess[]): string[] {
+  const nodes = new Set(agents.map((a) => a.nodeId()).filter((id) => id !== undefined));
   return execFileSync(
     'docker',
-    ['ps', '-a', '--filter', 'label=bzzz.node', '--format', '{{.ID}} {{.State}} {{.Status}} {{.Labels}}'],
+    [
+      'ps',
+      '-a',
+      '--filter',
+      'label=bzzz.node',
+      '--format',
+      '{{.Label "bzzz.node"}} {{.ID}} {{.State}} {{.Status}}',
+    ],
     { encoding: 'utf8' },
   )
     .split('\n')
-    .filter(Boolean);
+    .filter((line) => nodes.has(line.split(' ')[0]!));
 }
 
 export async function chaosRun(options: ChaosRunOptions): Promise<ChaosRunResult> {

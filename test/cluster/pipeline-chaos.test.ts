@@ -41,10 +41,10 @@ async function stopAll(result: ChaosRunResult): Promise<void> {
   expect(codes).toEqual([0, 0, 0]);
   // a container the engine is still removing may show for a moment
   await eventually(
-    () => (containers().length === 0 ? true : undefined),
+    () => (containers(result.agents).length === 0 ? true : undefined),
     20_000,
     'no container left',
-    () => containers().join('\n'),
+    () => containers(result.agents).join('\n'),
   );
 }
 
