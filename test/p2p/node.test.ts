@@ -17,7 +17,8 @@ import {
   generateIdentity,
 } from '../../src/protocol/index.js';
 import { eventually } from '../compliance/bus.js';
-import { DEADLINE_MS, startNode, type TestNode } from './helpers.js';
+import { mutatedEnvelopes } from '../bus/mutations.js';
+import { DEADLINE_MS, rejections, startNode, type TestNode } from './helpers.js';
 import { framed, startRawNode, type RawNode } from './raw-node.js';
 
 const cleanup: (() => Promise<unknown>)[] = [];
@@ -254,6 +255,46 @@ describe('P2PNode', () => {
     a.bus.publish({ kind: 'coordination' }, beat(a, 42));
     await eventually(() => atB.length === 1, 'a valid beat from a at b', DEADLINE_MS);
     expect((atB[0]!.envelope.data as { load: number }).load).toBe(42);
+    expect(b.p2p.running).toBe(true);
+  });
+});
+
+describe('the actor protocol under hostile input', () => {
+  it('classifies every one of 5,000 mutated envelopes once, and keeps serving', async () => {
+    const b = await node();
+    const delivered = collect(b, 'mailbox');
+    const intruder = await raw();
+    await intruder.dial(address(b));
+    const sender = generateIdentity();
+    const { inputs } = mutatedEnvelopes(5000, sender, b.identity, 0x5eed);
+    // an oversized frame ends its stream (nothing after it can be found): it goes on a stream
+    // of its own, the others in streams of 500
+    let group: Uint8Array[] = [];
+    const flush = async (): Promise<void> => {
+      if (group.length > 0) await intruder.sendActorStream(b.identity.nodeId, { frames: group });
+      group = [];
+    };
+    for (const bytes of inputs) {
+      const frame = framed('inbox', bytes);
+      if (frame.length > b.p2p.maxMessageBytes) {
+        await flush();
+        await intruder.sendActorStream(b.identity.nodeId, { frames: [frame] });
+      } else {
+        group.push(frame);
+        if (group.length === 500) await flush();
+      }
+    }
+    await flush();
+    // on a mailbox every input is one verdict: broadcasts and batches are refused there whole
+    await eventually(
+      () => delivered.length + rejections(b) === inputs.length,
+      `every input classified (${delivered.length} + ${JSON.stringify(Object.fromEntries(b.rejected))} of ${inputs.length})`,
+      DEADLINE_MS * 2,
+    );
+    expect(delivered).toHaveLength(0);
+    expect(b.rejected.get('too_large')).toBeGreaterThan(0);
+    expect(b.rejected.get('unknown_type')).toBeGreaterThan(0);
+    expect(b.rejected.get('bad_signature')).toBeGreaterThan(0);
     expect(b.p2p.running).toBe(true);
   });
 });

@@ -32,6 +32,7 @@ export function createLibp2pBus(init: BusInit, components: Libp2pBusComponents):
     cluster: init.cluster,
     nodeId: init.nodeId,
     maxMessageBytes: node.maxMessageBytes,
+    clock: components.clock,
     logger: components.logger.child({ component: 'libp2p-bus' }),
     ...(components.rejected === undefined ? {} : { rejected: components.rejected }),
   });

@@ -17,7 +17,7 @@ import { TopicValidatorResult, type Message } from '@libp2p/gossipsub';
 import type { PeerId } from '@libp2p/interface';
 import { describeError } from '../../lib/errors.js';
 import { RateLimitedLog, type Logger } from '../../lib/log.js';
-import { systemClock } from '../../lib/clock.js';
+import type { Clock } from '../../lib/clock.js';
 import type { NodeId, RejectReason } from '../../protocol/index.js';
 import {
   subjectMatches,
@@ -44,6 +44,7 @@ export interface Libp2pTransportInit {
   cluster: string;
   nodeId: NodeId;
   maxMessageBytes: number;
+  clock: Clock;
   logger: Logger;
   /** Counts a message refused before it reached the bus (a broken frame). */
   rejected?: (reason: RejectReason) => void;
@@ -64,7 +65,7 @@ export class Libp2pTransport implements Transport {
 
   constructor(init: Libp2pTransportInit) {
     this.#init = init;
-    this.#log = new RateLimitedLog(init.logger, systemClock, 60_000);
+    this.#log = new RateLimitedLog(init.logger, init.clock, 60_000);
   }
 
   /** Messages handed to the bus so far, gossip and mailbox, accepted or not (tests wait on it). */
