@@ -138,7 +138,7 @@ describe('P2PNode', () => {
     await eventually(() => a.p2p.connectedTo(insider.id), 'the insider connected', DEADLINE_MS);
   });
 
-  it('finds peers through a bootstrap node, keeps loopback peers in the DHT, relays broadcasts and routes mailboxes', async () => {
+  it('finds peers through a bootstrap node and the DHT (loopback peers kept), connects to them, and carries broadcasts and mailboxes', async () => {
     const hub = await node();
     const b = await node({ bootstrap: [address(hub)] });
     const c = await node({ bootstrap: [address(hub)] });
@@ -153,6 +153,12 @@ describe('P2PNode', () => {
     await eventually(
       () => hub.p2p.routingTableSize() >= 2 && b.p2p.routingTableSize() >= 1 && c.p2p.routingTableSize() >= 1,
       'loopback peers in every routing table',
+      DEADLINE_MS,
+    );
+    // b and c learn of each other through the hub's DHT and connect directly
+    await eventually(
+      () => b.p2p.connectedTo(c.identity.nodeId) && c.p2p.routingTableSize() >= 2,
+      'b and c connected to each other',
       DEADLINE_MS,
     );
     let load = 0;

@@ -7,6 +7,7 @@
  * stops.
  */
 import { privateKeyFromRaw } from '@libp2p/crypto/keys';
+import type { PeerId } from '@libp2p/interface';
 import type { SingleKadDHT } from '@libp2p/kad-dht';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { multiaddr } from '@multiformats/multiaddr';
@@ -22,6 +23,11 @@ import type { Libp2pNode, P2PComponents, P2PInit, P2PNodeListener, PeerInfo } fr
 
 /** Room for the frame around an envelope (task key, actor path). */
 const FRAME_OVERHEAD = 4 * 1024;
+/**
+ * Peers a node dials by itself when it discovers them (mDNS, the DHT): a bzzz cluster has 3
+ * to 50 nodes, so each keeps a direct connection to every other, up to this many.
+ */
+const AUTO_DIAL_PEERS = 64;
 
 /** A libp2p node with bzzz's transports, discovery, DHT and gossipsub. */
 export class P2PNode {
@@ -150,6 +156,9 @@ export class P2PNode {
     let node: Libp2pNode;
     try {
       node = await createLibp2p(libp2pOptions(this.#init, privateKey, this.maxMessageBytes));
+      const running = node;
+      // libp2p only records what discovery finds; connecting is ours to do
+      node.addEventListener('peer:discovery', (event) => this.#discovered(running, event.detail.id));
       await node.start();
     } catch (error) {
       const inUse = (error as { code?: unknown }).code === 'EADDRINUSE';
@@ -173,6 +182,17 @@ export class P2PNode {
         this.#logger.warn({ err: describeError(error) }, 'p2p user failed to attach');
       }
     }
+  }
+
+  #discovered(node: Libp2pNode, peer: PeerId): void {
+    if (this.#node !== node || node.getConnections(peer).length > 0) return;
+    if (node.getPeers().length >= AUTO_DIAL_PEERS) return;
+    node.dial(peer).catch((error: unknown) => {
+      this.#logger.debug(
+        { peer: peer.toString(), err: describeError(error) },
+        'could not dial a discovered peer',
+      );
+    });
   }
 
   async #stop(): Promise<void> {
