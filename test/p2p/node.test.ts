@@ -106,6 +106,29 @@ describe('P2PNode', () => {
     expect((atB[0]!.envelope.data as { load: number }).load).toBe(5);
   });
 
+  it('drops the mailbox line to a peer that left, and opens a new one when it is back', async () => {
+    const a = await node();
+    const b = await node();
+    const mail = collect(b, 'mailbox');
+    await a.p2p.dial(address(b));
+    const to = { node: b.identity.nodeId, path: ['inbox'] };
+    const send = (type: string): boolean =>
+      a.bus.publish(
+        { kind: 'actor', address: to },
+        { type: 'actor_message', data: { to: formatAddress(to), type, payload: null } },
+      );
+    expect(send('first')).toBe(true);
+    await eventually(() => mail.length === 1, 'the first message', DEADLINE_MS);
+    expect(a.libp2p.actorLines()).toBe(1);
+    await b.p2p.stop();
+    await eventually(() => a.libp2p.actorLines() === 0, 'the line to b dropped', DEADLINE_MS);
+    await b.p2p.start();
+    await a.p2p.dial(address(b));
+    expect(send('second')).toBe(true);
+    await eventually(() => mail.length === 2, 'a message over a new stream', DEADLINE_MS);
+    expect(mail.map((d) => (d.envelope.data as { type: string }).type)).toEqual(['first', 'second']);
+  });
+
   it('connects nodes holding one swarm key and refuses whoever holds none or another', async () => {
     const key = generateSwarmKey();
     const a = await node({ psk: key });

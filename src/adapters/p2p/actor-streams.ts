@@ -9,7 +9,7 @@
  * the stream (there is no way to find the next frame after it); any other bad frame is
  * counted and skipped. Nothing a peer writes can throw out of the handler.
  */
-import type { Connection, Stream } from '@libp2p/interface';
+import type { Connection, PeerId, Stream } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { lpStream, LengthPrefixedDecoder, type LengthPrefixedStream } from '@libp2p/utils';
 import { describeError } from '../../lib/errors.js';
@@ -46,6 +46,11 @@ class PeerLine {
   constructor(peer: string, init: ActorStreamsInit) {
     this.#peer = peer;
     this.#init = init;
+  }
+
+  /** True while frames wait or are being written. */
+  get busy(): boolean {
+    return this.#running;
   }
 
   push(frame: Uint8Array): boolean {
@@ -113,12 +118,26 @@ export class ActorStreams {
   readonly #init: ActorStreamsInit;
   readonly #lines = new Map<string, PeerLine>();
   readonly #inbound = new Set<Stream>();
+  /** A peer gone: its idle line (and dead stream) goes too, so lines do not pile up. */
+  readonly #gone = (event: CustomEvent<PeerId>): void => {
+    const peer = event.detail.toString();
+    const line = this.#lines.get(peer);
+    if (line === undefined || line.busy) return;
+    this.#lines.delete(peer);
+    void line.close();
+  };
 
   constructor(init: ActorStreamsInit) {
     this.#init = init;
   }
 
+  /** Lines to peers held now (tests: they do not pile up). */
+  get lines(): number {
+    return this.#lines.size;
+  }
+
   async start(): Promise<void> {
+    this.#init.node.addEventListener('peer:disconnect', this.#gone);
     await this.#init.node.handle(ACTOR_PROTOCOL, (stream, connection) => this.#accept(stream, connection), {
       maxInboundStreams: MAX_INBOUND_STREAMS,
     });
@@ -137,6 +156,7 @@ export class ActorStreams {
 
   /** Writes what is queued, closes every stream and stops accepting new ones. */
   async stop(): Promise<void> {
+    this.#init.node.removeEventListener('peer:disconnect', this.#gone);
     await this.#init.node.unhandle(ACTOR_PROTOCOL).catch(() => undefined);
     await Promise.all([...this.#lines.values()].map((line) => line.close()));
     this.#lines.clear();

@@ -23,6 +23,8 @@ export interface Libp2pBus {
   received(): number;
   /** Gossipsub topics the transport is joined to. */
   topics(): string[];
+  /** Outbound actor streams kept open, one per peer written to (tests: none piles up). */
+  actorLines(): number;
 }
 
 /** Creates the bus on `components.node`; it carries messages once the node runs. */
@@ -44,5 +46,6 @@ export function createLibp2pBus(init: BusInit, components: Libp2pBusComponents):
     bus: new EnvelopeBus(transport, init, components),
     received: () => transport.received,
     topics: () => transport.topics(),
+    actorLines: () => transport.actorLines,
   };
 }

@@ -73,6 +73,11 @@ export class Libp2pTransport implements Transport {
     return this.#received;
   }
 
+  /** Outbound actor lines (one per peer written to) held now. */
+  get actorLines(): number {
+    return this.#streams?.lines ?? 0;
+  }
+
   /** Gossipsub topics this transport is joined to. */
   topics(): string[] {
     return [...this.#topics.keys()];
