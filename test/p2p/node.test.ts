@@ -7,7 +7,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Delivery } from '../../src/adapters/bus/index.js';
-import { generateSwarmKey } from '../../src/adapters/p2p/index.js';
+import { generateSwarmKey, P2PNode } from '../../src/adapters/p2p/index.js';
+import { silentLogger } from '../../src/lib/log.js';
 import {
   ACTOR_PROTOCOL,
   COORDINATION_TOPIC,
@@ -104,6 +105,20 @@ describe('P2PNode', () => {
     a.bus.publish({ kind: 'coordination' }, beat(a, 5));
     await eventually(() => atB.length === 1, 'the beat after the restart', DEADLINE_MS);
     expect((atB[0]!.envelope.data as { load: number }).load).toBe(5);
+  });
+
+  it('fails to start, not retryably, on a listen address in use, and leaves nothing running', async () => {
+    const a = await node();
+    const port = address(a).split('/')[4]!;
+    const clash = new P2PNode(
+      { identity: generateIdentity(), listen: [`/ip4/127.0.0.1/tcp/${port}`], mdns: false },
+      { logger: silentLogger() },
+    );
+    await expect(clash.start()).rejects.toThrow(
+      expect.objectContaining({ name: 'P2PStartError', retryable: false }) as Error,
+    );
+    expect(clash.running).toBe(false);
+    await clash.stop();
   });
 
   it('drops the mailbox line to a peer that left, and opens a new one when it is back', async () => {

@@ -28,6 +28,11 @@ const FRAME_OVERHEAD = 4 * 1024;
  * to 50 nodes, so each keeps a direct connection to every other, up to this many.
  */
 const AUTO_DIAL_PEERS = 64;
+/** libp2p errors of a start that another attempt with the same configuration cannot fix. */
+const UNLISTENABLE: ReadonlySet<string> = new Set([
+  'UnsupportedListenAddressesError',
+  'NoValidAddressesError',
+]);
 
 /** A libp2p node with bzzz's transports, discovery, DHT and gossipsub. */
 export class P2PNode {
@@ -153,7 +158,7 @@ export class P2PNode {
   async #start(): Promise<void> {
     if (this.#node !== undefined) return;
     const privateKey = privateKeyFromRaw(libp2pRawPrivateKey(this.#init.identity));
-    let node: Libp2pNode;
+    let node: Libp2pNode | undefined;
     try {
       node = await createLibp2p(libp2pOptions(this.#init, privateKey, this.maxMessageBytes));
       const running = node;
@@ -161,10 +166,15 @@ export class P2PNode {
       node.addEventListener('peer:discovery', (event) => this.#discovered(running, event.detail.id));
       await node.start();
     } catch (error) {
-      const inUse = (error as { code?: unknown }).code === 'EADDRINUSE';
+      try {
+        await node?.stop();
+      } catch {
+        // it never ran; what it opened is closed as far as it can be
+      }
       throw new P2PStartError(`the p2p node could not start: ${describeError(error)}`, {
         cause: error,
-        retryable: !inUse,
+        // an address in use or not ours to listen on stays so until the configuration changes
+        retryable: !UNLISTENABLE.has((error as { name?: unknown }).name as string),
       });
     }
     if (node.peerId.toString() !== this.nodeId) {
