@@ -81,6 +81,7 @@ describe('P2PNode', () => {
     expect(peers[0]!.id).toBe(a.identity.nodeId);
     expect(peers[0]!.addresses.some((m) => m.startsWith('/ip4/127.0.0.1/tcp/'))).toBe(true);
     expect(peers[0]!.protocols).toEqual(expect.arrayContaining(['/ipfs/ping/1.0.0', '/meshsub/1.1.0']));
+    expect(await b.p2p.ping(a.identity.nodeId)).toBeGreaterThanOrEqual(0);
   });
 
   it('starts and stops safely twice, and a stopped node starts again with its bus following', async () => {

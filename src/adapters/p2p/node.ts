@@ -134,6 +134,13 @@ export class P2PNode {
     await node.dial(multiaddr(address));
   }
 
+  /** Round-trip time to a peer in ms (libp2p ping); dials it when not connected. */
+  async ping(peerId: string): Promise<number> {
+    const node = this.#node;
+    if (node === undefined) throw new P2PStartError('the p2p node is not running');
+    return node.services.ping.ping(peerIdFromString(peerId), { signal: AbortSignal.timeout(10_000) });
+  }
+
   /** The gossipsub score this node gives `peerId` (0 for a peer it does not know). */
   peerScore(peerId: string): number {
     const pubsub = this.#node?.services.pubsub as { getScore(id: string): number } | undefined;

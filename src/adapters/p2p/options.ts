@@ -63,7 +63,8 @@ export function libp2pOptions(
     ],
     services: {
       identify: identify(),
-      ping: ping(),
+      // libp2p's connection monitor pings every connection too: room for it and for us
+      ping: ping({ maxInboundStreams: 4, maxOutboundStreams: 4 }),
       dht: kadDHT({ clientMode: false, peerInfoMapper: removePublicAddressesMapper }),
       pubsub: gossipsub({
         globalSignaturePolicy: 'StrictSign',
