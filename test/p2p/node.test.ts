@@ -88,6 +88,8 @@ describe('P2PNode', () => {
     const a = await node();
     const b = await node();
     const atB = collect(b, 'coordination');
+    const statuses: string[] = [];
+    a.bus.onStatus((status) => statuses.push(status));
     await Promise.all([a.p2p.start(), a.p2p.start()]);
     expect(a.bus.connected()).toBe(true);
     await Promise.all([a.p2p.stop(), a.p2p.stop()]);
@@ -106,6 +108,9 @@ describe('P2PNode', () => {
     a.bus.publish({ kind: 'coordination' }, beat(a, 5));
     await eventually(() => atB.length === 1, 'the beat after the restart', DEADLINE_MS);
     expect((atB[0]!.envelope.data as { load: number }).load).toBe(5);
+    await a.bus.close();
+    expect(a.p2p.running).toBe(true); // the bus ends, the node it rode on does not
+    expect(statuses).toEqual(['connecting', 'connected', 'closed']);
   });
 
   it('fails to start, not retryably, on a listen address in use, and leaves nothing running', async () => {

@@ -100,15 +100,9 @@ export class Libp2pTransport implements Transport {
     this.#setStatus('connected');
   }
 
-  /** Stops using `node`: what was published goes out first. */
+  /** Stops using `node` (it is about to stop): what was published goes out first. */
   async detach(node: Libp2pNode): Promise<void> {
-    if (this.#node !== node) return;
-    await this.#tail;
-    await this.#streams?.stop();
-    for (const topic of this.#topics.keys()) this.#leave(node, topic);
-    this.#node = undefined;
-    this.#streams = undefined;
-    if (this.#status !== 'closed') this.#setStatus('connecting');
+    await this.#release(node, 'connecting');
   }
 
   writable(): boolean {
@@ -174,10 +168,20 @@ export class Libp2pTransport implements Transport {
   async close(): Promise<void> {
     if (this.#status === 'closed') return;
     const node = this.#node;
-    if (node !== undefined) await this.detach(node);
+    if (node !== undefined) await this.#release(node, 'closed');
     this.#entries.clear();
     this.#topics.clear();
     this.#setStatus('closed');
+  }
+
+  async #release(node: Libp2pNode, next: BusStatus): Promise<void> {
+    if (this.#node !== node) return;
+    await this.#tail;
+    await this.#streams?.stop();
+    for (const topic of this.#topics.keys()) this.#leave(node, topic);
+    this.#node = undefined;
+    this.#streams = undefined;
+    this.#setStatus(next);
   }
 
   #join(node: Libp2pNode, topic: string): void {
