@@ -289,22 +289,38 @@ describe('P2PNode', () => {
       'b on the coordination topic',
       DEADLINE_MS,
     );
-    const garbage = ['{"v":1,', '[1,2,3]', JSON.stringify({ v: 9, id: 'x' })];
-    // forged: signed by a key that is not the sender's
+    const text = (value: string): Uint8Array => new TextEncoder().encode(value);
+    // what an honest relay can send is refused but not punished: replays, a newer version
+    const genuine = sealEnvelope(
+      createEnvelope({ ...beat(a), from: a.identity.nodeId }),
+      a.identity.privateKey,
+    );
+    const newer = JSON.stringify({ ...createEnvelope({ ...beat(a), from: a.identity.nodeId }), v: 2 });
+    for (let i = 0; i < 30; i++) {
+      await flooder.publish(COORDINATION_TOPIC, genuine.bytes);
+      await flooder.publish(COORDINATION_TOPIC, text(newer));
+    }
+    await eventually(
+      () => b.rejected.get('replayed') === 29 && b.rejected.get('unsupported_version') === 30,
+      'replays and newer envelopes refused',
+      DEADLINE_MS,
+    );
+    expect(b.p2p.peerScore(flooder.id)).toBeGreaterThanOrEqual(0);
+    // what no honest node sends: broken JSON, a broken schema, forged signatures
+    const garbage = ['{"v":1,', '[1,2,3]', '{"v":1,"id":"x"}'];
     const forge = () =>
       sealEnvelope(createEnvelope({ ...beat(a), from: a.identity.nodeId }), generateIdentity().privateKey)
         .bytes;
     for (let i = 0; i < 300; i++) {
-      const bytes = i % 4 === 3 ? forge() : new TextEncoder().encode(`${garbage[i % 3]!} `);
-      await flooder.publish(COORDINATION_TOPIC, bytes);
+      await flooder.publish(COORDINATION_TOPIC, i % 4 === 3 ? forge() : text(garbage[i % 3]!));
     }
     await eventually(() => b.p2p.graylisted(flooder.id), 'the flooder graylisted by b', DEADLINE_MS);
     expect(b.p2p.peerScore(flooder.id)).toBeLessThan(0);
     expect(b.rejected.get('bad_signature') ?? 0).toBeGreaterThan(0);
     expect(b.p2p.peerScore(a.identity.nodeId)).toBeGreaterThanOrEqual(0);
     a.bus.publish({ kind: 'coordination' }, beat(a, 42));
-    await eventually(() => atB.length === 1, 'a valid beat from a at b', DEADLINE_MS);
-    expect((atB[0]!.envelope.data as { load: number }).load).toBe(42);
+    await eventually(() => atB.length === 2, 'a valid beat from a at b', DEADLINE_MS);
+    expect(atB.map((d) => (d.envelope.data as { load: number }).load)).toEqual([0, 42]);
     expect(b.p2p.running).toBe(true);
   });
 });

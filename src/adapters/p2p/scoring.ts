@@ -26,10 +26,12 @@
  * | opportunisticGraftThreshold | 5     | small meshes: graft better peers early                          |
  *
  * An invalid message is one the envelope layer refuses for a reason every honest node would
- * agree on (bad JSON, schema, signature, version, a node speaking for another): the topic
- * validator answers Reject and P4 counts it against the peer that sent it to us. Verdicts that
- * depend on the receiver's clock or memory (stale, replayed, from self) answer Ignore, so an
- * honest peer that forwarded a message a moment earlier is never punished for the race.
+ * agree on (bad JSON, a broken schema, a bad signature, a node speaking for another, a message
+ * on the wrong channel): the topic validator answers Reject and P4 counts it against the peer
+ * that sent it to us. Verdicts an honest peer can cause answer Ignore: those that depend on the
+ * receiver's clock or memory (stale, replayed, from self), so a peer that forwarded a message a
+ * moment earlier is never punished for the race, and those of version skew (an unknown message
+ * type or envelope version), so a rolling upgrade does not graylist the upgraded nodes.
  */
 import type { PeerScoreParams, PeerScoreThresholds, TopicScoreParams } from '@libp2p/gossipsub/score';
 

@@ -5,9 +5,9 @@
  *
  * A gossipsub message is handed to the bus inside the topic validator, so the bus decodes it
  * once and its verdict decides what gossipsub does: accepted → Accept (delivered, forwarded);
- * refused for a reason every honest node would agree on → Reject, which costs the peer that
- * sent it score (P4, see scoring.ts) until it is graylisted; refused for a reason that depends on
- * this node's clock or memory (stale, replayed, from self) → Ignore, neither forwarded nor
+ * refused for a reason every honest node of the same version would agree on → Reject, which
+ * costs the peer that sent it score (P4, see scoring.ts) until it is graylisted; refused for a
+ * reason an honest peer can cause (see `NOT_PUNISHED`) → Ignore, neither forwarded nor
  * punished. Publications leave one after another, in the order `publish` was called.
  *
  * Subscriptions live here, not on the libp2p node: when the node starts again (a supervisor
@@ -36,8 +36,19 @@ interface Entry {
   readonly topic: string | undefined;
 }
 
-/** Verdicts that depend on the receiver alone: an honest forwarder is not punished for them. */
-const RECEIVER_SIDE: ReadonlySet<RejectReason> = new Set(['stale', 'replayed', 'from_self', 'internal']);
+/**
+ * Refusals an honest peer can cause: they depend on the receiver's clock or memory (stale,
+ * replayed, from self, an internal failure) or on its version (a type or an envelope version it
+ * does not know yet, as during a rolling upgrade). Answered Ignore: not forwarded, not punished.
+ */
+const NOT_PUNISHED: ReadonlySet<RejectReason> = new Set([
+  'stale',
+  'replayed',
+  'from_self',
+  'internal',
+  'unknown_type',
+  'unsupported_version',
+]);
 
 /** Options of a transport. */
 export interface Libp2pTransportInit {
@@ -209,7 +220,7 @@ export class Libp2pTransport implements Transport {
     const reason = this.#hand(received.subject, received.envelope);
     if (reason === null) return TopicValidatorResult.Ignore;
     if (reason === undefined) return TopicValidatorResult.Accept;
-    return RECEIVER_SIDE.has(reason) ? TopicValidatorResult.Ignore : TopicValidatorResult.Reject;
+    return NOT_PUNISHED.has(reason) ? TopicValidatorResult.Ignore : TopicValidatorResult.Reject;
   }
 
   #onFrame(peer: string, bytes: Uint8Array): void {
