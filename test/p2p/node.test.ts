@@ -305,7 +305,7 @@ describe('P2PNode', () => {
       'replays and newer envelopes refused',
       DEADLINE_MS,
     );
-    expect(b.p2p.peerScore(flooder.id)).toBeGreaterThanOrEqual(0);
+    expect(b.p2p.invalidMessages(flooder.id)).toBe(0);
     // what no honest node sends: broken JSON, a broken schema, forged signatures
     const garbage = ['{"v":1,', '[1,2,3]', '{"v":1,"id":"x"}'];
     const forge = () =>
@@ -316,6 +316,8 @@ describe('P2PNode', () => {
     }
     await eventually(() => b.p2p.graylisted(flooder.id), 'the flooder graylisted by b', DEADLINE_MS);
     expect(b.p2p.peerScore(flooder.id)).toBeLessThan(0);
+    expect(b.p2p.invalidMessages(flooder.id)).toBeGreaterThan(9);
+    expect(b.p2p.invalidMessages(a.identity.nodeId)).toBe(0);
     expect(b.rejected.get('bad_signature') ?? 0).toBeGreaterThan(0);
     expect(b.p2p.peerScore(a.identity.nodeId)).toBeGreaterThanOrEqual(0);
     a.bus.publish({ kind: 'coordination' }, beat(a, 42));

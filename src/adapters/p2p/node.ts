@@ -147,6 +147,24 @@ export class P2PNode {
     return pubsub?.getScore(peerId) ?? 0;
   }
 
+  /**
+   * Invalid messages (gossipsub's P4 counter, decayed, over every topic) this node holds against
+   * `peerId` now; unlike the score it is never cached.
+   */
+  invalidMessages(peerId: string): number {
+    const pubsub = this.#node?.services.pubsub as
+      | {
+          dumpPeerScoreStats(): Record<
+            string,
+            { topics: Record<string, { invalidMessageDeliveries: number }> }
+          >;
+        }
+      | undefined;
+    const stats = pubsub?.dumpPeerScoreStats()[peerId];
+    if (stats === undefined) return 0;
+    return Object.values(stats.topics).reduce((sum, topic) => sum + topic.invalidMessageDeliveries, 0);
+  }
+
   /** True when this node ignores every gossipsub RPC of `peerId` (its score is that low). */
   graylisted(peerId: string): boolean {
     return this.peerScore(peerId) < PEER_SCORE_THRESHOLDS.graylistThreshold;
