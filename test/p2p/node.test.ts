@@ -113,7 +113,7 @@ describe('P2PNode', () => {
     expect(statuses).toEqual(['connecting', 'connected', 'closed']);
   });
 
-  it('fails to start, not retryably, on a listen address in use, and leaves nothing running', async () => {
+  it('fails to start, not retryably, on a listen address in use, leaves nothing running, and starts once it is free', async () => {
     const a = await node();
     const port = address(a).split('/')[4]!;
     const clash = new P2PNode(
@@ -124,6 +124,11 @@ describe('P2PNode', () => {
       expect.objectContaining({ name: 'P2PStartError', retryable: false }) as Error,
     );
     expect(clash.running).toBe(false);
+    await clash.stop();
+    // once the address is free, the same node starts
+    await a.stop();
+    await clash.start();
+    expect(clash.addresses()[0]).toContain(`/tcp/${port}/`);
     await clash.stop();
   });
 

@@ -63,7 +63,8 @@ export class P2PNode {
 
   /** Starts libp2p (listening, discovery, DHT, gossipsub); resolves once it runs. */
   start(): Promise<void> {
-    this.#transition = this.#transition.then(() => this.#start());
+    // a failed start or stop before does not fail this one
+    this.#transition = this.#transition.catch(() => undefined).then(() => this.#start());
     return this.#transition;
   }
 
