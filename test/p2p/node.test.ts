@@ -124,8 +124,7 @@ describe('P2PNode', () => {
       expect.objectContaining({ name: 'P2PStartError', retryable: false }) as Error,
     );
     expect(clash.running).toBe(false);
-    await clash.stop();
-    // once the address is free, the same node starts
+    // once the address is free, the same node starts (a supervisor retries without a stop)
     await a.stop();
     await clash.start();
     expect(clash.addresses()[0]).toContain(`/tcp/${port}/`);
