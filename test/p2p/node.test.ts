@@ -12,6 +12,7 @@ import { silentLogger } from '../../src/lib/log.js';
 import {
   ACTOR_PROTOCOL,
   COORDINATION_TOPIC,
+  TASKS_TOPIC,
   createEnvelope,
   formatAddress,
   sealEnvelope,
@@ -328,6 +329,39 @@ describe('P2PNode', () => {
     await eventually(() => atB.length === 2, 'a valid beat from a at b', DEADLINE_MS);
     expect(atB.map((d) => (d.envelope.data as { load: number }).load)).toEqual([0, 42]);
     expect(b.p2p.running).toBe(true);
+  });
+});
+
+describe('the tasks topic under hostile input', () => {
+  it('refuses and charges a frame without a task key, and delivers a framed one', async () => {
+    const b = await node();
+    const got: Delivery[] = [];
+    b.bus.subscribe({ kind: 'tasks' }, (d) => got.push(d));
+    const sender = await raw();
+    await sender.dial(address(b));
+    await eventually(
+      () => sender.subscribers(TASKS_TOPIC).includes(b.identity.nodeId),
+      'b on tasks',
+      DEADLINE_MS,
+    );
+    const author = generateIdentity();
+    const post = (text: string) =>
+      sealEnvelope(
+        createEnvelope({
+          type: 'meta_discussion',
+          from: author.nodeId,
+          data: { thread: 't', task: 'local:demo/app#7', text },
+        }),
+        author.privateKey,
+      ).bytes;
+    await sender.publish(TASKS_TOPIC, post('no frame'));
+    await sender.publish(TASKS_TOPIC, framed('not a task key', post('bad key')));
+    await sender.publish(TASKS_TOPIC, framed('local:demo/app#7', post('framed')));
+    await eventually(() => got.length === 1, 'the framed post', DEADLINE_MS);
+    expect(got[0]!.channel).toEqual({ kind: 'task', task: 'local:demo/app#7' });
+    expect((got[0]!.envelope.data as { text: string }).text).toBe('framed');
+    expect(b.rejected.get('schema')).toBe(2);
+    expect(b.p2p.invalidMessages(sender.id)).toBeGreaterThan(1);
   });
 });
 
