@@ -20,6 +20,11 @@ const CLUSTER = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 export const COORDINATION_TOPIC = 'bzzz/coordination/v1';
 /** gossipsub topic of the HMMM meta-discussion. */
 export const HMMM_TOPIC = 'hmmm/meta-discussion/v1';
+/**
+ * gossipsub topic that carries every task's discussion, each message framed with its task key
+ * (gossipsub has no wildcard subscription, and every node follows every task's discussion).
+ */
+export const TASKS_TOPIC = 'bzzz/meta/tasks/v1';
 /** libp2p protocol of actor mailbox streams. */
 export const ACTOR_PROTOCOL = '/bzzz/actor/1.0.0';
 /** Name of the NATS micro service every node registers. */

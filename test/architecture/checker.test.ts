@@ -29,6 +29,8 @@ const fixture = new Map<string, string>([
     "import type { Forge } from './index.js';\nexport const local = {} as Forge;\n",
   ],
   ['src/adapters/forge/names.ts', "import type { T } from '../../machines/task.js';\n"],
+  ['src/adapters/p2p/node.ts', "import { createLibp2p } from 'libp2p';\nimport '@libp2p/tcp';\n"],
+  ['src/node/mesh.ts', "import type { GossipSub } from '@libp2p/gossipsub';\nimport 'libp2p-ish';\n"],
   [
     'src/node/seed.ts',
     "import { git } from '../adapters/forge/git.js';\nexport { forge } from '../adapters/forge';\n",
@@ -69,6 +71,7 @@ describe('the import checker', () => {
       "src/adapters/forge/names.ts:1 import type '../../machines/task.js': src/adapters never imports actors, supervisor, node or machines",
       "src/machines/leaky.ts:1 import 'pino': src/machines imports only xstate and src/protocol",
       "src/machines/leaky.ts:2 dynamic import '../lib/clock.js': src/machines imports only xstate and src/protocol",
+      "src/node/mesh.ts:1 import type '@libp2p/gossipsub': libp2p is imported only in src/adapters/p2p",
       "src/protocol/bad.ts:2 import type '../actors/x.js': src/protocol imports only itself, src/lib and npm packages",
     ]);
   });

@@ -19,6 +19,10 @@ export interface LayerRule {
   readonly allow?: { readonly folders: readonly string[]; readonly packages: readonly string[] | '*' };
   /** Folders a file must never import. */
   readonly forbid?: readonly string[];
+  /** npm packages a file must never import (`'@scope/*'`: every package of a scope). */
+  readonly forbidPackages?: readonly string[];
+  /** Folders under `files` the rule does not apply to. */
+  readonly except?: readonly string[];
 }
 
 export const LAYER_RULES: readonly LayerRule[] = [
@@ -36,6 +40,12 @@ export const LAYER_RULES: readonly LayerRule[] = [
     name: 'src/adapters never imports actors, supervisor, node or machines',
     files: 'src/adapters/',
     forbid: ['src/actors/', 'src/supervisor/', 'src/node/', 'src/machines/'],
+  },
+  {
+    name: 'libp2p is imported only in src/adapters/p2p',
+    files: 'src/',
+    except: ['src/adapters/p2p/'],
+    forbidPackages: ['libp2p', '@libp2p/*', '@chainsafe/*', '@multiformats/*'],
   },
 ];
 
@@ -95,6 +105,13 @@ function packageName(specifier: string): string {
   return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
 }
 
+/** True when `specifier` names package `name`, or a package of scope `name` (`'@scope/*'`). */
+function packageMatches(name: string, specifier: string): boolean {
+  if (specifier.startsWith('.')) return false;
+  const pkg = packageName(specifier);
+  return name.endsWith('/*') ? pkg.startsWith(name.slice(0, -1)) : pkg === name;
+}
+
 /** The port folder a path lies in (`src/adapters/forge/`), if any. */
 function portOf(path: string): string | undefined {
   if (!path.startsWith(PORTS_ROOT)) return undefined;
@@ -130,7 +147,9 @@ function describe(path: string, ref: ImportRef): string {
 export function checkLayers(graph: ImportGraph, rules: readonly LayerRule[] = LAYER_RULES): string[] {
   const out: string[] = [];
   for (const [path, refs] of graph.files) {
-    for (const rule of rules.filter((r) => path.startsWith(r.files))) {
+    const applies = (r: LayerRule): boolean =>
+      path.startsWith(r.files) && !(r.except ?? []).some((folder) => path.startsWith(folder));
+    for (const rule of rules.filter(applies)) {
       for (const ref of refs) {
         if (!allowed(rule, ref)) out.push(`${describe(path, ref)}: ${rule.name}`);
       }
@@ -142,6 +161,8 @@ export function checkLayers(graph: ImportGraph, rules: readonly LayerRule[] = LA
 function allowed(rule: LayerRule, ref: ImportRef & { readonly target?: string }): boolean {
   const target = ref.target;
   if (target !== undefined && rule.forbid?.some((folder) => target.startsWith(folder))) return false;
+  if (target === undefined && rule.forbidPackages?.some((name) => packageMatches(name, ref.specifier)))
+    return false;
   if (!rule.allow) return true;
   if (target !== undefined) return rule.allow.folders.some((folder) => target.startsWith(folder));
   const packages = rule.allow.packages;

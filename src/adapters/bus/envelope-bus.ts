@@ -51,7 +51,7 @@ import type {
 import { SubjectCache } from './subject-cache.js';
 import type { Transport } from './transport.js';
 
-export type { Transport, TransportStatusListener } from './transport.js';
+export type { Transport, TransportReceiver, TransportStatusListener } from './transport.js';
 
 interface Route {
   readonly off: () => void;
@@ -210,34 +210,28 @@ export class EnvelopeBus implements Bus {
     }
   }
 
-  #receive(subject: string, bytes: Uint8Array, handlers: Route['handlers']): void {
+  /** Decodes, checks and delivers one message; returns why it was refused, if it was. */
+  #receive(subject: string, bytes: Uint8Array, handlers: Route['handlers']): RejectReason | undefined {
     const channel = this.#cache.channelOf(subject);
     if (channel === undefined) {
-      this.#reject('schema', `subject ${subject.slice(0, 200)} is no channel`, subject);
-      return;
+      return this.#reject('schema', `subject ${subject.slice(0, 200)} is no channel`, subject);
     }
     const result = decodeEnvelope(bytes, { self: this.nodeId, verify: this.#verify, seen: this.#guard });
-    if (!result.ok) {
-      this.#reject(result.reason, result.detail, subject);
-      return;
-    }
+    if (!result.ok) return this.#reject(result.reason, result.detail, subject);
     const envelope = result.envelope;
     const problem = channelProblem(envelope, channel);
-    if (problem !== undefined) {
-      this.#reject(problem[0], problem[1], subject);
-      return;
-    }
+    if (problem !== undefined) return this.#reject(problem[0], problem[1], subject);
     if (envelope.type !== 'message_batch') {
       this.#deliver(subject, envelope, channel, handlers);
-      return;
+      return undefined;
     }
     const singles = batchMessages(envelope, channel);
     if (!Array.isArray(singles)) {
       const [reason, detail] = singles.problem;
-      this.#reject(reason, `messages.${singles.index}: ${detail}`, subject);
-      return;
+      return this.#reject(reason, `messages.${singles.index}: ${detail}`, subject);
     }
     for (const single of singles) this.#deliver(subject, single, channel, handlers);
+    return undefined;
   }
 
   #deliver(subject: string, envelope: Envelope, channel: Channel, handlers: Route['handlers']): void {
@@ -255,8 +249,9 @@ export class EnvelopeBus implements Bus {
     }
   }
 
-  #reject(reason: RejectReason, detail: string, subject: string): void {
+  #reject(reason: RejectReason, detail: string, subject: string): RejectReason {
     this.#components.rejected?.(reason);
     this.#rejectLog.warn(reason, { detail, subject: subject.slice(0, 200) }, 'message rejected');
+    return reason;
   }
 }

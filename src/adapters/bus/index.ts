@@ -14,8 +14,13 @@
 export type * from './types.js';
 export { BusClosedError } from './errors.js';
 export { channelOfSubject, patternSubject, subjectOf } from './channels.js';
-export { EnvelopeBus, type Transport, type TransportStatusListener } from './envelope-bus.js';
-export { LocalHub, createLocalBus } from './local.js';
+export {
+  EnvelopeBus,
+  type Transport,
+  type TransportReceiver,
+  type TransportStatusListener,
+} from './envelope-bus.js';
+export { LocalHub, createLocalBus, subjectMatches } from './local.js';
 export { createNatsBus, type NatsBus, type NatsBusInit, type NatsServiceHandlers } from './nats.js';
 export type { NatsAuthInit, NatsReconnectInit } from '../nats/index.js';
 export { SERVICE_ENDPOINTS, serviceSubject } from '../nats/index.js';

@@ -1,0 +1,45 @@
+/**
+ * Multiaddr lists as configured (`BZZZ_P2P_LISTEN`, `BZZZ_P2P_BOOTSTRAP`: comma-separated),
+ * checked once at start so a typo is a configuration error naming the address.
+ */
+import { multiaddr } from '@multiformats/multiaddr';
+import { InvalidMultiaddrError } from './errors.js';
+
+/** Where a node listens when nothing is configured (SPEC §5). */
+export const DEFAULT_LISTEN = '/ip4/0.0.0.0/tcp/9100';
+
+/** Splits a comma-separated list, dropping blanks. */
+export function splitAddressList(text: string): string[] {
+  return text
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part !== '');
+}
+
+/** Checks listen addresses: each a multiaddr. Returns them normalised. */
+export function parseListenAddresses(addresses: readonly string[]): string[] {
+  return addresses.map((address) => parse(address).toString());
+}
+
+/**
+ * Checks bootstrap addresses: each a multiaddr ending in `/p2p/<peer id>`, since bootstrap
+ * needs to know whom it dials (the noise handshake checks it). Returns them normalised.
+ */
+export function parseBootstrapAddresses(addresses: readonly string[]): string[] {
+  return addresses.map((address) => {
+    const parsed = parse(address);
+    const last = parsed.getComponents().at(-1);
+    if (last?.name !== 'p2p' || last.value === undefined) {
+      throw new InvalidMultiaddrError(address, 'a bootstrap address must end in /p2p/<peer id>');
+    }
+    return parsed.toString();
+  });
+}
+
+function parse(address: string): ReturnType<typeof multiaddr> {
+  try {
+    return multiaddr(address);
+  } catch (error) {
+    throw new InvalidMultiaddrError(address, 'not a multiaddr', { cause: error });
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * The libp2p configuration of a bzzz node: TCP, noise, yamux, identify, ping, kad-dht in
+ * server mode, gossipsub with bzzz's scoring, bootstrap and mDNS discovery, and a private
+ * network when a swarm key is given.
+ *
+ * kad-dht keeps loopback and LAN addresses (`removePublicAddressesMapper`): bzzz clusters run
+ * on one LAN, one host or one Kubernetes network, and the default mapper, made for the public
+ * IPFS network, would drop every such peer from the routing table.
+ *
+ * Gossipsub signs every message (`StrictSign`, message ids from author and sequence number),
+ * although the envelope inside is signed with the same node key. Content-addressed message ids
+ * under `StrictNoSign` would save one signature per message, but they make a replayed envelope
+ * (the same bytes, published again by anyone) a gossip duplicate that gossipsub drops before
+ * the envelope layer sees it: the replay would be neither counted
+ * (`bzzz_messages_rejected_total{reason="replayed"}`) nor charged to the peer that sent it,
+ * and the bus's compliance suite, which the NATS and local buses pass, asks for both. With
+ * `StrictSign` each publication is distinct, so every bus hears a replay and refuses it
+ * itself; mesh duplicates of one publication still share one id and are dropped by gossipsub.
+ * The signing cost is one Ed25519 signature per publication (a batch of up to 256 messages
+ * is one publication).
+ */
+import { bootstrap } from '@libp2p/bootstrap';
+import { gossipsub } from '@libp2p/gossipsub';
+import { identify } from '@libp2p/identify';
+import type { PrivateKey } from '@libp2p/interface';
+import { kadDHT, removePublicAddressesMapper } from '@libp2p/kad-dht';
+import { mdns } from '@libp2p/mdns';
+import { noise } from '@libp2p/noise';
+import { ping } from '@libp2p/ping';
+import { preSharedKey } from '@libp2p/pnet';
+import { tcp } from '@libp2p/tcp';
+import { yamux } from '@libp2p/yamux';
+import type { Libp2pOptions } from 'libp2p';
+import { COORDINATION_TOPIC, HMMM_TOPIC, TASKS_TOPIC } from '../../protocol/index.js';
+import { DEFAULT_LISTEN, parseBootstrapAddresses, parseListenAddresses } from './addresses.js';
+import { PEER_SCORE_THRESHOLDS, peerScoreParams } from './scoring.js';
+import { parseSwarmKey } from './swarm-key.js';
+import type { P2PInit, P2PServices } from './types.js';
+
+/** Topic weights of the score (see scoring.ts). */
+const TOPIC_WEIGHTS = { [COORDINATION_TOPIC]: 1, [HMMM_TOPIC]: 0.5, [TASKS_TOPIC]: 0.5 };
+
+/** Options of `createLibp2p` for a bzzz node; throws on a bad address or swarm key. */
+export function libp2pOptions(
+  init: P2PInit,
+  privateKey: PrivateKey,
+  maxMessageBytes: number,
+): Libp2pOptions<P2PServices> {
+  const listen = parseListenAddresses(init.listen ?? [DEFAULT_LISTEN]);
+  const list = parseBootstrapAddresses(init.bootstrap ?? []);
+  const psk = init.psk === undefined ? undefined : parseSwarmKey(init.psk);
+  return {
+    privateKey,
+    start: false,
+    addresses: { listen },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    ...(psk === undefined ? {} : { connectionProtector: preSharedKey({ psk }) }),
+    peerDiscovery: [
+      ...(list.length > 0 ? [bootstrap({ list })] : []),
+      ...((init.mdns ?? true) ? [mdns()] : []),
+    ],
+    services: {
+      identify: identify(),
+      // libp2p's connection monitor pings every connection too: room for it and for us
+      ping: ping({ maxInboundStreams: 4, maxOutboundStreams: 4 }),
+      dht: kadDHT({ clientMode: false, peerInfoMapper: removePublicAddressesMapper }),
+      pubsub: gossipsub({
+        globalSignaturePolicy: 'StrictSign',
+        allowPublishToZeroTopicPeers: true,
+        // one RPC after another per peer: messages of one sender arrive in publish order
+        awaitRpcHandler: true,
+        awaitRpcMessageHandler: true,
+        emitSelf: false,
+        maxInboundDataLength: maxMessageBytes,
+        scoreParams: peerScoreParams(TOPIC_WEIGHTS),
+        scoreThresholds: PEER_SCORE_THRESHOLDS,
+      }),
+    },
+  };
+}
