@@ -23,6 +23,17 @@ const list = z.preprocess(
       : v,
   z.array(z.string().min(1).max(100)).max(100),
 );
+/** Multiaddrs, comma-separated. */
+const addresses = z.preprocess(
+  (v) =>
+    typeof v === 'string'
+      ? v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : v,
+  z.array(z.string().min(1).max(500)).max(100),
+);
 const url = z.url();
 const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/, 'letters, digits, - and _ (at most 63)');
 
@@ -46,8 +57,15 @@ export const configSchema = z.strictObject({
   mcp_port: port.default(3001),
   proxy_port: port.default(3002),
   resolver_port: port.default(3003),
-  p2p_listen: z.string().min(1).optional(),
+  /** `nats` (default with `nats_url`), `libp2p`, or `local` (a cluster of one). */
+  bus: z.enum(['nats', 'libp2p', 'local']).optional(),
+  /** Multiaddrs the libp2p node listens on (default `/ip4/0.0.0.0/tcp/9100`). */
+  p2p_listen: addresses.optional(),
+  /** Multiaddrs ending in `/p2p/<node id>`, dialled at start. */
+  p2p_bootstrap: addresses.default([]),
   p2p_mdns: bool.default(true),
+  /** The cluster's pre-shared key (libp2p swarm key file): only holders can connect. */
+  p2p_psk_file: z.string().min(1).optional(),
   github_token: z.string().min(1).optional(),
   github_token_file: z.string().min(1).optional(),
   github_api_url: url.optional(),

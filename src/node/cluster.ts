@@ -1,8 +1,9 @@
 /**
- * The cluster parts of a node when NATS is configured: the node's one NATS connection
- * (`infra`, first), remote actor routing, membership with its broadcaster, the leader
- * election over the claim store, and the `bzzz` micro service (`cluster`). Without NATS a
- * node is a cluster of one: it leads itself.
+ * The cluster parts of a node on a network medium (NATS, or libp2p: `p2p-medium.ts`): the
+ * medium's resource (`infra`, first: the node's one NATS connection or its libp2p node),
+ * remote actor routing, membership with its broadcaster, the leader election over the claim
+ * store, and the medium's own services (the `bzzz` micro service on NATS) (`cluster`).
+ * Without a medium (`BZZZ_BUS=local`) a node is a cluster of one: it leads itself.
  */
 import { broadcasterSpec } from '../actors/broadcaster.js';
 import { ELECTION_DEFAULTS, electionSpec, heartbeatMessage } from '../actors/election.js';
@@ -28,9 +29,51 @@ export function createConnector(config: Config, name: string, components: { cloc
   return createNatsConnector({ servers: config.nats_url!, ...natsAuth(config), name }, components);
 }
 
+/** What the cluster runs on: its resource, the bus on it, and services of its own. */
+export interface ClusterMedium {
+  /** The child of `infra` that holds the medium (a connection, a libp2p node). */
+  infra: ChildSpec;
+  bus(node: NodeContext, rejected: (reason: string) => void): Bus;
+  /** Children of `cluster` only this medium has. */
+  services(node: NodeContext): ChildSpec[];
+}
+
+/** NATS: the node's connection, the NATS bus, and the `bzzz` micro service. */
+export function natsMedium(config: Config, connector: NatsConnector): ClusterMedium {
+  return {
+    infra: serviceSpec('nats', () => connector.open(), { shutdown: 10_000 }),
+    bus: (node, rejected) =>
+      createNatsBus(
+        {
+          cluster: config.cluster,
+          nodeId: node.nodeId,
+          privateKey: config.sign_messages ? node.privateKey : null,
+          batch: config.batch_broadcasts,
+        },
+        { clock: node.clock, logger: node.logger, rejected, connector },
+      ).bus,
+    services: (node) => [
+      serviceSpec('micro', () =>
+        openMicroService(
+          connector,
+          { cluster: config.cluster, nodeId: node.nodeId },
+          {
+            name: node.name,
+            version: '0.1.0',
+            status: () => node.status(),
+            peers: () => node.status().nodes,
+            tasks: () => node.status().tasks,
+          },
+          node.logger,
+        ),
+      ),
+    ],
+  };
+}
+
 export interface ClusterInit {
   config: Config;
-  connector: NatsConnector;
+  medium: ClusterMedium;
   claims: ClaimStore;
   leadership: Leadership;
   /** This node's load, for the availability broadcast. */
@@ -39,18 +82,8 @@ export interface ClusterInit {
 
 /** The cluster's children and read models, built from the node's own parts. */
 export function clusterParts(init: ClusterInit, node: NodeContext): NodeParts {
-  const { config, connector } = init;
   const rejected = (reason: string) => node.metrics.rejected(reason);
-  const nats = createNatsBus(
-    {
-      cluster: config.cluster,
-      nodeId: node.nodeId,
-      privateKey: config.sign_messages ? node.privateKey : null,
-      batch: config.batch_broadcasts,
-    },
-    { clock: node.clock, logger: node.logger, rejected, connector },
-  );
-  const bus = nats.bus;
+  const bus = init.medium.bus(node, rejected);
   bus.subscribe({ kind: 'coordination' }, ({ envelope }) => {
     if (envelope.type === 'election_heartbeat')
       node.system.send(
@@ -59,22 +92,8 @@ export function clusterParts(init: ClusterInit, node: NodeContext): NodeParts {
       );
   });
   const peers = createPeersView(() => node.clock.now());
-  const micro = serviceSpec('micro', () =>
-    openMicroService(
-      connector,
-      { cluster: config.cluster, nodeId: node.nodeId },
-      {
-        name: node.name,
-        version: '0.1.0',
-        status: () => node.status(),
-        peers: () => node.status().nodes,
-        tasks: () => node.status().tasks,
-      },
-      node.logger,
-    ),
-  );
   return {
-    infra: [serviceSpec('nats', () => connector.open(), { shutdown: 10_000 })],
+    infra: [init.medium.infra],
     cluster: [
       remoteSpec(bus, { rejected }),
       membershipSpec({
@@ -85,7 +104,7 @@ export function clusterParts(init: ClusterInit, node: NodeContext): NodeParts {
       }),
       broadcaster(init, node),
       election(init, bus, node),
-      micro,
+      ...init.medium.services(node),
     ],
     notReady: () => (bus.connected() ? [] : ['bus disconnected']),
     leader: () => init.leadership.leader(),

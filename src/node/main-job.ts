@@ -10,7 +10,9 @@ import { loadOrCreateIdentity } from '../protocol/identity.js';
 import type { Config } from '../config/index.js';
 import type { Clock } from '../lib/clock.js';
 import { BzzzNode } from './node.js';
-import { clusterParts, createConnector } from './cluster.js';
+import { clusterParts, createConnector, natsMedium } from './cluster.js';
+import { createP2PNode, p2pMedium } from './p2p-medium.js';
+import { NonRetryableError } from '../lib/errors.js';
 import { Leadership } from './leadership.js';
 import { NodeMetrics } from './metrics.js';
 import { createPipeline, type Pipeline, type PipelineOptions } from './pipeline.js';
@@ -35,9 +37,15 @@ export async function startMainJob(
       ? [nodeName]
       : Array.from({ length: options.agents }, (_, i) => `${nodeName}-${i + 1}`);
   const components = { clock: options.clock, logger: options.logger };
-  const clustered = config.nats_url !== undefined;
-  const connector = clustered ? createConnector(config, nodeName, components) : undefined;
-  const leadership = new Leadership(identity.nodeId, !clustered);
+  const bus = busKind(config);
+  const connector = bus === 'nats' ? createConnector(config, nodeName, components) : undefined;
+  const medium =
+    connector !== undefined
+      ? natsMedium(config, connector)
+      : bus === 'libp2p'
+        ? p2pMedium(config, createP2PNode(config, identity, options.logger))
+        : undefined;
+  const leadership = new Leadership(identity.nodeId, medium === undefined);
   const metrics = new NodeMetrics({ node: nodeName, cluster: config.cluster });
   const pipeline = createPipeline({
     ...options,
@@ -56,14 +64,40 @@ export async function startMainJob(
     infra: pipeline.infra,
     storage: pipeline.storage,
     work: pipeline.work,
-    ...(connector === undefined
+    ...(medium === undefined
       ? {}
       : {
           build: (context) =>
-            clusterParts({ config, connector, claims: pipeline.claims, leadership, load }, context),
+            clusterParts({ config, medium, claims: pipeline.claims, leadership, load }, context),
         }),
   });
   return { node, pipeline, stop: () => node.stop(), stuck: () => node.stuck() };
+}
+
+/**
+ * The bus `BZZZ_BUS` names (default `nats` with `BZZZ_NATS_URL`, else `local`), checked against
+ * what it needs: NATS its URL; libp2p a claim store every node shares (bzzz never claims
+ * without an arbiter: the in-process table is one process's only).
+ */
+export function busKind(config: Config): 'nats' | 'libp2p' | 'local' {
+  const bus = config.bus ?? (config.nats_url !== undefined ? 'nats' : 'local');
+  if (bus === 'nats' && config.nats_url === undefined) {
+    throw new NonRetryableError('BZZZ_BUS=nats needs BZZZ_NATS_URL');
+  }
+  if (bus === 'libp2p') {
+    const claims = config.claims ?? (config.forge === 'local' ? 'forge' : 'memory');
+    if (claims === 'memory') {
+      throw new NonRetryableError(
+        'BZZZ_BUS=libp2p needs a claim store all nodes share: BZZZ_CLAIMS=forge with one BZZZ_FORGE_DIR shared by the nodes of a host',
+      );
+    }
+    if (claims === 'jetstream') {
+      throw new NonRetryableError(
+        'BZZZ_CLAIMS=jetstream with BZZZ_BUS=libp2p is not supported yet: use BZZZ_BUS=nats',
+      );
+    }
+  }
+  return bus;
 }
 
 /** Tasks this process's agents hold now, from the read model. */

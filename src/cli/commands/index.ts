@@ -3,6 +3,7 @@ import type { Command } from '../command.js';
 import { agentCommand } from './agent.js';
 import { configCommand } from './config.js';
 import { machinesCommand } from './machines.js';
+import { p2pCommand } from './p2p.js';
 import { repoCommand } from './repo.js';
 import { sandboxCommand } from './sandbox.js';
 import { statusCommand } from './status.js';
@@ -17,5 +18,6 @@ export const commands: readonly Command[] = [
   taskCommand,
   sandboxCommand,
   machinesCommand,
+  p2pCommand,
   configCommand,
 ];

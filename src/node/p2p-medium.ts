@@ -1,0 +1,69 @@
+/**
+ * The libp2p medium of a cluster (`BZZZ_BUS=libp2p`): the node's libp2p node, a child of
+ * `infra`, and the bus on it. A cluster on libp2p has no broker to gate who joins, so a node
+ * that listens beyond loopback needs the cluster's pre-shared key (`BZZZ_P2P_PSK_FILE`): a
+ * host without it cannot complete a connection. Without it, such a node refuses to start.
+ */
+import { readFileSync } from 'node:fs';
+import { serviceSpec } from '../actors/service.js';
+import { DEFAULT_LISTEN, P2PNode, createLibp2pBus, parseSwarmKey } from '../adapters/p2p/index.js';
+import type { Config } from '../config/index.js';
+import { NonRetryableError } from '../lib/errors.js';
+import type { Logger } from '../lib/log.js';
+import type { Identity } from '../protocol/index.js';
+import type { ClusterMedium } from './cluster.js';
+
+/** True for an address only this host can reach. */
+function loopbackOnly(address: string): boolean {
+  return /^\/ip4\/127\.\d+\.\d+\.\d+\//.test(address) || address.startsWith('/ip6/::1/');
+}
+
+/** The node's libp2p node, from config; throws one line when the setup cannot be safe. */
+export function createP2PNode(config: Config, identity: Identity, logger: Logger): P2PNode {
+  const listen = config.p2p_listen ?? [DEFAULT_LISTEN];
+  let psk: Uint8Array | undefined;
+  if (config.p2p_psk_file !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(config.p2p_psk_file, 'utf8');
+    } catch (error) {
+      throw new NonRetryableError(
+        `BZZZ_P2P_PSK_FILE=${config.p2p_psk_file}: cannot read (${(error as Error).message})`,
+      );
+    }
+    psk = parseSwarmKey(text, config.p2p_psk_file);
+  } else if (!listen.every(loopbackOnly)) {
+    throw new NonRetryableError(
+      `BZZZ_BUS=libp2p listens beyond loopback (${listen.join(', ')}) without a cluster key: ` +
+        'make one with `bzzz p2p keygen > swarm.key` and set BZZZ_P2P_PSK_FILE=swarm.key on every node',
+    );
+  }
+  return new P2PNode(
+    {
+      identity,
+      listen,
+      bootstrap: config.p2p_bootstrap,
+      mdns: config.p2p_mdns,
+      ...(psk === undefined ? {} : { psk }),
+    },
+    { logger },
+  );
+}
+
+/** The libp2p node as the cluster's medium; it has no services of its own yet. */
+export function p2pMedium(config: Config, p2p: P2PNode): ClusterMedium {
+  return {
+    infra: serviceSpec('p2p', () => p2p.open(), { shutdown: 10_000 }),
+    bus: (node, rejected) =>
+      createLibp2pBus(
+        {
+          cluster: config.cluster,
+          nodeId: node.nodeId,
+          privateKey: config.sign_messages ? node.privateKey : null,
+          batch: config.batch_broadcasts,
+        },
+        { clock: node.clock, logger: node.logger, rejected, node: p2p },
+      ).bus,
+    services: () => [],
+  };
+}
