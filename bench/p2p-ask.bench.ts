@@ -15,7 +15,7 @@ import { startNatsServer } from '../test/helpers/nats-server.js';
 import { latency, median, percentile, progress, round, type Benchmark, type Figure } from './lib.js';
 import { startNatsTrio, startP2PTrio, type Trio } from './p2p-nodes.js';
 
-const ROUNDS = 5;
+const ROUNDS = 7;
 const ASKS = 300;
 const WARM_UP = 100;
 

@@ -17,9 +17,9 @@ import { startNatsServer } from '../test/helpers/nats-server.js';
 import { latency, percentile, progress, round, type Benchmark, type Figure } from './lib.js';
 import { startNatsTrio, startP2PTrio, type Trio } from './p2p-nodes.js';
 
-const ROUNDS = 5;
+const ROUNDS = 7;
 /** Broadcasts per round and side; two deliveries (samples) each. */
-const BROADCASTS = 200;
+const BROADCASTS = 300;
 const WARM_UP = 100;
 /** A broadcast not delivered by then is lost: the benchmark fails rather than wait. */
 const DELIVERY_DEADLINE_MS = 10_000;
