@@ -93,15 +93,17 @@ describe('three agents in three network namespaces on one bridge', () => {
 
       // membership over gossip: every node lists all three, alive, having met them by mDNS only
       for (const [i, agent] of agents.entries()) {
+        let seen: string[] = [];
         await eventually(
           gently(async () => {
             const status = await lan!.getJson<StatusDoc>(hosts[i]!.netns, `${HTTP}/api/v1/status`);
+            seen = status.nodes.map((n) => `${n.name}:${n.state}`);
             const alive = status.nodes.filter((n) => n.state === 'alive').map((n) => n.id);
             return ids.every((id) => alive.includes(id)) ? true : undefined;
           }),
           60_000,
           `${agent.name} sees all three nodes alive`,
-          tail,
+          () => `it sees ${seen.join(', ') || 'nothing yet'}; ${tail()}`,
         );
       }
       const leaders = await eventually(
