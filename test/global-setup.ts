@@ -18,6 +18,9 @@ const NEEDED: [binary: string, pkg: string][] = [
   ['setpriv', 'util-linux'],
   // `promtool check metrics` judges /metrics (test/node/metrics.test.ts)
   ['promtool', 'prometheus'],
+  // network namespaces, a bridge and veths for the cluster across hosts (test/p2p/netns.test.ts)
+  ['ip', 'iproute2'],
+  ['curl', 'curl'],
 ];
 
 function has(binary: string): boolean {

@@ -31,7 +31,13 @@ export function clusterDir(prefix: string): string {
   return dir;
 }
 
-export function startAgent(name: string, dir: string, env: Record<string, string>): AgentProcess {
+/** Starts `bzzz agent` with its data in `dir/name`; `netns` runs it in that network namespace. */
+export function startAgent(
+  name: string,
+  dir: string,
+  env: Record<string, string>,
+  options: { netns?: string } = {},
+): AgentProcess {
   const dataDir = join(dir, name);
   mkdirSync(dataDir, { recursive: true });
   chmodSync(dataDir, 0o755);
@@ -44,6 +50,7 @@ export function startAgent(name: string, dir: string, env: Record<string, string
       { BZZZ_DATA_DIR: dataDir, BZZZ_NODE_NAME: name, BZZZ_HTTP_PORT: '0', BZZZ_LOG_LEVEL: 'info', ...env },
       undefined,
       true,
+      options.netns,
     );
     let partial = '';
     c.stderr!.on('data', (d: Buffer) => {

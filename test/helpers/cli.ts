@@ -16,15 +16,19 @@ export interface CliResult {
 
 /**
  * Starts the command; `detached` gives it its own process group (its pid is the group's id),
- * so a test can signal it and every process it spawned at once.
+ * so a test can signal it and every process it spawned at once. With `netns` it runs inside
+ * that network namespace (`ip netns exec` execs it, so the pid is still the command's).
  */
 export function spawnCli(
   args: string[],
   env: Record<string, string> = {},
   cwd = ROOT,
   detached = false,
+  netns?: string,
 ): ChildProcess & { output: () => CliResult } {
-  const child = spawn(process.execPath, ['--import', TSX, MAIN, ...args], {
+  const argv = [process.execPath, '--import', TSX, MAIN, ...args];
+  const [command, ...rest] = netns === undefined ? argv : ['ip', 'netns', 'exec', netns, ...argv];
+  const child = spawn(command!, rest, {
     cwd,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -38,7 +38,14 @@ export async function detectCgroupMode(): Promise<CgroupMode> {
     // not a usable v2 tree
   }
   try {
-    for (const c of V1_CONTROLLERS) await mkdir(join(ROOT, c, GROUP), { recursive: true });
+    // Only inside hierarchies that are mounted: not recursive, which would make plain
+    // directories on a tmpfs and, on an empty sysfs (`ip netns exec` remounts /sys), never
+    // settles (Node 24's recursive mkdir loops on mkdir's ENOENT there).
+    for (const c of V1_CONTROLLERS) {
+      await mkdir(join(ROOT, c, GROUP)).catch((error: unknown) => {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      });
+    }
     return 'v1';
   } catch {
     return 'prlimit';
