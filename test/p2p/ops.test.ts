@@ -1,0 +1,118 @@
+/**
+ * Operating a libp2p cluster (issue 14): two `bzzz agent` processes on the libp2p bus. A node
+ * alone reports 0 peers and fails its (non-critical) connection and routing-table checks; once
+ * a second node bootstraps from it, both export `bzzz_p2p_peers` and
+ * `bzzz_dht_routing_table_size` at 1, their checks pass and promtool has nothing to say; and
+ * `bzzz p2p peers` lists each node's peer with its addresses and protocols from the node's HTTP.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, runCli } from '../helpers/cli.js';
+import { freePort } from '../helpers/nats-server.js';
+import { clusterDir, startAgent, type AgentProcess } from '../cluster/agents.js';
+import { promtoolCheck, value } from '../node/metrics-support.js';
+
+interface Check {
+  name: string;
+  status: string;
+  message: string;
+}
+
+const agents: AgentProcess[] = [];
+let dir = '';
+let env: Record<string, string> = {};
+let a: AgentProcess;
+let idA = '';
+let portA = 0;
+
+afterAll(async () => {
+  await Promise.all(agents.map((x) => x.kill()));
+});
+
+beforeAll(async () => {
+  dir = clusterDir('bzzz-p2p-ops-');
+  const key = join(dir, 'swarm.key');
+  writeFileSync(key, (await runCli(['p2p', 'keygen'])).stdout, { mode: 0o600 });
+  env = {
+    BZZZ_BUS: 'libp2p',
+    BZZZ_P2P_PSK_FILE: key,
+    BZZZ_P2P_MDNS: 'false',
+    BZZZ_FORGE_DIR: join(dir, 'forge'),
+    BZZZ_SANDBOX: 'bwrap',
+    BZZZ_HEALTH_INTERVAL_MS: '200',
+  };
+  portA = await freePort();
+  a = startAgent('oa', dir, { ...env, BZZZ_P2P_LISTEN: `/ip4/127.0.0.1/tcp/${portA}` });
+  agents.push(a);
+  idA = await eventually(() => (a.url() === undefined ? undefined : a.nodeId()), 60_000, 'node oa started');
+}, 90_000);
+
+async function scrape(agent: AgentProcess): Promise<string> {
+  return (await fetch(`${agent.url()!}/metrics`)).text();
+}
+
+async function checks(agent: AgentProcess): Promise<Record<string, Check>> {
+  const doc = (await (await fetch(`${agent.url()!}/health/checks`)).json()) as { checks: Check[] };
+  return Object.fromEntries(doc.checks.map((c) => [c.name, c]));
+}
+
+describe('a node on libp2p, alone and then with a peer', () => {
+  it('exports its peers and routing table and checks both; promtool has nothing to say', async () => {
+    // alone: 0 peers, both checks failing (not critical: the node stays up)
+    const alone = await eventually(
+      async () => {
+        const seen = await checks(a);
+        return seen.p2p_connections?.status === 'fail' && seen.dht_routing_table?.status === 'fail'
+          ? seen
+          : undefined;
+      },
+      30_000,
+      'the checks of a lone node ran',
+    );
+    expect(alone.p2p_connections!.message).toContain('no peer connected');
+    const lone = await scrape(a);
+    expect(value(lone, 'bzzz_p2p_peers')).toBe(0);
+    expect(value(lone, 'bzzz_dht_routing_table_size')).toBe(0);
+    expect(value(lone, 'bzzz_health_check_up', { check: 'p2p_connections' })).toBe(0);
+    expect(await promtoolCheck(lone)).toEqual({ code: 0, output: '' });
+    const health = (await (await fetch(`${a.url()!}/health`)).json()) as { status: string };
+    expect(health.status).toBe('warn');
+
+    const b = startAgent('ob', dir, {
+      ...env,
+      BZZZ_P2P_LISTEN: `/ip4/127.0.0.1/tcp/${await freePort()}`,
+      BZZZ_P2P_BOOTSTRAP: `/ip4/127.0.0.1/tcp/${portA}/p2p/${idA}`,
+    });
+    agents.push(b);
+    await eventually(() => (b.url() === undefined ? undefined : b.nodeId()), 60_000, 'node ob started');
+    for (const agent of [a, b]) {
+      const text = await eventually(
+        async () => {
+          const t = await scrape(agent);
+          return value(t, 'bzzz_p2p_peers') === 1 && value(t, 'bzzz_dht_routing_table_size') === 1
+            ? t
+            : undefined;
+        },
+        30_000,
+        `${agent.name} exports one peer, in its routing table`,
+      );
+      expect(await promtoolCheck(text)).toEqual({ code: 0, output: '' });
+      const seen = await eventually(
+        async () => {
+          const c = await checks(agent);
+          return c.p2p_connections?.status === 'pass' && c.dht_routing_table?.status === 'pass'
+            ? c
+            : undefined;
+        },
+        30_000,
+        `${agent.name}'s p2p checks pass`,
+      );
+      expect(seen.p2p_connections!.message).toBe('1 peer connected');
+      expect(seen.dht_routing_table!.message).toBe('1 peer in the routing table');
+      const after = await scrape(agent);
+      expect(value(after, 'bzzz_health_check_up', { check: 'p2p_connections' })).toBe(1);
+      expect(value(after, 'bzzz_health_check_up', { check: 'dht_routing_table' })).toBe(1);
+    }
+  });
+});
