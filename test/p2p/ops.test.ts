@@ -8,6 +8,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/index.js';
+import { BzzzNode } from '../../src/node/node.js';
+import { ACTOR_PROTOCOL } from '../../src/protocol/index.js';
 import { eventually, runCli } from '../helpers/cli.js';
 import { freePort } from '../helpers/nats-server.js';
 import { clusterDir, startAgent, type AgentProcess } from '../cluster/agents.js';
@@ -25,6 +28,8 @@ let env: Record<string, string> = {};
 let a: AgentProcess;
 let idA = '';
 let portA = 0;
+let b: AgentProcess | undefined;
+let idB = '';
 
 afterAll(async () => {
   await Promise.all(agents.map((x) => x.kill()));
@@ -79,14 +84,19 @@ describe('a node on libp2p, alone and then with a peer', () => {
     const health = (await (await fetch(`${a.url()!}/health`)).json()) as { status: string };
     expect(health.status).toBe('warn');
 
-    const b = startAgent('ob', dir, {
+    b = startAgent('ob', dir, {
       ...env,
       BZZZ_P2P_LISTEN: `/ip4/127.0.0.1/tcp/${await freePort()}`,
       BZZZ_P2P_BOOTSTRAP: `/ip4/127.0.0.1/tcp/${portA}/p2p/${idA}`,
     });
     agents.push(b);
-    await eventually(() => (b.url() === undefined ? undefined : b.nodeId()), 60_000, 'node ob started');
-    for (const agent of [a, b]) {
+    const started = b;
+    idB = await eventually(
+      () => (started.url() === undefined ? undefined : started.nodeId()),
+      60_000,
+      'node ob started',
+    );
+    for (const agent of [a, started]) {
       const text = await eventually(
         async () => {
           const t = await scrape(agent);
@@ -114,5 +124,87 @@ describe('a node on libp2p, alone and then with a peer', () => {
       expect(value(after, 'bzzz_health_check_up', { check: 'p2p_connections' })).toBe(1);
       expect(value(after, 'bzzz_health_check_up', { check: 'dht_routing_table' })).toBe(1);
     }
+  });
+});
+
+interface PeersDoc {
+  node: string;
+  addresses: string[];
+  peers: { id: string; addresses: string[]; protocols: string[] }[];
+}
+
+describe('bzzz p2p peers', () => {
+  it("lists each live node's peer with its addresses and protocols, by --url or the configured port", async () => {
+    expect(b, 'the test above started ob').toBeDefined();
+    for (const [agent, other] of [
+      [a, idB],
+      [b!, idA],
+    ] as const) {
+      // identify tells the protocols a moment after the connection opens
+      const doc = await eventually(
+        async () => {
+          const result = await runCli(['p2p', 'peers', '--json', '--url', agent.url()!]);
+          expect(result.code, result.stderr).toBe(0);
+          const parsed = JSON.parse(result.stdout) as PeersDoc;
+          return parsed.peers[0]?.protocols.includes(ACTOR_PROTOCOL) === true ? parsed : undefined;
+        },
+        30_000,
+        `${agent.name} knows its peer's protocols`,
+      );
+      expect(doc.node).toBe(agent.nodeId());
+      expect(doc.addresses.every((m) => m.endsWith(`/p2p/${agent.nodeId()!}`))).toBe(true);
+      expect(doc.peers.map((p) => p.id)).toEqual([other]);
+      expect(doc.peers[0]!.addresses.some((m) => m.startsWith('/ip4/127.0.0.1/tcp/'))).toBe(true);
+      expect(doc.peers[0]!.protocols).toEqual(expect.arrayContaining(['/ipfs/ping/1.0.0', '/meshsub/1.1.0']));
+      expect(await (await fetch(`${agent.url()!}/api/v1/p2p/peers`)).json()).toEqual(doc);
+
+      // human output, from the port of the configuration: one line per peer
+      const port = new URL(agent.url()!).port;
+      const human = await runCli(['p2p', 'peers'], { BZZZ_HTTP_PORT: port });
+      expect(human.code, human.stderr).toBe(0);
+      const lines = human.stdout.trimEnd().split('\n');
+      expect(lines).toHaveLength(1);
+      const [id, addresses, protocols] = lines[0]!.split(/ {2}/);
+      expect(id).toBe(other);
+      expect(addresses!.split(',')).toEqual(doc.peers[0]!.addresses);
+      expect(protocols!.split(',')).toEqual(doc.peers[0]!.protocols);
+    }
+  });
+
+  it('says --help, refuses bad usage with 2, and fails in one line where no libp2p node answers', async () => {
+    const help = await runCli(['p2p', 'peers', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('Usage: bzzz p2p peers [--json] [--url URL]');
+    expect(help.stdout).toContain('BZZZ_HTTP_PORT');
+    for (const args of [
+      ['p2p', 'peers', '--nope'],
+      ['p2p', 'peers', 'extra'],
+      ['p2p', 'peers', '--url', 'not a url'],
+      ['p2p', 'peers', '--timeout', '0'],
+    ]) {
+      const bad = await runCli(args, { BZZZ_HTTP_PORT: '1' });
+      expect(bad.code, args.join(' ')).toBe(2);
+      expect(bad.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
+    }
+    const zero = await runCli(['p2p', 'peers'], { BZZZ_HTTP_PORT: '0' });
+    expect(zero.code).toBe(2);
+    expect(zero.stderr).toContain('--url');
+    // a node that is not on libp2p says so
+    const local = await BzzzNode.start(
+      loadConfig({ env: { BZZZ_HTTP_PORT: '0', BZZZ_DATA_DIR: join(dir, 'local') }, cwd: dir }),
+    );
+    try {
+      const off = await runCli(['p2p', 'peers', '--url', local.httpUrl!]);
+      expect(off.code).toBe(1);
+      expect(off.stderr).toMatch(/HTTP 404: this node is not on libp2p/);
+      expect(off.stderr.trim().split('\n')).toHaveLength(1);
+    } finally {
+      await local.stop();
+    }
+    // nobody listening
+    const gone = await runCli(['p2p', 'peers', '--url', `http://127.0.0.1:${await freePort()}`]);
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toContain('no bzzz node answered');
+    expect(gone.stderr.trim().split('\n')).toHaveLength(1);
   });
 });
