@@ -54,6 +54,7 @@ export function natsMedium(config: Config, connector: NatsConnector): ClusterMed
           nodeId: node.nodeId,
           privateKey: config.sign_messages ? node.privateKey : null,
           batch: config.batch_broadcasts,
+          members: config.cluster_members,
         },
         { clock: node.clock, logger: node.logger, rejected, connector },
       ).bus,

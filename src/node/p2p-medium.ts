@@ -66,6 +66,7 @@ export function p2pMedium(config: Config, p2p: P2PNode): ClusterMedium {
           nodeId: node.nodeId,
           privateKey: config.sign_messages ? node.privateKey : null,
           batch: config.batch_broadcasts,
+          members: config.cluster_members,
         },
         { clock: node.clock, logger: node.logger, rejected, node: p2p },
       ).bus,
