@@ -4,6 +4,8 @@
  * a second node bootstraps from it, both export `bzzz_p2p_peers` and
  * `bzzz_dht_routing_table_size` at 1, their checks pass and promtool has nothing to say; and
  * `bzzz p2p peers` lists each node's peer with its addresses and protocols from the node's HTTP.
+ * Last, a third node started with `BZZZ_CLUSTER_MEMBERS` listing itself and the first refuses
+ * the second's envelopes as `not_member` and never counts it among the nodes it sees.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { BzzzNode } from '../../src/node/node.js';
 import { ACTOR_PROTOCOL } from '../../src/protocol/index.js';
+import { loadOrCreateIdentity } from '../../src/protocol/identity.js';
 import { eventually, runCli } from '../helpers/cli.js';
 import { freePort } from '../helpers/nats-server.js';
 import { clusterDir, startAgent, type AgentProcess } from '../cluster/agents.js';
@@ -206,5 +209,47 @@ describe('bzzz p2p peers', () => {
     expect(gone.code).toBe(1);
     expect(gone.stderr).toContain('no bzzz node answered');
     expect(gone.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
+
+describe('BZZZ_CLUSTER_MEMBERS on a live node', () => {
+  it('hears the listed node and refuses, as not_member, the one left out', async () => {
+    expect(b, 'the first test started ob').toBeDefined();
+    // the node id is the identity key's, made before the node starts so it can list itself
+    const { nodeId: idC } = await loadOrCreateIdentity(join(dir, 'oc'));
+    const c = startAgent('oc', dir, {
+      ...env,
+      BZZZ_CLUSTER_MEMBERS: `${idA},${idC}`,
+      BZZZ_P2P_LISTEN: `/ip4/127.0.0.1/tcp/${await freePort()}`,
+      BZZZ_P2P_BOOTSTRAP: `/ip4/127.0.0.1/tcp/${portA}/p2p/${idA}`,
+    });
+    agents.push(c);
+    expect(
+      await eventually(() => (c.url() === undefined ? undefined : c.nodeId()), 60_000, 'oc started'),
+    ).toBe(idC);
+    // ob's beats reach oc (through oa's mesh or directly) and are refused there
+    await eventually(
+      async () => {
+        const text = await scrape(c);
+        return text.includes('reason="not_member"') &&
+          value(text, 'bzzz_messages_rejected_total', { reason: 'not_member' }) > 0
+          ? true
+          : undefined;
+      },
+      30_000,
+      "oc refused ob's envelopes as not_member",
+    );
+    const status = await eventually(
+      async () => {
+        const doc = (await (await fetch(`${c.url()!}/api/v1/status`)).json()) as { nodes: { id: string }[] };
+        return doc.nodes.some((n) => n.id === idA) ? doc : undefined;
+      },
+      30_000,
+      'oc sees oa',
+    );
+    expect(status.nodes.map((n) => n.id)).not.toContain(idB);
+    // while oa, which lists no members, still sees ob
+    const atA = (await (await fetch(`${a.url()!}/api/v1/status`)).json()) as { nodes: { id: string }[] };
+    expect(atA.nodes.map((n) => n.id)).toEqual(expect.arrayContaining([idA, idB, idC]));
   });
 });
