@@ -7,9 +7,9 @@
  * gossipsub score below the graylist threshold) and out of its mesh. The test prints what it
  * measured: per node, when it graylisted the flooder and how many of its messages it judged.
  *
- * On the development VM (3 runs): every node graylisted the flooder 0.95–1.0 s after its first
- * message, after 170–390 of them; it judged 255–515 in all (those already in flight), and
- * dropped the other ~9,500 unjudged. The second is gossipsub's score cache, which lives one
+ * On the development VM (5 runs): every node graylisted the flooder 0.95–1.0 s after its first
+ * message, after 170–560 of them; it judged 255–645 in all (those already in flight), and
+ * dropped the other ~9,400 unjudged. The second is gossipsub's score cache, which lives one
  * heartbeat (1 s): P4 reaches the threshold after 9 invalid messages, but a peer's score is
  * recomputed at most once a heartbeat.
  */
