@@ -4,6 +4,7 @@
  * Every value is validated at start; a bad one names its key.
  */
 import { z } from 'zod';
+import { isNodeId } from '../protocol/node-id.js';
 
 const port = z.coerce.number().int().min(0).max(65_535);
 const bool = z.preprocess((v) => {
@@ -66,6 +67,22 @@ export const configSchema = z.strictObject({
   p2p_mdns: bool.default(true),
   /** The cluster's pre-shared key (libp2p swarm key file): only holders can connect. */
   p2p_psk_file: z.string().min(1).optional(),
+  /**
+   * Node ids of the cluster's members, comma-separated: envelopes signed by any other node are
+   * rejected on every bus (`not_member`). Empty: every node that signs is heard.
+   */
+  cluster_members: z
+    .preprocess(
+      (v) =>
+        typeof v === 'string'
+          ? v
+              .split(',')
+              .map((s) => s.trim())
+              .filter(Boolean)
+          : v,
+      z.array(z.string().refine(isNodeId, 'not a node id (a libp2p Ed25519 peer id)')).max(10_000),
+    )
+    .default([]),
   github_token: z.string().min(1).optional(),
   github_token_file: z.string().min(1).optional(),
   github_api_url: url.optional(),

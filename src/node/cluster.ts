@@ -19,7 +19,8 @@ import type { Logger } from '../lib/log.js';
 import type { ChildSpec } from '../supervisor/child.js';
 import type { Leadership } from './leadership.js';
 import { createPeersView, statusNodes } from '../actors/peers-view.js';
-import type { NodeContext, NodeParts } from './types.js';
+import type { HealthCheck } from './health.js';
+import type { NodeContext, NodeParts, P2PPeersDocument } from './types.js';
 
 /** The path of the elector's mailbox: received heartbeats are sent there. */
 export const ELECTION_PATH = 'root/cluster/election';
@@ -36,6 +37,10 @@ export interface ClusterMedium {
   bus(node: NodeContext, rejected: (reason: string) => void): Bus;
   /** Children of `cluster` only this medium has. */
   services(node: NodeContext): ChildSpec[];
+  /** Registers the medium's own gauges on the node's metrics and returns its health checks. */
+  observe?(node: NodeContext): HealthCheck[];
+  /** The medium's peers as `GET /api/v1/p2p/peers` shows them (libp2p only). */
+  p2pPeers?: () => Promise<P2PPeersDocument>;
 }
 
 /** NATS: the node's connection, the NATS bus, and the `bzzz` micro service. */
@@ -49,6 +54,7 @@ export function natsMedium(config: Config, connector: NatsConnector): ClusterMed
           nodeId: node.nodeId,
           privateKey: config.sign_messages ? node.privateKey : null,
           batch: config.batch_broadcasts,
+          members: config.cluster_members,
         },
         { clock: node.clock, logger: node.logger, rejected, connector },
       ).bus,
@@ -106,6 +112,8 @@ export function clusterParts(init: ClusterInit, node: NodeContext): NodeParts {
       election(init, bus, node),
       ...init.medium.services(node),
     ],
+    checks: init.medium.observe?.(node) ?? [],
+    ...(init.medium.p2pPeers === undefined ? {} : { p2pPeers: init.medium.p2pPeers }),
     notReady: () => (bus.connected() ? [] : ['bus disconnected']),
     leader: () => init.leadership.leader(),
     peers: () => statusNodes(peers),

@@ -143,6 +143,32 @@ export class NodeMetrics implements ActorSystemMetrics, SupervisorMetrics {
     this.effects.sandboxExec.observe({ backend }, seconds);
   }
 
+  /**
+   * The libp2p node's gauges, read at each scrape: connected peers and the DHT's routing table.
+   * Only a node on libp2p calls this, so only its /metrics has them.
+   */
+  observeP2P(source: { peers(): number; routingTable(): number }): void {
+    const registers = [this.registry];
+    for (const name of ['bzzz_p2p_peers', 'bzzz_dht_routing_table_size'])
+      this.registry.removeSingleMetric(name);
+    new Gauge({
+      name: 'bzzz_p2p_peers',
+      help: 'Peers with an open libp2p connection to this node',
+      registers,
+      collect() {
+        this.set(source.peers());
+      },
+    });
+    new Gauge({
+      name: 'bzzz_dht_routing_table_size',
+      help: "Peers in this node's Kademlia DHT routing table",
+      registers,
+      collect() {
+        this.set(source.routingTable());
+      },
+    });
+  }
+
   /** A forge refused an effect for its stale fencing token (for the forge's `onFencedRejection`). */
   fencedRejection(effect: string): void {
     this.effects.fencedRejected.inc({ effect });

@@ -214,6 +214,7 @@ export class BzzzNode {
       status: () => this.status(),
       peers: () => this.status().nodes,
       tasks: () => this.status().tasks,
+      p2pPeers: () => this.#options.p2pPeers?.(),
       leader: () => {
         const leader = this.#options.leader?.() ?? null;
         if (leader === null) return null;
@@ -261,5 +262,6 @@ function withParts(options: NodeOptions, parts: NodeParts): NodeOptions {
     cluster: list('cluster'),
     storage: list('storage'),
     work: list('work'),
+    checks: [...(parts.checks ?? []), ...(options.checks ?? [])],
   };
 }

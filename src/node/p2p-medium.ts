@@ -12,6 +12,7 @@ import { NonRetryableError } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
 import type { Identity } from '../protocol/index.js';
 import type { ClusterMedium } from './cluster.js';
+import type { HealthCheck } from './health.js';
 
 /** True for an address only this host can reach. */
 function loopbackOnly(address: string): boolean {
@@ -50,7 +51,11 @@ export function createP2PNode(config: Config, identity: Identity, logger: Logger
   );
 }
 
-/** The libp2p node as the cluster's medium; it has no services of its own yet. */
+/**
+ * The libp2p node as the cluster's medium: no services of its own yet; its gauges
+ * (`bzzz_p2p_peers`, `bzzz_dht_routing_table_size`), its health checks, and its peers on
+ * `GET /api/v1/p2p/peers`.
+ */
 export function p2pMedium(config: Config, p2p: P2PNode): ClusterMedium {
   return {
     infra: serviceSpec('p2p', () => p2p.open(), { shutdown: 10_000 }),
@@ -61,9 +66,47 @@ export function p2pMedium(config: Config, p2p: P2PNode): ClusterMedium {
           nodeId: node.nodeId,
           privateKey: config.sign_messages ? node.privateKey : null,
           batch: config.batch_broadcasts,
+          members: config.cluster_members,
         },
         { clock: node.clock, logger: node.logger, rejected, node: p2p },
       ).bus,
     services: () => [],
+    observe: (node) => {
+      node.metrics.observeP2P({ peers: () => p2p.peerCount(), routingTable: () => p2p.routingTableSize() });
+      return p2pChecks(p2p);
+    },
+    p2pPeers: async () => ({ node: p2p.nodeId, addresses: p2p.addresses(), peers: await p2p.peers() }),
   };
+}
+
+/**
+ * Health checks of the libp2p node, not critical: a node with no peer or an empty routing
+ * table still runs its own tasks, but it is cut off from the cluster (wrong bootstrap address,
+ * another cluster key, a firewall), which is what an operator must hear about.
+ */
+export function p2pChecks(p2p: P2PNode): HealthCheck[] {
+  const running = () => {
+    if (!p2p.running) throw new Error('the libp2p node is not running');
+  };
+  return [
+    {
+      name: 'p2p_connections',
+      run: () => {
+        running();
+        const peers = p2p.peerCount();
+        if (peers === 0)
+          throw new Error('no peer connected (check BZZZ_P2P_BOOTSTRAP, mDNS and the cluster key)');
+        return `${peers} peer${peers === 1 ? '' : 's'} connected`;
+      },
+    },
+    {
+      name: 'dht_routing_table',
+      run: () => {
+        running();
+        const size = p2p.routingTableSize();
+        if (size === 0) throw new Error('the DHT routing table is empty: peers cannot be found through it');
+        return `${size} peer${size === 1 ? '' : 's'} in the routing table`;
+      },
+    },
+  ];
 }

@@ -1,5 +1,6 @@
 /** The options of a {@link BzzzNode} (`./node.ts`), what `build` gets and adds, and its status document. */
 import type { KeyObject } from 'node:crypto';
+import type { PeerInfo } from '../adapters/p2p/index.js';
 import type { ActorSystem } from '../actors/system.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/log.js';
@@ -35,6 +36,17 @@ export interface NodeOptions {
   leader?: () => { node: string; term: number } | null;
   /** The other nodes as this node knows them. */
   peers?: () => { id: string; name: string; state: string; capabilities: string[]; tasks: number }[];
+  /** The libp2p node's own addresses and connected peers (only a node on libp2p has them). */
+  p2pPeers?: () => Promise<P2PPeersDocument>;
+}
+
+/** `GET /api/v1/p2p/peers` and `bzzz p2p peers --json`. */
+export interface P2PPeersDocument {
+  /** This node's id (its libp2p peer id). */
+  node: string;
+  /** Addresses this node listens on, each ending in `/p2p/<node id>`. */
+  addresses: string[];
+  peers: PeerInfo[];
 }
 
 /** What the node made before its parts, given to `build`. */
@@ -53,7 +65,7 @@ export interface NodeContext {
 /** The parts `build` adds. */
 export type NodeParts = Pick<
   NodeOptions,
-  'infra' | 'cluster' | 'storage' | 'work' | 'notReady' | 'leader' | 'peers'
+  'infra' | 'cluster' | 'storage' | 'work' | 'checks' | 'notReady' | 'leader' | 'peers' | 'p2pPeers'
 >;
 
 /** The cluster view (SPEC §4 `bzzz status --json`). */

@@ -2,7 +2,7 @@
  * Receipt of a message: bytes from any transport in, a typed envelope or a reason out.
  * `decodeEnvelope` never throws. Checks run cheapest first, so junk costs little:
  *
- *   size → JSON → depth → version → frame → type → data → sender → self → signature → replay
+ *   size → JSON → depth → version → frame → type → data → sender → self → member → signature → replay
  *
  * The signature is checked over the members as received (unknown members of `data` included,
  * before the schema strips them), and the replay guard is consulted only after the signature
@@ -31,6 +31,7 @@ export const REJECT_REASONS = [
   'bad_data',
   'bad_sender',
   'from_self',
+  'not_member',
   'bad_signature',
   'stale',
   'replayed',
@@ -50,6 +51,12 @@ export interface DecodeOptions {
   seen?: ReplayGuard;
   /** Size limit in bytes (default {@link MAX_ENVELOPE_BYTES}). */
   maxBytes?: number;
+  /**
+   * The cluster's members (`BZZZ_CLUSTER_MEMBERS`): a message from any other node is rejected
+   * (`not_member`) before its signature is checked, so a stranger costs no verification.
+   * Absent: every node that signs is heard.
+   */
+  members?: ReadonlySet<NodeId>;
 }
 
 /** The outcome of {@link decodeEnvelope}. */
@@ -125,6 +132,8 @@ function decode(input: Uint8Array | string, options: DecodeOptions): DecodeResul
   if (publicKey === undefined) return reject('bad_sender', 'from is not a node id');
   if (options.self !== undefined && envelope.from === options.self)
     return reject('from_self', 'from this node');
+  if (options.members !== undefined && !options.members.has(envelope.from))
+    return reject('not_member', 'from a node outside BZZZ_CLUSTER_MEMBERS');
 
   if (options.verify) {
     if (envelope.sig === UNSIGNED) return reject('bad_signature', 'unsigned');

@@ -20,7 +20,8 @@ describe('the claim store a node uses', () => {
   it('is JetStream with NATS, the forge table with a local forge, else the in-process table', () => {
     expect(claimStore(config({}), connector, components)).toBeInstanceOf(JetStreamClaimStore);
     const forge = claimStore(config({}), undefined, components);
-    if (!(forge instanceof ForgeClaimStore)) throw new Error(`not the forge store: ${forge.constructor.name}`);
+    if (!(forge instanceof ForgeClaimStore))
+      throw new Error(`not the forge store: ${forge.constructor.name}`);
     expect(forge.tableDir).toMatch(/forge\/\.meta\/claims\/local$/);
     expect(claimStore(config({ BZZZ_FORGE: 'github' }), undefined, components)).toBeInstanceOf(
       MemoryClaimStore,

@@ -71,6 +71,12 @@ describe('/metrics', () => {
     const text = await scrape(node.httpUrl!);
     expectGuaranteeSeries(text, () => true);
     expect(await promtoolCheck(text)).toEqual({ code: 0, output: '' });
+    // the libp2p gauges and peers belong to a node on libp2p only
+    expect(text).not.toContain('bzzz_p2p_peers');
+    expect(text).not.toContain('bzzz_dht_routing_table_size');
+    const peers = await fetch(`${node.httpUrl!}/api/v1/p2p/peers`);
+    expect(peers.status).toBe(404);
+    expect(((await peers.json()) as { error: string }).error).toContain('not on libp2p');
   });
 
   it('counts a local run of the example tasks, and promtool still has nothing to say', async () => {

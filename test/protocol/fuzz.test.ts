@@ -43,6 +43,7 @@ type Category =
   | 'deep'
   | 'bad_sig'
   | 'forged_from'
+  | 'stranger'
   | 'from_self'
   | 'replay'
   | 'newer'
@@ -60,6 +61,7 @@ const CATEGORIES: readonly Category[] = [
   'deep',
   'bad_sig',
   'forged_from',
+  'stranger',
   'from_self',
   'replay',
   'newer',
@@ -74,6 +76,7 @@ const EXPECTED: Partial<Record<Category, RejectReason>> = {
   deep: 'too_deep',
   bad_sig: 'bad_signature',
   forged_from: 'bad_signature',
+  stranger: 'not_member',
   from_self: 'from_self',
   replay: 'replayed',
   newer: 'unsupported_version',
@@ -86,13 +89,15 @@ describe('decodeEnvelope under fuzzing', () => {
     const alice = generateIdentity();
     const bob = generateIdentity();
     const self = generateIdentity();
+    const carol = generateIdentity(); // not a member of the cluster
     const samples = sampleData(alice.nodeId);
     const pool = Array.from({ length: POOL }, (_, i) => {
       const type = MESSAGE_TYPES[i % MESSAGE_TYPES.length]!;
       return signedMessage(alice, type, samples[type], clock).bytes.toString();
     });
     const seen = new ReplayGuard({ clock });
-    const options = { verify: true, self: self.nodeId, seen };
+    const members = new Set([alice.nodeId, bob.nodeId, self.nodeId]);
+    const options = { verify: true, self: self.nodeId, seen, members };
 
     const randomValue = (depth = 0): unknown => {
       switch (rand.int(depth > 3 ? 5 : 7)) {
@@ -175,6 +180,8 @@ describe('decodeEnvelope under fuzzing', () => {
           });
         case 'forged_from':
           return mutateField(base, (raw) => (raw.from = bob.nodeId));
+        case 'stranger':
+          return mutateField(base, (raw) => (raw.from = carol.nodeId));
         case 'from_self':
           return mutateField(base, (raw) => (raw.from = self.nodeId));
         case 'replay':

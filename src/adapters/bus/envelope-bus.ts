@@ -5,7 +5,8 @@
  * signs it with the node key (or leaves it unsigned when signing is off) and hands the wire
  * bytes to the transport. In: each message the transport delivers is decoded exactly once
  * (`decodeEnvelope` with this node's replay guard), checked against the channel it came on,
- * then fanned out to every handler whose pattern matches. A rejected message is counted by
+ * (and, with `members`, refused unless its sender is a member of the cluster), then fanned out
+ * to every handler whose pattern matches. A rejected message is counted by
  * reason and logged once per reason per minute; a handler that throws is logged the same way.
  * Nothing here throws back into a transport callback.
  *
@@ -67,6 +68,7 @@ export class EnvelopeBus implements Bus {
   readonly #components: BusComponents;
   readonly #verify: boolean;
   readonly #guard: ReplayGuard;
+  readonly #members: ReadonlySet<string> | undefined;
   readonly #rejectLog: RateLimitedLog;
   readonly #routes = new Map<string, Route>();
   readonly #cache: SubjectCache;
@@ -81,6 +83,8 @@ export class EnvelopeBus implements Bus {
     this.nodeId = init.nodeId;
     this.cluster = init.cluster;
     this.#verify = init.verify ?? init.privateKey !== null;
+    this.#members =
+      init.members === undefined || init.members.length === 0 ? undefined : new Set(init.members);
     this.#guard = new ReplayGuard({
       clock: components.clock,
       ...(init.replayWindowMs === undefined ? {} : { windowMs: init.replayWindowMs }),
@@ -216,7 +220,12 @@ export class EnvelopeBus implements Bus {
     if (channel === undefined) {
       return this.#reject('schema', `subject ${subject.slice(0, 200)} is no channel`, subject);
     }
-    const result = decodeEnvelope(bytes, { self: this.nodeId, verify: this.#verify, seen: this.#guard });
+    const result = decodeEnvelope(bytes, {
+      self: this.nodeId,
+      verify: this.#verify,
+      seen: this.#guard,
+      ...(this.#members === undefined ? {} : { members: this.#members }),
+    });
     if (!result.ok) return this.#reject(result.reason, result.detail, subject);
     const envelope = result.envelope;
     const problem = channelProblem(envelope, channel);

@@ -91,6 +91,11 @@ export interface BusInit {
    * not know batches needs.
    */
   batch?: boolean;
+  /**
+   * The cluster's members (`cluster_members`): envelopes signed by any other node are
+   * rejected (`not_member`). Absent or empty: every node that signs is heard.
+   */
+  members?: readonly NodeId[];
 }
 
 /** Injected parts of a bus. */

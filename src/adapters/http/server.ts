@@ -37,6 +37,12 @@ function routes({ view }: HttpComponents): Hono {
   app.get('/api/v1/peers', (c) => c.json(view.peers()));
   app.get('/api/v1/tasks', (c) => c.json(view.tasks()));
   app.get('/api/v1/leader', (c) => c.json(view.leader()));
+  app.get('/api/v1/p2p/peers', async (c) => {
+    const peers = view.p2pPeers();
+    if (peers === undefined)
+      return c.json({ error: 'this node is not on libp2p (it runs with BZZZ_BUS=libp2p only)' }, 404);
+    return c.json(await peers);
+  });
   app.notFound((c) => c.json({ error: 'not found' }, 404));
   app.onError((error, c) => c.json({ error: describeError(error) }, 500));
   return app;

@@ -28,6 +28,8 @@ export interface NodeView {
   peers(): unknown;
   tasks(): unknown;
   leader(): unknown;
+  /** The libp2p node's peers; undefined when the node is not on libp2p. */
+  p2pPeers(): Promise<unknown> | undefined;
 }
 
 export interface HttpInit {

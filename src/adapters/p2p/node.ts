@@ -176,6 +176,12 @@ export class P2PNode {
     return this.#node?.services.pubsub.getSubscribers(topic).map((peer) => peer.toString()) ?? [];
   }
 
+  /** Peers in this node's gossipsub mesh for `topic` (a pruned peer is not among them). */
+  meshPeers(topic: string): string[] {
+    const pubsub = this.#node?.services.pubsub as { getMeshPeers(topic: string): string[] } | undefined;
+    return pubsub?.getMeshPeers(topic).map(String) ?? [];
+  }
+
   /** True when `id` is a connected peer. */
   connectedTo(id: string): boolean {
     return this.#node?.getConnections(peerIdFromString(id)).some((c) => c.status === 'open') ?? false;

@@ -31,7 +31,9 @@
  * that sent it to us. Verdicts an honest peer can cause answer Ignore: those that depend on the
  * receiver's clock or memory (stale, replayed, from self), so a peer that forwarded a message a
  * moment earlier is never punished for the race, and those of version skew (an unknown message
- * type or envelope version), so a rolling upgrade does not graylist the upgraded nodes.
+ * type or envelope version), so a rolling upgrade does not graylist the upgraded nodes, and
+ * a sender outside `BZZZ_CLUSTER_MEMBERS`, so a change of the list does not graylist the nodes
+ * told first.
  */
 import type { PeerScoreParams, PeerScoreThresholds, TopicScoreParams } from '@libp2p/gossipsub/score';
 

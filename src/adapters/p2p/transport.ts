@@ -39,12 +39,15 @@ interface Entry {
 /**
  * Refusals an honest peer can cause: they depend on the receiver's clock or memory (stale,
  * replayed, from self, an internal failure) or on its version (a type or an envelope version it
- * does not know yet, as during a rolling upgrade). Answered Ignore: not forwarded, not punished.
+ * does not know yet, as during a rolling upgrade), or on its configuration (a sender outside
+ * its `BZZZ_CLUSTER_MEMBERS`, which a node already told of a new member relays while others
+ * are not told yet). Answered Ignore: not forwarded, not punished.
  */
 const NOT_PUNISHED: ReadonlySet<RejectReason> = new Set([
   'stale',
   'replayed',
   'from_self',
+  'not_member',
   'internal',
   'unknown_type',
   'unsupported_version',
