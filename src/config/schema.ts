@@ -14,27 +14,21 @@ const bool = z.preprocess((v) => {
   if (['0', 'false', 'no', 'off'].includes(s)) return false;
   return v;
 }, z.boolean());
-const list = z.preprocess(
-  (v) =>
-    typeof v === 'string'
-      ? v
-          .split(',')
-          .map((s) => s.trim())
-          .filter(Boolean)
-      : v,
-  z.array(z.string().min(1).max(100)).max(100),
-);
+/** A comma-separated list (or a YAML list) of at most 100 items. */
+const commaList = <T extends z.ZodType>(item: T) =>
+  z.preprocess(
+    (v) =>
+      typeof v === 'string'
+        ? v
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : v,
+    z.array(item).max(100),
+  );
+const list = commaList(z.string().min(1).max(100));
 /** Multiaddrs, comma-separated. */
-const addresses = z.preprocess(
-  (v) =>
-    typeof v === 'string'
-      ? v
-          .split(',')
-          .map((s) => s.trim())
-          .filter(Boolean)
-      : v,
-  z.array(z.string().min(1).max(500)).max(100),
-);
+const addresses = commaList(z.string().min(1).max(500));
 const url = z.url();
 const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/, 'letters, digits, - and _ (at most 63)');
 
