@@ -45,8 +45,14 @@ export interface ChaosRunResult {
 
 export const REPO = 'chaos/repo';
 
+/**
+ * A task's scripted steps: most take 2–3 s; every fifth takes 30 s, so the run outlasts the
+ * nemesis's plan however fast the machine is (with room for every task at once, the short
+ * ones would all be done before the plan's later faults).
+ */
 function stepsOf(i: number): string {
-  return `\`\`\`bzzz-steps\necho ${i} > c${i}.txt\nsleep 2.$((${i} % 7 + 2))\necho done >> c${i}.txt\n\`\`\`\n`;
+  const seconds = i % 5 === 0 ? '30' : `2.$((${i} % 7 + 2))`;
+  return `\`\`\`bzzz-steps\necho ${i} > c${i}.txt\nsleep ${seconds}\necho done >> c${i}.txt\n\`\`\`\n`;
 }
 
 export async function evidenceOf(forge: LocalForge): Promise<TaskEvidence[]> {
