@@ -155,32 +155,36 @@ export function hostileSuite(
       expect(r.stdout).toMatch(/No such file/);
     });
 
-    it('leaves nothing running after its holder is killed with SIGKILL; leftovers are removed', async () => {
-      const holderNode = `${nodeId}-holder`;
-      const child = spawn(
-        process.execPath,
-        ['--import', 'tsx', 'test/sandbox/fixtures/holder.ts', name, holderNode, dataDir],
-        {
-          stdio: ['ignore', 'pipe', 'inherit'],
-        },
-      );
-      const line = await new Promise<string>((resolve, reject) => {
-        createInterface({ input: child.stdout }).once('line', resolve);
-        child.once('exit', (code) => reject(new Error(`holder exited ${code}`)));
-      });
-      const workDir = line.replace(/^ready /, '');
-      child.kill('SIGKILL');
-      await new Promise((resolve) => child.once('exit', resolve));
-      await access(workDir);
-      expect(await settle(() => leftovers(holderNode, workDir), runningAfterKill)).toBe(runningAfterKill);
-      const fresh = backendFor(name, holderNode, dataDir);
-      expect(await fresh.removeLeftovers()).toBe(1);
-      await expect(access(workDir)).rejects.toThrow();
-      const id = workDir.split('/').at(-2)!;
-      await expect(access(`/sys/fs/cgroup/memory/bzzz-sandbox/${id}`)).rejects.toThrow();
-      await expect(access(`/sys/fs/cgroup/bzzz-sandbox/${id}`)).rejects.toThrow();
-      expect(await leftovers(holderNode, workDir)).toBe(0);
-    });
+    it(
+      'leaves nothing running after its holder is killed with SIGKILL; leftovers are removed',
+      { timeout: 180_000 },
+      async () => {
+        const holderNode = `${nodeId}-holder`;
+        const child = spawn(
+          process.execPath,
+          ['--import', 'tsx', 'test/sandbox/fixtures/holder.ts', name, holderNode, dataDir],
+          {
+            stdio: ['ignore', 'pipe', 'inherit'],
+          },
+        );
+        const line = await new Promise<string>((resolve, reject) => {
+          createInterface({ input: child.stdout }).once('line', resolve);
+          child.once('exit', (code) => reject(new Error(`holder exited ${code}`)));
+        });
+        const workDir = line.replace(/^ready /, '');
+        child.kill('SIGKILL');
+        await new Promise((resolve) => child.once('exit', resolve));
+        await access(workDir);
+        expect(await settle(() => leftovers(holderNode, workDir), runningAfterKill)).toBe(runningAfterKill);
+        const fresh = backendFor(name, holderNode, dataDir);
+        expect(await fresh.removeLeftovers()).toBe(1);
+        await expect(access(workDir)).rejects.toThrow();
+        const id = workDir.split('/').at(-2)!;
+        await expect(access(`/sys/fs/cgroup/memory/bzzz-sandbox/${id}`)).rejects.toThrow();
+        await expect(access(`/sys/fs/cgroup/bzzz-sandbox/${id}`)).rejects.toThrow();
+        expect(await leftovers(holderNode, workDir)).toBe(0);
+      },
+    );
   });
 }
 
