@@ -80,6 +80,25 @@ export function sandboxComplianceSuite(name: string, factory: () => Promise<Sand
       expect(r.stdout).toBe('kept\nt\n');
     });
 
+    it('lets a command run on while other commands of the sandbox start and end', async () => {
+      const long = sandbox.exec({
+        command: sh('echo started > /work/long; sleep 2; echo survived > /work/long'),
+      });
+      // short commands end while the long one runs: their cleanup must leave it alone
+      const deadline = Date.now() + 60_000;
+      let shorts = 0;
+      for (;;) {
+        const r = await sandbox.exec({ command: sh('cat /work/long 2>/dev/null; true') });
+        shorts++;
+        if (r.stdout.includes('started') && shorts >= 3) break;
+        if (Date.now() > deadline) throw new Error(`the long command never started (${r.stdout})`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const r = await long;
+      expect(r.exitCode).toBe(0);
+      expect((await sandbox.exec({ command: sh('cat /work/long') })).stdout).toBe('survived\n');
+    });
+
     it('has git, make and a C compiler', async () => {
       const r = await sandbox.exec({
         command: sh(

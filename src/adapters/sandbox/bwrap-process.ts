@@ -56,8 +56,10 @@ export async function runContained(run: ContainedRun): Promise<Omit<ExecResult, 
   }, request.timeoutMs);
   const end = await closed;
   clock.clearTimeout(timer);
-  await cgroup?.settle();
   running.delete(kill);
+  // what the command left is killed once no other command of the sandbox runs: they share one
+  // cgroup, and settling it under a command still running would kill that command too
+  if (running.size === 0) await cgroup?.settle();
   if (end.error !== undefined) {
     throw new SandboxUnavailableError('bwrap', describeError(end.error), {
       cause: end.error,
