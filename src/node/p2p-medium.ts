@@ -6,7 +6,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { serviceSpec } from '../actors/service.js';
-import { DEFAULT_LISTEN, P2PNode, createLibp2pBus, parseSwarmKey } from '../adapters/p2p/index.js';
+import {
+  DEFAULT_LISTEN,
+  P2PNode,
+  createLibp2pBus,
+  openStatusService,
+  parseSwarmKey,
+} from '../adapters/p2p/index.js';
 import type { Config } from '../config/index.js';
 import { NonRetryableError } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
@@ -52,7 +58,8 @@ export function createP2PNode(config: Config, identity: Identity, logger: Logger
 }
 
 /**
- * The libp2p node as the cluster's medium: no services of its own yet; its gauges
+ * The libp2p node as the cluster's medium: the status protocol (what the NATS micro service's
+ * `status` endpoint is on NATS, for `bzzz status`) as its service; its gauges
  * (`bzzz_p2p_peers`, `bzzz_dht_routing_table_size`), its health checks, and its peers on
  * `GET /api/v1/p2p/peers`.
  */
@@ -70,7 +77,11 @@ export function p2pMedium(config: Config, p2p: P2PNode): ClusterMedium {
         },
         { clock: node.clock, logger: node.logger, rejected, node: p2p },
       ).bus,
-    services: () => [],
+    services: (node) => [
+      serviceSpec('p2p-status', async () =>
+        openStatusService(p2p, { status: () => node.status(), logger: node.logger }),
+      ),
+    ],
     observe: (node) => {
       node.metrics.observeP2P({ peers: () => p2p.peerCount(), routingTable: () => p2p.routingTableSize() });
       return p2pChecks(p2p);

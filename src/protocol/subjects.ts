@@ -27,6 +27,8 @@ export const HMMM_TOPIC = 'hmmm/meta-discussion/v1';
 export const TASKS_TOPIC = 'bzzz/meta/tasks/v1';
 /** libp2p protocol of actor mailbox streams. */
 export const ACTOR_PROTOCOL = '/bzzz/actor/1.0.0';
+/** libp2p protocol on which a node answers its status document (`bzzz status` on libp2p). */
+export const STATUS_PROTOCOL = '/bzzz/status/1.0.0';
 /** Name of the NATS micro service every node registers. */
 export const SERVICE_NAME = 'bzzz';
 /** Key of the leader lease in the claims bucket (never a task key token: those hold `_3A`). */

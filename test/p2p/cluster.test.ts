@@ -100,9 +100,10 @@ describe('two agents on libp2p with the forge claim store', () => {
       'node pa started',
       () => JSON.stringify(a.logs().slice(-5)),
     );
+    const portB = await freePort();
     const b = startAgent('pb', dir, {
       ...env,
-      BZZZ_P2P_LISTEN: `/ip4/127.0.0.1/tcp/${await freePort()}`,
+      BZZZ_P2P_LISTEN: `/ip4/127.0.0.1/tcp/${portB}`,
       BZZZ_P2P_BOOTSTRAP: `/ip4/127.0.0.1/tcp/${portA}/p2p/${idA}`,
     });
     agents.push(b);
@@ -133,6 +134,40 @@ describe('two agents on libp2p with the forge claim store', () => {
       'one leader for both',
     );
     expect([idA, idB]).toContain(leaders[0]!.node);
+
+    // `bzzz status` over libp2p: one node asked (no peer id needed), both described, one leader
+    const status = await runCli(['status', '--json', '--peer', `/ip4/127.0.0.1/tcp/${portB}`], {
+      BZZZ_P2P_PSK_FILE: key,
+    });
+    expect(status.stderr).toBe('');
+    const doc = JSON.parse(status.stdout) as {
+      nodes: { id: string; state: string }[];
+      leader: { node: string };
+    };
+    expect(doc.nodes.map((n) => [n.id, n.state]).sort()).toEqual(
+      [
+        [idA, 'alive'],
+        [idB, 'alive'],
+      ].sort(),
+    );
+    expect(doc.leader.node).toBe(leaders[0]!.node);
+    // BZZZ_BUS=libp2p alone: the bootstrap list says whom to ask
+    const human = await runCli(['status'], {
+      BZZZ_BUS: 'libp2p',
+      BZZZ_P2P_PSK_FILE: key,
+      BZZZ_P2P_BOOTSTRAP: `/ip4/127.0.0.1/tcp/${portA}/p2p/${idA}`,
+    });
+    expect(human.code).toBe(0);
+    expect(human.stdout).toContain('nodes (2):');
+    // without the cluster key the connection cannot complete: one line, exit 1
+    const otherKey = join(dir, 'other.key');
+    writeFileSync(otherKey, (await runCli(['p2p', 'keygen'])).stdout, { mode: 0o600 });
+    const refused = await runCli(['status', '--peer', `/ip4/127.0.0.1/tcp/${portA}`], {
+      BZZZ_P2P_PSK_FILE: otherKey,
+    });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('no bzzz node answered over libp2p');
+    expect(refused.stderr.trim().split('\n')).toHaveLength(1);
 
     const records = await eventually(
       async () => {

@@ -18,3 +18,5 @@ export {
 export { generateSwarmKey, parseSwarmKey } from './swarm-key.js';
 export { InvalidMultiaddrError, P2PStartError, SwarmKeyError } from './errors.js';
 export { PEER_SCORE_THRESHOLDS } from './scoring.js';
+export { openStatusService, MAX_STATUS_ANSWER_BYTES, type StatusServiceInit } from './status-service.js';
+export { requestStatusOverP2P, P2PStatusUnavailableError, type P2PStatusRequest } from './status-client.js';

@@ -1,25 +1,38 @@
 /**
  * `bzzz status [--json]`: the cluster as the nodes see it (SPEC §4): nodes with their state,
  * capabilities and load, the leader, tasks and claims. With `BZZZ_NATS_URL` set it asks every
- * node's micro service (`bzzz.<cluster>.status`) and merges the answers; otherwise it asks the
- * local node over HTTP (`GET http://127.0.0.1:$BZZZ_HTTP_PORT/api/v1/status`). Every answer is
- * validated before use; a node answering nonsense is left out.
+ * node's micro service (`bzzz.<cluster>.status`) and merges the answers; on a libp2p cluster
+ * (`BZZZ_BUS=libp2p`, or `--peer`) it asks one node over the status protocol, which gathers its
+ * peers' documents too, and merges them; otherwise it asks the local node over HTTP
+ * (`GET http://127.0.0.1:$BZZZ_HTTP_PORT/api/v1/status`). Every answer is validated before
+ * use; a node answering nonsense is left out.
  */
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { requestFromEveryNode } from '../../adapters/bus/index.js';
+import {
+  DEFAULT_LISTEN,
+  P2PStatusUnavailableError,
+  requestStatusOverP2P,
+  splitAddressList,
+} from '../../adapters/p2p/index.js';
 import { describeError } from '../../lib/errors.js';
 import { BzzzError } from '../../lib/errors.js';
 import { UsageError, writeLine, type Command, type CommandIO } from '../command.js';
 import { parseFlags } from '../flags.js';
 
-const USAGE = `Usage: bzzz status [--json] [--timeout MS]
+const USAGE = `Usage: bzzz status [--json] [--timeout MS] [--peer MULTIADDR,...]
 
 Shows the cluster: nodes (state, capabilities, load), the leader, tasks and their holders.
 Over NATS when BZZZ_NATS_URL is set (every node's micro service answers; BZZZ_NATS_CREDS,
-BZZZ_CLUSTER apply), else from the local node's HTTP API on BZZZ_HTTP_PORT (default 9000).
+BZZZ_CLUSTER apply). Over libp2p when BZZZ_BUS=libp2p or --peer is given: the first node that
+answers (--peer, else BZZZ_P2P_BOOTSTRAP, else this host's BZZZ_P2P_LISTEN port on loopback)
+gathers its peers' answers; BZZZ_P2P_PSK_FILE is the cluster key. Else from the local node's
+HTTP API on BZZZ_HTTP_PORT (default 9000).
 
   --json         print the status document as JSON
-  --timeout MS   how long to wait for answers (default 2000)`;
+  --timeout MS   how long to wait for answers (default 2000)
+  --peer ADDRS   ask these libp2p nodes (comma-separated multiaddrs), in order`;
 
 const nodeSchema = z.looseObject({
   id: z.string().max(128),
@@ -114,6 +127,46 @@ async function overNats(io: CommandIO, url: string, timeoutMs: number): Promise<
   return mergeStatus(documents);
 }
 
+/** Where to ask on libp2p: --peer, else the bootstrap list, else this host's listen port. */
+function p2pTargets(io: CommandIO, peer: string | undefined): string[] {
+  if (peer !== undefined) return splitAddressList(peer);
+  const bootstrap = splitAddressList(io.env.BZZZ_P2P_BOOTSTRAP ?? '');
+  if (bootstrap.length > 0) return bootstrap;
+  const listen = splitAddressList(io.env.BZZZ_P2P_LISTEN ?? DEFAULT_LISTEN);
+  return listen.map((address) => address.replace(/^\/ip4\/0\.0\.0\.0\//, '/ip4/127.0.0.1/'));
+}
+
+async function overP2P(io: CommandIO, peer: string | undefined, timeoutMs: number): Promise<StatusDocument> {
+  const keyFile = io.env.BZZZ_P2P_PSK_FILE;
+  let psk: string | undefined;
+  if (keyFile !== undefined && keyFile !== '') {
+    try {
+      psk = readFileSync(keyFile, 'utf8');
+    } catch (error) {
+      throw new UsageError(`BZZZ_P2P_PSK_FILE=${keyFile}: cannot read (${describeError(error)})`);
+    }
+  }
+  let answers: unknown[];
+  try {
+    answers = await requestStatusOverP2P({
+      addresses: p2pTargets(io, peer),
+      timeoutMs,
+      ...(psk === undefined ? {} : { psk }),
+    });
+  } catch (error) {
+    if (error instanceof P2PStatusUnavailableError)
+      throw new StatusUnavailableError(error.message, { cause: error });
+    throw error;
+  }
+  const documents = answers.flatMap((a) => {
+    const parsed = statusDocumentSchema.safeParse(a);
+    return parsed.success ? [parsed.data] : [];
+  });
+  if (documents.length === 0)
+    throw new StatusUnavailableError('the libp2p node answered no valid status document');
+  return mergeStatus(documents);
+}
+
 async function overHttp(io: CommandIO, timeoutMs: number): Promise<StatusDocument> {
   const port = io.env.BZZZ_HTTP_PORT ?? '9000';
   if (!/^\d{1,5}$/.test(port)) throw new UsageError(`BZZZ_HTTP_PORT: not a port: ${JSON.stringify(port)}`);
@@ -157,6 +210,7 @@ export const statusCommand: Command = {
     const { values, positionals } = parseFlags(io.argv, {
       json: { type: 'boolean' },
       timeout: { type: 'string' },
+      peer: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     });
     if (values.help === true) {
@@ -168,8 +222,11 @@ export const statusCommand: Command = {
     if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 600_000)
       throw new UsageError('--timeout: milliseconds between 1 and 600000');
     const url = io.env.BZZZ_NATS_URL;
-    const doc =
-      url !== undefined && url !== '' ? await overNats(io, url, timeoutMs) : await overHttp(io, timeoutMs);
+    let doc: StatusDocument;
+    if (values.peer !== undefined || io.env.BZZZ_BUS === 'libp2p')
+      doc = await overP2P(io, values.peer, timeoutMs);
+    else if (url !== undefined && url !== '') doc = await overNats(io, url, timeoutMs);
+    else doc = await overHttp(io, timeoutMs);
     if (values.json === true) writeLine(io.stdout, JSON.stringify(doc, null, 2));
     else printHuman(io, doc);
     return 0;
