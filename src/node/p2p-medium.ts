@@ -78,8 +78,8 @@ export function p2pMedium(config: Config, p2p: P2PNode): ClusterMedium {
         { clock: node.clock, logger: node.logger, rejected, node: p2p },
       ).bus,
     services: (node) => [
-      serviceSpec('p2p-status', async () =>
-        openStatusService(p2p, { status: () => node.status(), logger: node.logger }),
+      serviceSpec('p2p-status', () =>
+        Promise.resolve(openStatusService(p2p, { status: () => node.status(), logger: node.logger })),
       ),
     ],
     observe: (node) => {
