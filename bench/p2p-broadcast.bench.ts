@@ -10,8 +10,8 @@
  * run back to back with ours (which side goes first alternates); ratio NATS p99 / ours, so
  * the goal (p99 within 2× of NATS) is a ratio ≥ 0.5. p50s in `extra`. Unsigned envelopes
  * (`sign_messages: false`), as nats.ask measures; `p2p.broadcast.signed` beside it, with
- * the envelope signatures a cluster has by default. Gossipsub signs every publication in both
- * modes (see src/adapters/p2p/options.ts).
+ * the envelope signatures a cluster has by default. Gossipsub itself signs nothing in either
+ * mode (see src/adapters/p2p/options.ts).
  */
 import { startNatsServer } from '../test/helpers/nats-server.js';
 import { latency, percentile, progress, round, type Benchmark, type Figure } from './lib.js';

@@ -1,9 +1,11 @@
 /**
  * A libp2p node that is not bzzz: a program outside bzzz that speaks the same protocols
- * (gossipsub with signed messages, the `/bzzz/actor/1.0.0` stream) and can send whatever bytes
+ * (gossipsub without signatures, each message opening with an 8-byte nonce; the
+ * `/bzzz/actor/1.0.0` stream) and can send whatever bytes
  * it likes. Tests use it to inject garbage, forgeries and floods. It is written from the wire
  * format described in `src/adapters/p2p/frames.ts`, not with bzzz's code.
  */
+import { randomBytes } from 'node:crypto';
 import { gossipsub } from '@libp2p/gossipsub';
 import { identify } from '@libp2p/identify';
 import { noise } from '@libp2p/noise';
@@ -30,7 +32,7 @@ export async function startRawNode(options: { psk?: string } = {}) {
     services: {
       identify: identify(),
       pubsub: gossipsub({
-        globalSignaturePolicy: 'StrictSign',
+        globalSignaturePolicy: 'StrictNoSign',
         allowPublishToZeroTopicPeers: true,
         ignoreDuplicatePublishError: true,
       }),
@@ -43,9 +45,12 @@ export async function startRawNode(options: { psk?: string } = {}) {
     dial: async (address: string) => {
       await node.dial(multiaddr(address));
     },
-    /** Publishes raw bytes on a gossipsub topic. */
+    /** Publishes bytes on a gossipsub topic, behind a nonce of their own as bzzz nodes do. */
     publish: async (topic: string, data: Uint8Array) => {
-      await node.services.pubsub.publish(topic, data);
+      const message = new Uint8Array(8 + data.length);
+      message.set(randomBytes(8), 0);
+      message.set(data, 8);
+      await node.services.pubsub.publish(topic, message);
     },
     /** Peers it knows to be subscribed to `topic`. */
     subscribers: (topic: string) => node.services.pubsub.getSubscribers(topic).map(String),

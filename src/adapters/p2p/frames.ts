@@ -3,8 +3,10 @@
  * received message is rebuilt. The envelope bytes are never touched: the frame only says where
  * the message goes, as the NATS subject does.
  *
- * - Coordination and HMMM messages are the envelope bytes alone, on their gossipsub topics.
- * - A task discussion message is `<task key> LF <envelope>` on the one tasks topic.
+ * - Every gossipsub message opens with an 8-byte publication nonce, which makes each
+ *   publication distinct (gossipsub's message id is the hash of the data; see options.ts).
+ * - Coordination and HMMM messages are then the envelope bytes alone, on their topics.
+ * - A task discussion message is then `<task key> LF <envelope>` on the one tasks topic.
  * - An actor mailbox frame (inside a length-prefixed `/bzzz/actor/1.0.0` stream to the node
  *   that owns the actor) is `<actor path tokens joined by '.'> LF <envelope>`: the tokens are
  *   those of the NATS subject, so the path is encoded and checked exactly as there.
@@ -22,6 +24,8 @@ import {
 } from '../../protocol/index.js';
 
 const LF = 0x0a;
+/** Bytes of the publication nonce that opens every gossipsub message. */
+export const NONCE_BYTES = 8;
 /** Longest header before the LF: a task key or an actor path, with room to spare. */
 const MAX_HEADER = 4096;
 const encoder = new TextEncoder();
@@ -89,12 +93,30 @@ export function unframe(bytes: Uint8Array): { header: string; envelope: Uint8Arr
   return { header, envelope: bytes.subarray(end + 1) };
 }
 
+/** A gossipsub message: the publication's nonce, then the frame of {@link frame}. */
+export function topicMessage(nonce: bigint, header: string | undefined, envelope: Uint8Array): Uint8Array {
+  const head = header === undefined ? undefined : encoder.encode(header);
+  const length = NONCE_BYTES + (head === undefined ? 0 : head.length + 1) + envelope.length;
+  const out = new Uint8Array(length);
+  new DataView(out.buffer).setBigUint64(0, BigInt.asUintN(64, nonce));
+  let at = NONCE_BYTES;
+  if (head !== undefined) {
+    out.set(head, at);
+    out[at + head.length] = LF;
+    at += head.length + 1;
+  }
+  out.set(envelope, at);
+  return out;
+}
+
 /** The bus subject of a message received on a topic, or `undefined` when its frame is bad. */
 export function subjectOfTopicMessage(
   cluster: string,
   topic: string,
-  data: Uint8Array,
+  message: Uint8Array,
 ): { subject: string; envelope: Uint8Array } | undefined {
+  if (message.length <= NONCE_BYTES) return undefined;
+  const data = message.subarray(NONCE_BYTES);
   if (topic === COORDINATION_TOPIC) return { subject: `bzzz.${cluster}.coordination`, envelope: data };
   if (topic === HMMM_TOPIC) return { subject: `bzzz.${cluster}.hmmm`, envelope: data };
   if (topic !== TASKS_TOPIC) return undefined;

@@ -7,23 +7,21 @@
  * on one LAN, one host or one Kubernetes network, and the default mapper, made for the public
  * IPFS network, would drop every such peer from the routing table.
  *
- * Gossipsub signs every message (`StrictSign`, message ids from author and sequence number),
- * although the envelope inside is signed with the same node key. Content-addressed message ids
- * under `StrictNoSign` would save one signature per message, but they make a replayed envelope
- * (the same bytes, published again by anyone) a gossip duplicate that gossipsub drops before
- * the envelope layer sees it: the replay would be neither counted
- * (`bzzz_messages_rejected_total{reason="replayed"}`) nor charged to the peer that sent it,
- * and the bus's compliance suite, which the NATS and local buses pass, asks for both. With
- * `StrictSign` each publication is distinct, so every bus hears a replay and refuses it
- * itself; mesh duplicates of one publication still share one id and are dropped by gossipsub.
- * The signing cost is one Ed25519 signature per publication (a batch of up to 256 messages
- * is one publication).
+ * Gossipsub does not sign (`StrictNoSign`): the envelope inside is already signed with the
+ * same node key when the cluster signs (`sign_messages`), and the trust boundary is the
+ * envelope bus, which checks that signature, the sender and the replay guard on every bus
+ * alike. A gossipsub signature would add one Ed25519 signature per publication and one
+ * verification per receiver and message (profiled: a quarter of the CPU of a broadcast
+ * between three nodes) and prove nothing the envelope does not: the gossip author is never
+ * used. The connection itself is authenticated (noise) and gated (the swarm key).
  *
- * A fast message id (SHA-256 over the whole RPC message: topic, author, sequence number, data
- * and signature) lets gossipsub drop a mesh duplicate before it checks the signature again:
- * without it every copy of a message costs a verification (4 per broadcast on 3 nodes). It
- * covers the signature, so a replay (new sequence number, new signature) is still a new
- * message for the envelope layer, and no one can make a message collide with another's id.
+ * Message ids are then the SHA-256 of the data (`msgIdFn`), and every publication opens with
+ * a nonce of its own (`frames.ts`), so two publications of the same envelope bytes are two
+ * messages: a replayed envelope reaches the envelope layer, which refuses it and counts it
+ * (`bzzz_messages_rejected_total{reason="replayed"}`), and the peer that sent it is charged
+ * (P4), as the bus's compliance suite asks of every bus. Mesh copies of one publication share
+ * its id and are dropped by gossipsub before anyone judges them twice. The fast message id is
+ * the same hash, so a duplicate is recognised before its protobuf fields are even read.
  */
 import { createHash } from 'node:crypto';
 import { bootstrap } from '@libp2p/bootstrap';
@@ -44,20 +42,24 @@ import { PEER_SCORE_THRESHOLDS, peerScoreParams } from './scoring.js';
 import { parseSwarmKey } from './swarm-key.js';
 import type { P2PInit, P2PServices } from './types.js';
 
-/** The local id under which gossipsub remembers a received RPC message (see above). */
-function fastMessageId(msg: {
-  topic: string;
-  from?: Uint8Array;
-  seqno?: Uint8Array;
-  data?: Uint8Array;
-  signature?: Uint8Array;
-}): string {
-  const hash = createHash('sha256').update(msg.topic).update('\u0000');
-  for (const part of [msg.from, msg.seqno, msg.data, msg.signature]) {
-    const bytes = part ?? new Uint8Array(0);
-    hash.update(String(bytes.length)).update(':').update(bytes);
-  }
-  return hash.digest('base64');
+/**
+ * A message's data, hashed: its id is the same for every copy (see above), and the same as
+ * gossipsub's own for unsigned messages, so any gossipsub speaks IHAVE/IWANT with us.
+ */
+function dataHash(msg: { data?: Uint8Array }): Buffer {
+  return createHash('sha256')
+    .update(msg.data ?? new Uint8Array(0))
+    .digest();
+}
+
+/** The id under which gossipsub knows a message (its seen cache, IHAVE/IWANT). */
+function messageId(msg: { data?: Uint8Array }): Uint8Array {
+  return dataHash(msg);
+}
+
+/** The same id, as the string gossipsub's duplicate check takes before decoding further. */
+function fastMessageId(msg: { data?: Uint8Array }): string {
+  return dataHash(msg).toString('base64');
 }
 
 /** Topic weights of the score (see scoring.ts). */
@@ -90,7 +92,8 @@ export function libp2pOptions(
       ping: ping({ maxInboundStreams: 4, maxOutboundStreams: 4 }),
       dht: kadDHT({ clientMode: false, peerInfoMapper: removePublicAddressesMapper }),
       pubsub: gossipsub({
-        globalSignaturePolicy: 'StrictSign',
+        globalSignaturePolicy: 'StrictNoSign',
+        msgIdFn: messageId,
         allowPublishToZeroTopicPeers: true,
         // one RPC after another per peer: messages of one sender arrive in publish order
         awaitRpcHandler: true,

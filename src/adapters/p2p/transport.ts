@@ -13,6 +13,7 @@
  * Subscriptions live here, not on the libp2p node: when the node starts again (a supervisor
  * restarted it), each topic is joined once on the new one.
  */
+import { randomBytes } from 'node:crypto';
 import { TopicValidatorResult, type Message } from '@libp2p/gossipsub';
 import type { PeerId } from '@libp2p/interface';
 import { describeError } from '../../lib/errors.js';
@@ -27,7 +28,14 @@ import {
   type TransportStatusListener,
 } from '../bus/index.js';
 import { ActorStreams } from './actor-streams.js';
-import { frame, routeOf, subjectOfActorFrame, subjectOfTopicMessage, topicOfSubscription } from './frames.js';
+import {
+  frame,
+  routeOf,
+  subjectOfActorFrame,
+  subjectOfTopicMessage,
+  topicMessage,
+  topicOfSubscription,
+} from './frames.js';
 import type { Libp2pNode } from './types.js';
 
 interface Entry {
@@ -76,6 +84,11 @@ export class Libp2pTransport implements Transport {
   #status: BusStatus = 'connecting';
   #tail: Promise<void> = Promise.resolve();
   #received = 0;
+  /**
+   * The next publication's nonce: from a random start, one more per publication, so no two
+   * publications of this node share one (message ids are the hash of the data).
+   */
+  #nonce = randomBytes(8).readBigUInt64BE();
 
   constructor(init: Libp2pTransportInit) {
     this.#init = init;
@@ -128,13 +141,15 @@ export class Libp2pTransport implements Transport {
     if (node === undefined || !this.writable()) return false;
     const route = routeOf(this.#init.cluster, subject);
     if (route === undefined) return false;
-    const data = frame(route.header, bytes);
-    if (data.length > this.#init.maxMessageBytes) return false;
     if (route.kind === 'actor') {
+      const data = frame(route.header, bytes);
+      if (data.length > this.#init.maxMessageBytes) return false;
       // there is no wire to oneself (NATS: noEcho); the actor system delivers locally
       if (route.node === this.#init.nodeId) return false;
       return this.#streams?.send(route.node, data) ?? false;
     }
+    const data = topicMessage(this.#nonce++, route.header, bytes);
+    if (data.length > this.#init.maxMessageBytes) return false;
     const { pubsub } = node.services;
     this.#tail = this.#tail.then(
       () =>
