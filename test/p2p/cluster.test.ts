@@ -2,7 +2,8 @@
  * A cluster with no broker (issue 14): two `bzzz agent` processes on the libp2p bus, joined by
  * a bootstrap address and a cluster key, sharing one local forge whose directory also holds
  * the lease table (the `forge` claim store). They elect one leader, see each other, and do
- * the tasks with one pull request each. And the refusals: no key beyond loopback, no shared
+ * the tasks with one pull request each; `bzzz status` asks one of them over libp2p; one killed
+ * with SIGKILL is shown dead by the other. And the refusals: no key beyond loopback, no shared
  * claim store, and `bzzz p2p keygen`.
  */
 import { writeFileSync } from 'node:fs';
@@ -183,6 +184,19 @@ describe('two agents on libp2p with the forge claim store', () => {
       const tokens = (record.effects ?? []).map((e) => e.token);
       expect(tokens, record.key).toEqual([...tokens].sort((x, y) => x - y));
     }
-    expect(await Promise.all([a.stop(), b.stop()])).toEqual([0, 0]);
+
+    // a node killed with SIGKILL is shown dead by the other, through libp2p membership alone
+    const killedAt = Date.now();
+    await b.kill();
+    await eventually(
+      async () => {
+        const status = await json<{ nodes: { id: string; state: string }[] }>(`${a.url()!}/api/v1/status`);
+        return status.nodes.find((n) => n.id === idB)?.state === 'dead' ? true : undefined;
+      },
+      60_000,
+      'pa shows pb dead',
+    );
+    console.log(`pb shown dead by pa ${Date.now() - killedAt} ms after kill -9`);
+    expect(await a.stop()).toBe(0);
   });
 });
