@@ -6,10 +6,11 @@
  *
  * - `publish(path, value)` signs the record with the node's key, keeps it, pushes it to every
  *   connected peer over `/bzzz/name/1.0.0` and puts it into the DHT, in parallel.
- * - `resolve(name)` answers its own names at once; otherwise it asks every connected peer in
- *   parallel (each answers from the records it holds: pushed ones, resolved ones) and keeps the
- *   newest valid answer, done as soon as the owner itself answers; only when no peer holds one
- *   does it walk the DHT (`dht.get`, whose answers kad-dht checks with our validator), so on a
+ * - `resolve(name)` answers its own names at once; otherwise it asks the owner when connected
+ *   (it signs its records, so it holds the newest), else, or when the owner has none, every
+ *   other connected peer in parallel (each answers from the records it holds: pushed ones,
+ *   resolved ones) and keeps the newest valid answer; only when no peer holds one does it walk
+ *   the DHT (`dht.get`, whose answers kad-dht checks with our validator), so on a
  *   LAN a lookup costs one round trip. The DHT walk also finds a name whose owner is gone.
  *
  * Every record from a peer is checked (shape, key, signature by the named node) before it is
@@ -94,6 +95,8 @@ export interface PublishedName {
 }
 
 const MAX_INBOUND_STREAMS = 32;
+/** How long closing a finished stream may take before it is aborted. */
+const CLOSE_TIMEOUT_MS = 5_000;
 /** Connected peers asked at most, in parallel. */
 const MAX_ASKED = 64;
 
@@ -174,17 +177,30 @@ export class NameService implements P2PNodeListener {
     return { name: formatName(name), record, peers, dhtPeers };
   }
 
-  /** The newest valid record of `name` (`bzzz://<node id>/<path>`); throws {@link NameNotFoundError}. */
-  async resolve(name: string | NameRef): Promise<ResolvedName> {
+  /**
+   * The newest valid record of `name` (`bzzz://<node id>/<path>`); throws {@link NameNotFoundError}.
+   * With `dhtOnly`, neither the records held here nor connected peers are asked: only the DHT
+   * walk (what the DHT holds, and how long finding it there takes).
+   */
+  async resolve(name: string | NameRef, options: { dhtOnly?: boolean } = {}): Promise<ResolvedName> {
     const ref = typeof name === 'string' ? parseAddress(name) : name;
     const key = keyText(ref);
     const text = formatName(ref);
     const own = this.#store.own(key);
-    if (own !== undefined) return resolved(text, own, 'local');
+    if (own !== undefined && options.dhtOnly !== true) return resolved(text, own, 'local');
     const node = this.#running();
-    const peers = node.getPeers().slice(0, MAX_ASKED);
-    const fromPeers = await this.#askPeers(node, peers, ref, key);
-    const known = this.#store.get(key);
+    const peers = options.dhtOnly === true ? [] : node.getPeers().slice(0, MAX_ASKED);
+    const request = encodeNameFrame({ op: 'get', name: text });
+    // the owner knows its newest record: when connected, it alone is asked first
+    const owner = peers.find((peer) => peer.toString() === ref.node);
+    let fromPeers = owner === undefined ? undefined : await this.#askPeers(node, [owner], request, key);
+    fromPeers ??= await this.#askPeers(
+      node,
+      peers.filter((peer) => peer !== owner),
+      request,
+      key,
+    );
+    const known = options.dhtOnly === true ? undefined : this.#store.get(key);
     const best = newest(fromPeers, known);
     if (best !== undefined) {
       this.#store.offer(key, best, false);
@@ -196,27 +212,17 @@ export class NameService implements P2PNodeListener {
     return resolved(text, record, 'dht');
   }
 
-  /** Asks `peers` in parallel; the newest valid answer, as soon as the owner answered or all did. */
-  #askPeers(node: Libp2pNode, peers: PeerId[], name: NameRef, key: string): Promise<NameRecord | undefined> {
-    if (peers.length === 0) return Promise.resolve(undefined);
-    const done = new AbortController();
-    const signal = AbortSignal.any([
-      done.signal,
-      this.#attached.signal,
-      AbortSignal.timeout(this.#init.peerTimeoutMs),
-    ]);
-    const request = encodeNameFrame({ op: 'get', name: formatName(name) });
-    return new Promise((resolve) => {
-      let best: NameRecord | undefined;
-      let pending = peers.length;
-      for (const peer of peers) {
-        void this.#ask(node, peer, request, key, signal).then((record) => {
-          best = newest(record, best);
-          if (record !== undefined && peer.toString() === name.node) done.abort();
-          if (--pending === 0 || done.signal.aborted) resolve(best);
-        });
-      }
-    });
+  /** Asks `peers` in parallel; the newest valid answer once all answered or ran out of time. */
+  async #askPeers(
+    node: Libp2pNode,
+    peers: PeerId[],
+    request: Uint8Array,
+    key: string,
+  ): Promise<NameRecord | undefined> {
+    if (peers.length === 0) return undefined;
+    const signal = AbortSignal.any([this.#attached.signal, AbortSignal.timeout(this.#init.peerTimeoutMs)]);
+    const answers = await Promise.all(peers.map((peer) => this.#ask(node, peer, request, key, signal)));
+    return answers.reduce<NameRecord | undefined>((best, record) => newest(record, best), undefined);
   }
 
   /** One get from one peer: a checked record for `key`, or `undefined`. Never throws. */
@@ -386,7 +392,10 @@ async function exchange(
     const lp = lpStream(stream, { maxDataLength: MAX_NAME_FRAME });
     await lp.write(request, { signal });
     const response = (await lp.read({ signal })).subarray();
-    await stream.close({ signal }).catch(() => undefined);
+    // the answer is in: closing the stream need not hold up the caller
+    void stream.close({ signal: AbortSignal.timeout(CLOSE_TIMEOUT_MS) }).catch((error: unknown) => {
+      stream.abort(toError(error));
+    });
     return response;
   } catch (error) {
     stream.abort(toError(error));
