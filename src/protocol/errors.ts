@@ -78,3 +78,21 @@ export class InvalidMessageError extends BzzzError {
     super(`invalid ${type} message: ${reason}`, { ...options, retryable: false });
   }
 }
+
+/** What is wrong with a name record (`bzzz_name_records_rejected_total{reason}`). */
+export type NameRecordProblem = 'malformed' | 'too_large' | 'wrong_key' | 'bad_signature';
+
+/**
+ * A name record that cannot be trusted: malformed, too large, for another name than its key,
+ * or not signed by the node its name belongs to.
+ */
+export class InvalidNameRecordError extends BzzzError {
+  override readonly name = 'InvalidNameRecordError';
+  constructor(
+    readonly problem: NameRecordProblem,
+    readonly detail: string,
+    options: { cause?: unknown } = {},
+  ) {
+    super(`invalid name record (${problem}): ${detail}`, { ...options, retryable: false });
+  }
+}

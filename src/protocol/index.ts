@@ -1,7 +1,7 @@
 /**
  * The wire protocol every transport carries (local mailbox, NATS, libp2p): the signed envelope
  * and its message types, canonical encoding, node identity, decoding with trust rules, actor
- * addresses, task keys, and the names of subjects, topics and buckets (SPEC §7, §8).
+ * addresses, signed name records, task keys, and the names of subjects, topics and buckets (SPEC §7, §8).
  */
 export * from './address.js';
 export * from './canonical.js';
@@ -13,6 +13,7 @@ export * from './history.js';
 export * from './identity.js';
 export * from './limits.js';
 export * from './messages/index.js';
+export * from './name-record.js';
 export * from './node-id.js';
 export * from './replay-guard.js';
 export * from './signing.js';

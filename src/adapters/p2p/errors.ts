@@ -31,3 +31,20 @@ export class P2PStartError extends BzzzError {
     super(message, options);
   }
 }
+
+/**
+ * No valid record of a name was found: no connected peer held one and the DHT walk found none
+ * (or failed: then `cause` says how). It may be published later, so asking again can help.
+ */
+export class NameNotFoundError extends BzzzError {
+  override readonly name = 'NameNotFoundError';
+  constructor(
+    /** The name asked for, `bzzz://<node id>/<path>`. */
+    readonly bzzzName: string,
+    /** Connected peers asked before the DHT walk. */
+    readonly peersAsked: number,
+    options: { cause?: unknown } = {},
+  ) {
+    super(`no record of ${bzzzName} (asked ${peersAsked} connected peers and the DHT)`, options);
+  }
+}

@@ -36,7 +36,14 @@ import { preSharedKey } from '@libp2p/pnet';
 import { tcp } from '@libp2p/tcp';
 import { yamux } from '@libp2p/yamux';
 import type { Libp2pOptions } from 'libp2p';
-import { COORDINATION_TOPIC, HMMM_TOPIC, TASKS_TOPIC } from '../../protocol/index.js';
+import {
+  COORDINATION_TOPIC,
+  HMMM_TOPIC,
+  NAME_NAMESPACE,
+  selectNameRecord,
+  TASKS_TOPIC,
+  validateNameRecord,
+} from '../../protocol/index.js';
 import { DEFAULT_LISTEN, parseBootstrapAddresses, parseListenAddresses } from './addresses.js';
 import { PEER_SCORE_THRESHOLDS, peerScoreParams } from './scoring.js';
 import { parseSwarmKey } from './swarm-key.js';
@@ -90,7 +97,13 @@ export function libp2pOptions(
       identify: identify(),
       // libp2p's connection monitor pings every connection too: room for it and for us
       ping: ping({ maxInboundStreams: 4, maxOutboundStreams: 4 }),
-      dht: kadDHT({ clientMode: false, peerInfoMapper: removePublicAddressesMapper }),
+      dht: kadDHT({
+        clientMode: false,
+        peerInfoMapper: removePublicAddressesMapper,
+        // bzzz:// name records: only the named node's signature counts, the newest wins
+        validators: { [NAME_NAMESPACE]: validateNameRecord },
+        selectors: { [NAME_NAMESPACE]: selectNameRecord },
+      }),
       pubsub: gossipsub({
         globalSignaturePolicy: 'StrictNoSign',
         msgIdFn: messageId,
