@@ -67,7 +67,7 @@ async function startFive(): Promise<Member[]> {
 
 async function stopAll(members: Member[]): Promise<void> {
   for (const m of members.reverse()) {
-    m.names.close();
+    await m.names.close();
     await m.p2p.stop();
   }
 }

@@ -43,7 +43,7 @@ export async function startMainJob(
     connector !== undefined
       ? natsMedium(config, connector)
       : bus === 'libp2p'
-        ? p2pMedium(config, createP2PNode(config, identity, options.logger))
+        ? p2pMedium(config, createP2PNode(config, identity, options.logger), identity)
         : undefined;
   const leadership = new Leadership(identity.nodeId, medium === undefined);
   const metrics = new NodeMetrics({ node: nodeName, cluster: config.cluster });

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { serviceSpec } from '../actors/service.js';
 import {
   DEFAULT_LISTEN,
+  NameService,
   P2PNode,
   createLibp2pBus,
   openStatusService,
@@ -59,11 +60,12 @@ export function createP2PNode(config: Config, identity: Identity, logger: Logger
 
 /**
  * The libp2p node as the cluster's medium: the status protocol (what the NATS micro service's
- * `status` endpoint is on NATS, for `bzzz status`) as its service; its gauges
+ * `status` endpoint is on NATS, for `bzzz status`) and the bzzz:// names service as its
+ * services; its gauges
  * (`bzzz_p2p_peers`, `bzzz_dht_routing_table_size`), its health checks, and its peers on
  * `GET /api/v1/p2p/peers`.
  */
-export function p2pMedium(config: Config, p2p: P2PNode): ClusterMedium {
+export function p2pMedium(config: Config, p2p: P2PNode, identity: Identity): ClusterMedium {
   return {
     infra: serviceSpec('p2p', () => p2p.open(), { shutdown: 10_000 }),
     bus: (node, rejected) =>
@@ -81,6 +83,11 @@ export function p2pMedium(config: Config, p2p: P2PNode): ClusterMedium {
       serviceSpec('p2p-status', () =>
         Promise.resolve(openStatusService(p2p, { status: () => node.status(), logger: node.logger })),
       ),
+      // every node serves and holds bzzz:// name records (/bzzz/name/1.0.0), its own and others'
+      serviceSpec('names', () => {
+        const names = new NameService({ identity }, { node: p2p, clock: node.clock, logger: node.logger });
+        return Promise.resolve({ stop: () => names.close() });
+      }),
     ],
     observe: (node) => {
       node.metrics.observeP2P({ peers: () => p2p.peerCount(), routingTable: () => p2p.routingTableSize() });

@@ -58,7 +58,7 @@ async function start(
       : new NameService({ identity, peerTimeoutMs: 5_000 }, { node: p2p, clock: systemClock, logger });
   await p2p.start();
   cleanup.push(async () => {
-    names?.close();
+    await names?.close();
     await p2p.stop();
   });
   return { identity, p2p, names, address: p2p.addresses()[0]! };

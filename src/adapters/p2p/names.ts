@@ -156,9 +156,11 @@ export class NameService implements P2PNodeListener {
     this.#inbound.clear();
   }
 
-  /** Stops following the node (the node keeps running). */
-  close(): void {
+  /** Stops following the node and serving on it (the node keeps running). Safe to call twice. */
+  async close(): Promise<void> {
     this.#unfollow();
+    const node = this.#node;
+    if (node !== undefined) await this.detach(node);
   }
 
   /** Signs and publishes `bzzz://<this node>/<path>` → `value`; resolves once pushed and put. */
