@@ -2,8 +2,8 @@
  * Two private networks behind two NATs, and a public network between them, made of network
  * namespaces for the NAT test:
  *
- *   relay 11.77.0.10 ─┐
- *                     ├─ br0 (the "internet", a bridge in its own namespace)
+ *   relay 11.77.0.10 ─┐  ┌─ public 11.77.0.20
+ *                     ├──┴─ br0 (the "internet", a bridge in its own namespace)
  *   nat1  11.77.0.1  ─┤        nat2  11.77.0.2 ─┘
  *     └ lan 10.78.1.1            └ lan 10.78.2.1
  *         └ host1 10.78.1.2          └ host2 10.78.2.2
@@ -39,6 +39,8 @@ export interface NatSite {
 
 export interface NatNet {
   relay: NatHost;
+  /** A host with a public address of its own, no NAT. */
+  public: NatHost;
   sites: [NatSite, NatSite];
   exec(netns: string, command: string[], timeoutMs?: number): Promise<ExecResult>;
   /** Forwards `port` (TCP) of the site's public address to the same port of its host. */
@@ -69,6 +71,7 @@ export async function createNatNet(): Promise<NatNet> {
   const name = (role: string): string => `bzzz-${suffix}-${role}`;
   const internet = name('net');
   const relay: NatHost = { netns: name('relay'), address: `${PUBLIC}.10` };
+  const open: NatHost = { netns: name('pub'), address: `${PUBLIC}.20` };
   const sites = [1, 2].map((i) => ({
     router: name(`nat${i}`),
     publicAddress: `${PUBLIC}.${i}`,
@@ -78,7 +81,7 @@ export async function createNatNet(): Promise<NatNet> {
   const remove = async (): Promise<void> => {
     while (made.length > 0) await run('ip', ['netns', 'delete', made.pop()!]);
   };
-  const namespaces = [internet, relay.netns, ...sites.flatMap((s) => [s.router, s.host.netns])];
+  const namespaces = [internet, relay.netns, open.netns, ...sites.flatMap((s) => [s.router, s.host.netns])];
   try {
     for (const netns of namespaces) {
       const added = await run('ip', ['netns', 'add', netns]);
@@ -112,6 +115,7 @@ export async function createNatNet(): Promise<NatNet> {
       await ip(['-n', netns, 'link', 'set', inner, 'up']);
     };
     await attach('r', relay.netns, 'eth0', relay.address);
+    await attach('p', open.netns, 'eth0', open.address);
     for (const [i, site] of sites.entries()) {
       const lan = `10.78.${i + 1}`;
       await attach(`w${i + 1}`, site.router, 'wan', site.publicAddress);
@@ -156,6 +160,7 @@ export async function createNatNet(): Promise<NatNet> {
   }
   return {
     relay,
+    public: open,
     sites,
     exec: (netns, command, timeoutMs) => run('ip', ['netns', 'exec', netns, ...command], timeoutMs),
     forwardPort: async (site, port) => {

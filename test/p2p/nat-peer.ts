@@ -10,8 +10,8 @@
  * `dial` (`address`), `hangUp` (`peer`), `ask` (the `nat/echo` actor of `node`, then the
  * connections to that node just after the answer came).
  *
- * Environment: PEER_PSK_FILE, PEER_LISTEN, PEER_RELAY and PEER_ANNOUNCE (comma-separated, may
- * be empty).
+ * Environment: PEER_DATA_DIR (its identity key is read there, or made), PEER_PSK_FILE,
+ * PEER_LISTEN, PEER_RELAY and PEER_ANNOUNCE (comma-separated, may be empty).
  */
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -19,7 +19,7 @@ import { bindRemote } from '../../src/actors/remote.js';
 import { ActorSystem } from '../../src/actors/system.js';
 import { createLibp2pBus, P2PNode, parseSwarmKey, splitAddressList } from '../../src/adapters/p2p/index.js';
 import { describeError, silentLogger, systemClock } from '../../src/lib/index.js';
-import { generateIdentity } from '../../src/protocol/index.js';
+import { loadOrCreateIdentity } from '../../src/protocol/identity.js';
 
 export const ECHO_PATH = 'nat/echo';
 
@@ -39,7 +39,7 @@ function env(name: string): string {
 
 async function main(): Promise<void> {
   const logger = silentLogger();
-  const identity = generateIdentity();
+  const identity = await loadOrCreateIdentity(env('PEER_DATA_DIR'));
   const p2p = new P2PNode(
     {
       identity,

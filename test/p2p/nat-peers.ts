@@ -49,7 +49,13 @@ type Op = Omit<PeerCommand, 'id'>;
 export async function startPeer(
   name: string,
   netns: string,
-  env: { PEER_PSK_FILE: string; PEER_LISTEN: string; PEER_RELAY?: string; PEER_ANNOUNCE?: string },
+  env: {
+    PEER_DATA_DIR: string;
+    PEER_PSK_FILE: string;
+    PEER_LISTEN: string;
+    PEER_RELAY?: string;
+    PEER_ANNOUNCE?: string;
+  },
 ): Promise<NatPeer> {
   const child: ChildProcess = spawn('ip', ['netns', 'exec', netns, process.execPath, '--import', TSX, PEER], {
     env: { ...process.env, ...env },

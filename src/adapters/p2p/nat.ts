@@ -26,10 +26,11 @@
  * relay through it, so each relayed connection gets libp2p's default limits (2 minutes,
  * 128 KiB): enough for identify and DCUtR, not for traffic.
  */
+import { autoNAT } from '@libp2p/autonat';
+import type { CircuitRelayServerInit } from '@libp2p/circuit-relay-v2';
 import type { Connection } from '@libp2p/interface';
 import { isPrivate } from '@libp2p/utils';
-import type { Multiaddr } from '@multiformats/multiaddr';
-import type { CircuitRelayServerInit } from '@libp2p/circuit-relay-v2';
+import { isMultiaddr, type Multiaddr } from '@multiformats/multiaddr';
 
 /** Reservations one node's relay service holds at most. */
 export const MAX_RELAY_RESERVATIONS = 64;
@@ -44,6 +45,41 @@ export function relayServerInit(privateNetwork: boolean): CircuitRelayServerInit
       reservationTtl: RELAY_RESERVATION_TTL_MS,
       applyDefaultLimit: !privateNetwork,
     },
+  };
+}
+
+type AutoNATComponents = Parameters<ReturnType<typeof autoNAT>>[0];
+type ConnectionManager = AutoNATComponents['connectionManager'];
+
+/**
+ * AutoNAT (v1) whose dial-back is a new connection. `@libp2p/autonat` 3 dials the address it
+ * is asked to check with `openConnection(address)`, which returns the connection the request
+ * came over (libp2p reuses a direct connection to the same peer), and closes it once done: the
+ * requester loses its connection, the answer is never written, and no address is ever
+ * confirmed (seen here between two public nodes). Its dials of one address are forced to be
+ * new connections, so the check is a real dial from outside and only that connection is
+ * closed; its dials of a peer's whole address list (finding random peers) are left alone.
+ */
+export function autoNATDialingBack(): (components: AutoNATComponents) => unknown {
+  const create = autoNAT();
+  return (components) => {
+    const forcing = new Proxy(components.connectionManager, {
+      get(target, property) {
+        if (property === 'openConnection') {
+          const open: ConnectionManager['openConnection'] = (peer, options) =>
+            target.openConnection(peer, isMultiaddr(peer) ? { ...options, force: true } : options);
+          return open;
+        }
+        const value: unknown = Reflect.get(target, property);
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    return create(
+      new Proxy(components, {
+        get: (target, property) =>
+          property === 'connectionManager' ? forcing : (Reflect.get(target, property) as unknown),
+      }),
+    );
   };
 }
 

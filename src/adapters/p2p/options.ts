@@ -33,7 +33,6 @@
  * message for the envelope layer, and no one can make a message collide with another's id.
  */
 import { createHash } from 'node:crypto';
-import { autoNAT } from '@libp2p/autonat';
 import { bootstrap } from '@libp2p/bootstrap';
 import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2';
 import { dcutr } from '@libp2p/dcutr';
@@ -56,7 +55,7 @@ import {
   parseListenAddresses,
   parseRelayAddresses,
 } from './addresses.js';
-import { natService, relayServerInit } from './nat.js';
+import { autoNATDialingBack, natService, relayServerInit } from './nat.js';
 import { PEER_SCORE_THRESHOLDS, peerScoreParams } from './scoring.js';
 import { parseSwarmKey } from './swarm-key.js';
 import type { P2PInit, P2PServices } from './types.js';
@@ -106,7 +105,7 @@ export function libp2pOptions(
     services: {
       identify: identify(),
       relay: circuitRelayServer(relayServerInit(psk !== undefined)),
-      autonat: autoNAT(),
+      autonat: autoNATDialingBack(),
       dcutr: dcutr(),
       nat: natService(),
       // libp2p's connection monitor pings every connection too: room for it and for us
