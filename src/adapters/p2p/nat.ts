@@ -18,6 +18,10 @@
  *   so nor trusts the TCP addresses others observe for it (js-libp2p issue #2620). DCUtR's
  *   synchronised dial has no public address to try and gives up after its three attempts.
  *
+ * AutoNAT checks only public addresses, and refuses to dial a host among its own addresses:
+ * a node holding a reservation on a relay has the relay's address in its circuit addresses,
+ * so it never checks that relay. A node with only private addresses is `private`.
+ *
  * Relay service limits, for a cluster of 3-50 nodes: up to 64 reservations (one per node
  * behind a NAT, with room to spare), each for an hour (renewed by its holder before it ends).
  * Inside a private network (a cluster key) every peer is a member, so a relayed connection is
