@@ -58,6 +58,14 @@ export const configSchema = z.strictObject({
   p2p_listen: addresses.optional(),
   /** Multiaddrs ending in `/p2p/<node id>`, dialled at start. */
   p2p_bootstrap: addresses.default([]),
+  /**
+   * Relay nodes (multiaddrs ending in `/p2p/<node id>`) this node keeps a reservation on, so
+   * that peers reach it through them when it is behind a NAT. Empty: any peer offering the
+   * relay service (every bzzz node does).
+   */
+  p2p_relay: addresses.default([]),
+  /** Addresses others can dial this node on besides its listen addresses (a forwarded port). */
+  p2p_announce: addresses.default([]),
   p2p_mdns: bool.default(true),
   /** The cluster's pre-shared key (libp2p swarm key file): only holders can connect. */
   p2p_psk_file: z.string().min(1).optional(),

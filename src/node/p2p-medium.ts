@@ -8,13 +8,18 @@ import { readFileSync } from 'node:fs';
 import { serviceSpec } from '../actors/service.js';
 import {
   DEFAULT_LISTEN,
+  InvalidMultiaddrError,
   NameService,
   P2PNode,
   createLibp2pBus,
   openStatusService,
+  parseAnnounceAddresses,
+  parseBootstrapAddresses,
+  parseListenAddresses,
+  parseRelayAddresses,
   parseSwarmKey,
 } from '../adapters/p2p/index.js';
-import type { Config } from '../config/index.js';
+import { ConfigError, type Config } from '../config/index.js';
 import { NonRetryableError } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
 import type { Identity } from '../protocol/index.js';
@@ -26,9 +31,27 @@ function loopbackOnly(address: string): boolean {
   return /^\/ip4\/127\.\d+\.\d+\.\d+\//.test(address) || address.startsWith('/ip6/::1/');
 }
 
+/** Checks one multiaddr list of the configuration: a bad address is a `ConfigError` naming its key. */
+function checkAddresses(
+  key: 'p2p_listen' | 'p2p_bootstrap' | 'p2p_relay' | 'p2p_announce',
+  addresses: readonly string[],
+  parse: (a: readonly string[]) => string[],
+): void {
+  try {
+    parse(addresses);
+  } catch (error) {
+    if (!(error instanceof InvalidMultiaddrError)) throw error;
+    throw new ConfigError(key, `BZZZ_${key.toUpperCase()}`, error.message);
+  }
+}
+
 /** The node's libp2p node, from config; throws one line when the setup cannot be safe. */
 export function createP2PNode(config: Config, identity: Identity, logger: Logger): P2PNode {
   const listen = config.p2p_listen ?? [DEFAULT_LISTEN];
+  checkAddresses('p2p_listen', listen, parseListenAddresses);
+  checkAddresses('p2p_bootstrap', config.p2p_bootstrap, parseBootstrapAddresses);
+  checkAddresses('p2p_relay', config.p2p_relay, parseRelayAddresses);
+  checkAddresses('p2p_announce', config.p2p_announce, parseAnnounceAddresses);
   let psk: Uint8Array | undefined;
   if (config.p2p_psk_file !== undefined) {
     let text: string;
@@ -51,6 +74,8 @@ export function createP2PNode(config: Config, identity: Identity, logger: Logger
       identity,
       listen,
       bootstrap: config.p2p_bootstrap,
+      relay: config.p2p_relay,
+      announce: config.p2p_announce,
       mdns: config.p2p_mdns,
       ...(psk === undefined ? {} : { psk }),
     },
@@ -93,7 +118,12 @@ export function p2pMedium(config: Config, p2p: P2PNode, identity: Identity): Clu
       node.metrics.observeP2P({ peers: () => p2p.peerCount(), routingTable: () => p2p.routingTableSize() });
       return p2pChecks(p2p);
     },
-    p2pPeers: async () => ({ node: p2p.nodeId, addresses: p2p.addresses(), peers: await p2p.peers() }),
+    p2pPeers: async () => ({
+      node: p2p.nodeId,
+      addresses: p2p.addresses(),
+      ...p2p.natStatus(),
+      peers: await p2p.peers(),
+    }),
   };
 }
 

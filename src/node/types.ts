@@ -1,6 +1,6 @@
 /** The options of a {@link BzzzNode} (`./node.ts`), what `build` gets and adds, and its status document. */
 import type { KeyObject } from 'node:crypto';
-import type { PeerInfo } from '../adapters/p2p/index.js';
+import type { PeerInfo, Reachability } from '../adapters/p2p/index.js';
 import type { ActorSystem } from '../actors/system.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/log.js';
@@ -46,6 +46,10 @@ export interface P2PPeersDocument {
   node: string;
   /** Addresses this node listens on, each ending in `/p2p/<node id>`. */
   addresses: string[];
+  /** Whether others can dial it (AutoNAT; see `src/adapters/p2p/nat.ts`). */
+  reachability: Reachability;
+  /** Node ids of the relays it holds a reservation on. */
+  relays: string[];
   peers: PeerInfo[];
 }
 

@@ -52,7 +52,8 @@ export interface Lan {
 const SUBNET = '10.77.0';
 const GATEWAY = `${SUBNET}.254`;
 
-function run(command: string, args: string[], timeoutMs = 15_000): Promise<ExecResult> {
+/** Runs a command; resolves with its exit code and output, never rejects. */
+export function run(command: string, args: string[], timeoutMs = 15_000): Promise<ExecResult> {
   return new Promise((resolve) => {
     execFile(command, args, { timeout: timeoutMs }, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
@@ -61,13 +62,14 @@ function run(command: string, args: string[], timeoutMs = 15_000): Promise<ExecR
   });
 }
 
-async function ip(args: string[]): Promise<void> {
+/** Runs `ip` with `args`; throws with its stderr when it fails. */
+export async function ip(args: string[]): Promise<void> {
   const result = await run('ip', args);
   if (result.code !== 0) throw new Error(`ip ${args.join(' ')} failed: ${result.stderr.trim()}`);
 }
 
 /** Fails with the reason when this process cannot make namespaces. */
-async function checkCanCreate(): Promise<void> {
+export async function checkCanCreate(): Promise<void> {
   if (process.getuid?.() !== 0) {
     throw new NetnsUnavailableError(
       `creating network namespaces needs root (CAP_SYS_ADMIN and CAP_NET_ADMIN), and this test runs as uid ${String(process.getuid?.())}: run it as root, as CI does`,

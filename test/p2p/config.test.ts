@@ -1,14 +1,24 @@
-/** Swarm key files and multiaddr lists: what `bzzz p2p keygen` writes and the start checks. */
+/**
+ * Swarm key files and multiaddr lists (listen, bootstrap, relay, announce): what
+ * `bzzz p2p keygen` writes and the start checks.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   generateSwarmKey,
   P2PNode,
+  parseAnnounceAddresses,
   parseBootstrapAddresses,
   parseListenAddresses,
+  parseRelayAddresses,
   parseSwarmKey,
   splitAddressList,
 } from '../../src/adapters/p2p/index.js';
+import { loadConfig } from '../../src/config/index.js';
 import { silentLogger } from '../../src/lib/log.js';
+import { createP2PNode } from '../../src/node/p2p-medium.js';
 import { generateIdentity } from '../../src/protocol/index.js';
 
 const ID = generateIdentity().nodeId;
@@ -63,6 +73,56 @@ describe('multiaddr lists', () => {
     );
     expect(() => parseListenAddresses(['tcp://0.0.0.0:9100'])).toThrow(
       expect.objectContaining({ name: 'InvalidMultiaddrError' }) as Error,
+    );
+  });
+
+  it('takes a relay by its own address with its peer id, and an announced address without one', () => {
+    const relay = `/ip4/203.0.113.7/tcp/9100/p2p/${ID}`;
+    expect(parseRelayAddresses([relay])).toEqual([relay]);
+    expect(parseAnnounceAddresses(['/ip4/198.51.100.1/tcp/9100'])).toEqual(['/ip4/198.51.100.1/tcp/9100']);
+    for (const [bad, problem] of [
+      ['/ip4/203.0.113.7/tcp/9100', 'must end in /p2p/<peer id>'],
+      [`${relay}/p2p-circuit`, 'without /p2p-circuit'],
+      ['relay.example:9100', 'not a multiaddr'],
+    ] as const) {
+      expect(() => parseRelayAddresses([bad]), bad).toThrow(
+        expect.objectContaining({
+          name: 'InvalidMultiaddrError',
+          address: bad,
+          problem: expect.stringContaining(problem) as string,
+        }) as Error,
+      );
+    }
+    expect(() => parseAnnounceAddresses([relay])).toThrow(
+      expect.objectContaining({ name: 'InvalidMultiaddrError', address: relay }) as Error,
+    );
+    expect(
+      () =>
+        new P2PNode(
+          { identity: generateIdentity(), relay: ['/ip4/203.0.113.7/tcp/9100'] },
+          { logger: silentLogger() },
+        ),
+    ).toThrow(expect.objectContaining({ name: 'InvalidMultiaddrError' }) as Error);
+  });
+
+  it('names the configuration key of a bad relay or announced address, in one line', () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'bzzz-p2p-config-'));
+    const identity = generateIdentity();
+    const start = (env: Record<string, string>) => () =>
+      createP2PNode(
+        loadConfig({ env: { BZZZ_P2P_LISTEN: '/ip4/127.0.0.1/tcp/0', ...env }, cwd }),
+        identity,
+        silentLogger(),
+      );
+    expect(start({ BZZZ_P2P_RELAY: '/ip4/203.0.113.7/tcp/9100' })).toThrow(
+      'config: p2p_relay (BZZZ_P2P_RELAY): /ip4/203.0.113.7/tcp/9100: a relay address must end in /p2p/<peer id>',
+    );
+    expect(start({ BZZZ_P2P_ANNOUNCE: 'nope' })).toThrow(
+      /^config: p2p_announce \(BZZZ_P2P_ANNOUNCE\): nope: not a multiaddr$/,
+    );
+    const relay = `/ip4/203.0.113.7/tcp/9100/p2p/${ID}`;
+    expect(start({ BZZZ_P2P_RELAY: relay, BZZZ_P2P_ANNOUNCE: '/ip4/198.51.100.1/tcp/9100' })().nodeId).toBe(
+      identity.nodeId,
     );
   });
 

@@ -133,7 +133,9 @@ describe('a node on libp2p, alone and then with a peer', () => {
 interface PeersDoc {
   node: string;
   addresses: string[];
-  peers: { id: string; addresses: string[]; protocols: string[] }[];
+  reachability: string;
+  relays: string[];
+  peers: { id: string; addresses: string[]; protocols: string[]; connection: string }[];
 }
 
 describe('bzzz p2p peers', () => {
@@ -159,6 +161,10 @@ describe('bzzz p2p peers', () => {
       expect(doc.peers.map((p) => p.id)).toEqual([other]);
       expect(doc.peers[0]!.addresses.some((m) => m.startsWith('/ip4/127.0.0.1/tcp/'))).toBe(true);
       expect(doc.peers[0]!.protocols).toEqual(expect.arrayContaining(['/ipfs/ping/1.0.0', '/meshsub/1.1.0']));
+      expect(doc.peers[0]!.connection).toBe('direct');
+      // loopback addresses only: nobody outside this host can dial it
+      expect(doc.reachability).toBe('private');
+      expect(Array.isArray(doc.relays)).toBe(true);
       expect(await (await fetch(`${agent.url()!}/api/v1/p2p/peers`)).json()).toEqual(doc);
 
       // human output, from the port of the configuration: one line per peer
@@ -167,8 +173,10 @@ describe('bzzz p2p peers', () => {
       expect(human.code, human.stderr).toBe(0);
       const lines = human.stdout.trimEnd().split('\n');
       expect(lines).toHaveLength(1);
-      const [id, addresses, protocols] = lines[0]!.split(/ {2}/);
+      const [id, connection, addresses, protocols] = lines[0]!.split(/ {2}/);
       expect(id).toBe(other);
+      expect(connection).toBe('direct');
+      expect(human.stderr).toContain('reachability: private');
       expect(addresses!.split(',')).toEqual(doc.peers[0]!.addresses);
       expect(protocols!.split(',')).toEqual(doc.peers[0]!.protocols);
     }

@@ -1,13 +1,15 @@
 /**
  * The P2P port: a node's libp2p node (TCP, noise, yamux, identify, ping, kad-dht, gossipsub,
- * bootstrap, mDNS, and a private network with a swarm key) as a resource, and a bus on it whose
- * trust boundary is the one every bus shares (`src/adapters/bus/envelope-bus.ts`), and signed
- * bzzz:// name records in the DHT (`NameService`).
+ * bootstrap, mDNS, a private network with a swarm key, and NAT traversal through relays with
+ * AutoNAT and DCUtR) as a resource, a bus on it whose trust boundary is the one every bus
+ * shares (`src/adapters/bus/envelope-bus.ts`), and signed bzzz:// name records in the DHT
+ * (`NameService`).
  *
  * The node runs as a supervised child (`P2PNode.open()` or `start`/`stop`); the bus follows it.
  * libp2p types stay inside this folder: others see node ids, multiaddr strings and peer lists.
  */
-export type { P2PComponents, P2PInit, PeerInfo } from './types.js';
+export type { ConnectionInfo, NatStatus, P2PComponents, P2PInit, PeerInfo } from './types.js';
+export type { Reachability } from './nat.js';
 export { P2PNode } from './node.js';
 export { createLibp2pBus, type Libp2pBus, type Libp2pBusComponents } from './bus.js';
 export {
@@ -21,8 +23,10 @@ export {
 } from './names.js';
 export {
   DEFAULT_LISTEN,
+  parseAnnounceAddresses,
   parseBootstrapAddresses,
   parseListenAddresses,
+  parseRelayAddresses,
   splitAddressList,
 } from './addresses.js';
 export { generateSwarmKey, parseSwarmKey } from './swarm-key.js';

@@ -17,9 +17,20 @@ import type { Logger } from '../../lib/log.js';
 import type { Resource } from '../../lib/resource.js';
 import { libp2pRawPrivateKey, MAX_ENVELOPE_BYTES } from '../../protocol/index.js';
 import { P2PStartError } from './errors.js';
+import { parseRelayAddresses } from './addresses.js';
+import { relayed, relayedConnection } from './nat.js';
 import { libp2pOptions } from './options.js';
+import { RelayKeeper } from './relay-keeper.js';
 import { PEER_SCORE_THRESHOLDS } from './scoring.js';
-import type { Libp2pNode, P2PComponents, P2PInit, P2PNodeListener, PeerInfo } from './types.js';
+import type {
+  ConnectionInfo,
+  Libp2pNode,
+  NatStatus,
+  P2PComponents,
+  P2PInit,
+  P2PNodeListener,
+  PeerInfo,
+} from './types.js';
 
 /** Room for the frame around an envelope (task key, actor path). */
 const FRAME_OVERHEAD = 4 * 1024;
@@ -44,6 +55,7 @@ export class P2PNode {
   readonly #logger: Logger;
   readonly #listeners = new Set<P2PNodeListener>();
   #node: Libp2pNode | undefined;
+  #relays: RelayKeeper | undefined;
   /** The start or stop under way; the next one waits for it. */
   #transition: Promise<void> = Promise.resolve();
 
@@ -123,16 +135,55 @@ export class P2PNode {
       } catch {
         // not in the peer store (yet): what the connection says is all we know
       }
-      out.push({ id: peer.toString(), addresses: [...addresses].sort(), protocols });
+      const connection = node.getConnections(peer).some((c) => !relayedConnection(c)) ? 'direct' : 'relayed';
+      out.push({ id: peer.toString(), addresses: [...addresses].sort(), protocols, connection });
     }
     return out.sort((a, b) => a.id.localeCompare(b.id));
   }
 
-  /** Dials a multiaddr (ending in `/p2p/<peer id>`) and waits for the connection. */
-  async dial(address: string): Promise<void> {
+  /**
+   * Dials a multiaddr (ending in `/p2p/<peer id>`, or `<relay>/p2p-circuit/p2p/<peer id>`
+   * through a relay) and waits for the connection. An open direct connection to the peer is
+   * reused; a relayed one is reused only when the address is relayed too.
+   */
+  async dial(address: string, timeoutMs = 30_000): Promise<void> {
     const node = this.#node;
     if (node === undefined) throw new P2PStartError('the p2p node is not running');
-    await node.dial(multiaddr(address));
+    await node.dial(multiaddr(address), { signal: AbortSignal.timeout(timeoutMs) });
+  }
+
+  /** Closes every connection to a peer. */
+  async hangUp(peerId: string): Promise<void> {
+    await this.#node?.hangUp(peerIdFromString(peerId));
+  }
+
+  /** The open connections to a peer: address, direction, and whether through a relay. */
+  connections(peerId: string): ConnectionInfo[] {
+    const node = this.#node;
+    if (node === undefined) return [];
+    return node
+      .getConnections(peerIdFromString(peerId))
+      .filter((c) => c.status === 'open')
+      .map((c) => ({
+        address: c.remoteAddr.toString(),
+        direction: c.direction,
+        relayed: relayedConnection(c),
+      }));
+  }
+
+  /** Whether others can dial this node (AutoNAT), and the relays it holds a slot on. */
+  natStatus(): NatStatus {
+    const node = this.#node;
+    if (node === undefined) return { reachability: 'unknown', relays: [] };
+    const relays = new Set<string>();
+    for (const address of node.getMultiaddrs().filter(relayed)) {
+      // <relay address>/p2p/<relay id>/p2p-circuit/p2p/<this node>
+      const parts = address.getComponents();
+      const hop = parts.findIndex((c) => c.name === 'p2p-circuit');
+      const relay = parts[hop - 1];
+      if (relay?.name === 'p2p' && relay.value !== undefined) relays.add(relay.value);
+    }
+    return { reachability: node.services.nat.reachability(), relays: [...relays].sort() };
   }
 
   /** Round-trip time to a peer in ms (libp2p ping); dials it when not connected. */
@@ -216,6 +267,8 @@ export class P2PNode {
       });
     }
     this.#node = node;
+    this.#relays = new RelayKeeper(node, parseRelayAddresses(this.#init.relay ?? []), this.#logger);
+    this.#relays.start();
     this.#logger.info({ addresses: this.addresses() }, 'p2p node listening');
     for (const listener of this.#listeners) {
       try {
@@ -240,6 +293,8 @@ export class P2PNode {
   async #stop(): Promise<void> {
     const node = this.#node;
     if (node === undefined) return;
+    this.#relays?.stop();
+    this.#relays = undefined;
     for (const listener of this.#listeners) {
       try {
         await listener.detach(node);

@@ -1,7 +1,14 @@
 /**
  * The libp2p configuration of a bzzz node: TCP, noise, yamux, identify, ping, kad-dht in
- * server mode, gossipsub with bzzz's scoring, bootstrap and mDNS discovery, and a private
- * network when a swarm key is given.
+ * server mode, gossipsub with bzzz's scoring, bootstrap and mDNS discovery, a private
+ * network when a swarm key is given, and NAT traversal (circuit relay transport and service,
+ * AutoNAT, DCUtR: see nat.ts).
+ *
+ * Without configured relays the node listens on `/p2p-circuit`: circuit-relay-v2 reserves a
+ * slot on one connected peer that offers the relay service, so a node behind a NAT is
+ * reachable as soon as it meets one reachable peer. Configured relays are reserved on by the
+ * relay keeper once the node runs (relay-keeper.ts), not here: a listen address that fails
+ * fails the whole start, and a relay may be down for a while.
  *
  * kad-dht keeps loopback and LAN addresses (`removePublicAddressesMapper`): bzzz clusters run
  * on one LAN, one host or one Kubernetes network, and the default mapper, made for the public
@@ -25,6 +32,8 @@
  */
 import { createHash } from 'node:crypto';
 import { bootstrap } from '@libp2p/bootstrap';
+import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2';
+import { dcutr } from '@libp2p/dcutr';
 import { gossipsub } from '@libp2p/gossipsub';
 import { identify } from '@libp2p/identify';
 import type { PrivateKey } from '@libp2p/interface';
@@ -44,7 +53,14 @@ import {
   TASKS_TOPIC,
   validateNameRecord,
 } from '../../protocol/index.js';
-import { DEFAULT_LISTEN, parseBootstrapAddresses, parseListenAddresses } from './addresses.js';
+import {
+  DEFAULT_LISTEN,
+  parseAnnounceAddresses,
+  parseBootstrapAddresses,
+  parseListenAddresses,
+  parseRelayAddresses,
+} from './addresses.js';
+import { autoNATDialingBack, natService, relayServerInit } from './nat.js';
 import { PEER_SCORE_THRESHOLDS, peerScoreParams } from './scoring.js';
 import { parseSwarmKey } from './swarm-key.js';
 import type { P2PInit, P2PServices } from './types.js';
@@ -81,11 +97,13 @@ export function libp2pOptions(
   const listen = parseListenAddresses(init.listen ?? [DEFAULT_LISTEN]);
   const list = parseBootstrapAddresses(init.bootstrap ?? []);
   const psk = init.psk === undefined ? undefined : parseSwarmKey(init.psk);
+  const relays = parseRelayAddresses(init.relay ?? []);
+  const appendAnnounce = parseAnnounceAddresses(init.announce ?? []);
   return {
     privateKey,
     start: false,
-    addresses: { listen },
-    transports: [tcp()],
+    addresses: { listen: relays.length > 0 ? listen : [...listen, '/p2p-circuit'], appendAnnounce },
+    transports: [tcp(), circuitRelayTransport()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     ...(psk === undefined ? {} : { connectionProtector: preSharedKey({ psk }) }),
@@ -95,6 +113,10 @@ export function libp2pOptions(
     ],
     services: {
       identify: identify(),
+      relay: circuitRelayServer(relayServerInit(psk !== undefined)),
+      autonat: autoNATDialingBack(),
+      dcutr: dcutr(),
+      nat: natService(),
       // libp2p's connection monitor pings every connection too: room for it and for us
       ping: ping({ maxInboundStreams: 4, maxOutboundStreams: 4 }),
       dht: kadDHT({

@@ -4,6 +4,7 @@
  * libp2p node a `P2PNode` runs. libp2p types appear only in {@link P2PNodeListener}, which the
  * transport of this folder uses; nothing outside `src/adapters/p2p/` needs them.
  */
+import type { CircuitRelayService } from '@libp2p/circuit-relay-v2';
 import type { GossipSub } from '@libp2p/gossipsub';
 import type { Identify } from '@libp2p/identify';
 import type { Libp2p } from '@libp2p/interface';
@@ -11,6 +12,7 @@ import type { KadDHT } from '@libp2p/kad-dht';
 import type { Ping } from '@libp2p/ping';
 import type { Logger } from '../../lib/log.js';
 import type { Identity } from '../../protocol/index.js';
+import type { NatService, Reachability } from './nat.js';
 
 /** Options of a libp2p node (SPEC §5: `BZZZ_P2P_*`). */
 export interface P2PInit {
@@ -20,6 +22,17 @@ export interface P2PInit {
   listen?: readonly string[];
   /** Multiaddrs ending in `/p2p/<peer id>` dialled at start and kept in the routing table. */
   bootstrap?: readonly string[];
+  /**
+   * Relay nodes (multiaddrs ending in `/p2p/<peer id>`) this node keeps a reservation on, so
+   * that nodes which cannot dial it directly (it is behind a NAT) reach it through them.
+   * Absent or empty: a relay found among its peers (every bzzz node offers the service).
+   */
+  relay?: readonly string[];
+  /**
+   * Addresses others can dial this node on besides those it listens on: a public address, or
+   * a port its NAT forwards to it. DCUtR turns a relayed connection into a direct one by them.
+   */
+  announce?: readonly string[];
   /** Find peers on the LAN by multicast DNS (default true). */
   mdns?: boolean;
   /**
@@ -44,6 +57,24 @@ export interface PeerInfo {
   addresses: string[];
   /** Protocols it speaks (from identify), sorted. */
   protocols: string[];
+  /** `direct` when one open connection to it is, `relayed` when all go through a relay. */
+  connection: 'direct' | 'relayed';
+}
+
+/** One open connection, as a test or an operator asks about it. */
+export interface ConnectionInfo {
+  /** The peer's address on this connection (with `/p2p-circuit` when relayed). */
+  address: string;
+  direction: 'inbound' | 'outbound';
+  /** True when the connection goes through a relay. */
+  relayed: boolean;
+}
+
+/** What a node knows of its own reachability (see `nat.ts`). */
+export interface NatStatus {
+  reachability: Reachability;
+  /** Peer ids of the relays it holds a reservation on. */
+  relays: string[];
 }
 
 /**
@@ -52,6 +83,10 @@ export interface PeerInfo {
  */
 export type P2PServices = {
   identify: Identify;
+  relay: CircuitRelayService;
+  autonat: unknown;
+  dcutr: unknown;
+  nat: NatService;
   ping: Ping;
   dht: KadDHT;
   pubsub: GossipSub;

@@ -13,9 +13,12 @@ import { parseFlags } from '../flags.js';
 export const PEERS_USAGE = `Usage: bzzz p2p peers [--json] [--url URL] [--timeout MS]
 
 Lists the libp2p peers a running node (BZZZ_BUS=libp2p) is connected to: one line per peer
-with its id, addresses and protocols.
+with its id, whether the connection is direct or through a relay, its addresses and
+protocols; then the node's reachability (AutoNAT: public, private, unknown) and the relays it
+holds a reservation on.
 
-  --json         print {"node", "addresses", "peers": [{"id", "addresses", "protocols"}]}
+  --json         print {"node", "addresses", "reachability", "relays",
+                 "peers": [{"id", "connection", "addresses", "protocols"}]}
   --url URL      the node's HTTP base URL (default http://<http_host>:<http_port> of the
                  configuration: --config FILE, ./bzzz.yaml, BZZZ_HTTP_HOST, BZZZ_HTTP_PORT)
   --config FILE  the YAML configuration to read http_host and http_port from
@@ -25,12 +28,15 @@ const peerSchema = z.looseObject({
   id: z.string().max(128),
   addresses: z.array(z.string().max(1000)).max(1000),
   protocols: z.array(z.string().max(500)).max(1000),
+  connection: z.enum(['direct', 'relayed']).optional(),
 });
 
 /** The document of `GET /api/v1/p2p/peers`, as read from a node. */
 export const p2pPeersSchema = z.looseObject({
   node: z.string().max(128),
   addresses: z.array(z.string().max(1000)).max(1000),
+  reachability: z.string().max(20).optional(),
+  relays: z.array(z.string().max(128)).max(1000).optional(),
   peers: z.array(peerSchema).max(100_000),
 });
 export type P2PPeers = z.infer<typeof p2pPeersSchema>;
@@ -103,8 +109,10 @@ export async function p2pPeers(io: CommandIO, argv: string[]): Promise<number> {
   for (const peer of doc.peers) {
     const addresses = peer.addresses.length === 0 ? '-' : peer.addresses.join(',');
     const protocols = peer.protocols.length === 0 ? '-' : peer.protocols.join(',');
-    writeLine(io.stdout, `${peer.id}  ${addresses}  ${protocols}`);
+    writeLine(io.stdout, `${peer.id}  ${peer.connection ?? '-'}  ${addresses}  ${protocols}`);
   }
   if (doc.peers.length === 0) writeLine(io.stderr, `node ${doc.node} has no connected peer`);
+  const relays = doc.relays === undefined || doc.relays.length === 0 ? 'none' : doc.relays.join(',');
+  writeLine(io.stderr, `reachability: ${doc.reachability ?? 'unknown'}; relays: ${relays}`);
   return 0;
 }
