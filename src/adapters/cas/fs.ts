@@ -112,13 +112,17 @@ export class FsContentStore implements T.ContentStore, StoreInternals {
   }
 
   has(hash: T.BlobHash): Promise<boolean> {
-    const row = this.index.get(parseBlobHash(hash));
-    return Promise.resolve(row !== undefined && !row.missing);
+    return settle(() => {
+      const row = this.index.get(parseBlobHash(hash));
+      return row !== undefined && !row.missing;
+    });
   }
 
   stat(hash: T.BlobHash): Promise<T.BlobInfo | undefined> {
-    const row = this.index.get(parseBlobHash(hash));
-    return Promise.resolve(row === undefined || row.missing ? undefined : info(row));
+    return settle(() => {
+      const row = this.index.get(parseBlobHash(hash));
+      return row === undefined || row.missing ? undefined : info(row);
+    });
   }
 
   async delete(hash: T.BlobHash): Promise<boolean> {
@@ -150,36 +154,38 @@ export class FsContentStore implements T.ContentStore, StoreInternals {
     }
   }
 
-  async pin(hash: T.BlobHash): Promise<void> {
-    const h = parseBlobHash(hash);
-    const found = this.index.transaction(() => {
-      this.index.touch(h, this.components.clock.now());
-      return this.index.setPinned(h, true);
+  pin(hash: T.BlobHash): Promise<void> {
+    return settle(() => {
+      const h = parseBlobHash(hash);
+      const found = this.index.transaction(() => {
+        this.index.touch(h, this.components.clock.now());
+        return this.index.setPinned(h, true);
+      });
+      if (!found) throw new BlobNotFoundError(h);
+      this.emit({ type: 'blob.pinned', hash: h });
     });
-    if (!found) throw new BlobNotFoundError(h);
-    this.emit({ type: 'blob.pinned', hash: h });
-    return Promise.resolve();
   }
 
-  async unpin(hash: T.BlobHash): Promise<void> {
-    const h = parseBlobHash(hash);
-    if (!this.index.setPinned(h, false)) throw new BlobNotFoundError(h);
-    this.emit({ type: 'blob.unpinned', hash: h });
-    return Promise.resolve();
+  unpin(hash: T.BlobHash): Promise<void> {
+    return settle(() => {
+      const h = parseBlobHash(hash);
+      if (!this.index.setPinned(h, false)) throw new BlobNotFoundError(h);
+      this.emit({ type: 'blob.unpinned', hash: h });
+    });
   }
 
   addRef(from: string, to: T.BlobHash): Promise<void> {
-    const [src, dst] = [refSource(from), parseBlobHash(to)];
-    this.index.transaction(() => {
-      this.index.addRef(src, dst);
-      this.index.touch(dst, this.components.clock.now());
+    return settle(() => {
+      const [src, dst] = [refSource(from), parseBlobHash(to)];
+      this.index.transaction(() => {
+        this.index.addRef(src, dst);
+        this.index.touch(dst, this.components.clock.now());
+      });
     });
-    return Promise.resolve();
   }
 
   removeRef(from: string, to: T.BlobHash): Promise<void> {
-    this.index.removeRef(refSource(from), parseBlobHash(to));
-    return Promise.resolve();
+    return settle(() => this.index.removeRef(refSource(from), parseBlobHash(to)));
   }
 
   verify(options: T.VerifyOptions = {}): Promise<T.VerifyReport> {
@@ -191,7 +197,7 @@ export class FsContentStore implements T.ContentStore, StoreInternals {
   }
 
   stats(): Promise<T.CasStats> {
-    return Promise.resolve(this.index.stats());
+    return settle(() => this.index.stats());
   }
 
   health(): T.CasHealth {
@@ -317,6 +323,15 @@ export class FsContentStore implements T.ContentStore, StoreInternals {
     const settle = (): void => void this.#inflight.delete(work);
     work.then(settle, settle);
     return work;
+  }
+}
+
+/** The index answers synchronously; its throws become rejections like any store's. */
+function settle<R>(fn: () => R): Promise<R> {
+  try {
+    return Promise.resolve(fn());
+  } catch (error) {
+    return Promise.reject(toError(error));
   }
 }
 
