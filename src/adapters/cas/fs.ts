@@ -169,7 +169,12 @@ export class FsContentStore implements T.ContentStore, StoreInternals {
   unpin(hash: T.BlobHash): Promise<void> {
     return settle(() => {
       const h = parseBlobHash(hash);
-      if (!this.index.setPinned(h, false)) throw new BlobNotFoundError(h);
+      // the grace period counts from the unpin: a blob unpinned by mistake can be pinned again
+      const found = this.index.transaction(() => {
+        this.index.touch(h, this.components.clock.now());
+        return this.index.setPinned(h, false);
+      });
+      if (!found) throw new BlobNotFoundError(h);
       this.emit({ type: 'blob.unpinned', hash: h });
     });
   }
@@ -185,7 +190,13 @@ export class FsContentStore implements T.ContentStore, StoreInternals {
   }
 
   removeRef(from: string, to: T.BlobHash): Promise<void> {
-    return settle(() => this.index.removeRef(refSource(from), parseBlobHash(to)));
+    return settle(() => {
+      const [src, dst] = [refSource(from), parseBlobHash(to)];
+      this.index.transaction(() => {
+        this.index.removeRef(src, dst);
+        this.index.touch(dst, this.components.clock.now());
+      });
+    });
   }
 
   verify(options: T.VerifyOptions = {}): Promise<T.VerifyReport> {
