@@ -21,6 +21,9 @@ const NEEDED: [binary: string, pkg: string][] = [
   // network namespaces, a bridge and veths for the cluster across hosts (test/p2p/netns.test.ts)
   ['ip', 'iproute2'],
   ['curl', 'curl'],
+  // the content store's cache and its reference hashes (test/cas)
+  ['redis-server', 'redis-server'],
+  ['b3sum', 'b3sum'],
 ];
 
 function has(binary: string): boolean {

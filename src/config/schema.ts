@@ -46,7 +46,10 @@ export const configSchema = z.strictObject({
   nats_tls_ca: z.string().min(1).optional(),
   nats_tls_cert: z.string().min(1).optional(),
   nats_tls_key: z.string().min(1).optional(),
+  /** Redis as the content store's cache (never the truth). */
   redis_url: z.string().min(1).optional(),
+  /** Live nodes that keep each pinned blob (the CAS replicator). */
+  cas_replicas: z.coerce.number().int().min(1).max(100).default(3),
   http_port: port.default(9000),
   http_host: z.string().min(1).default('127.0.0.1'),
   mcp_port: port.default(3001),

@@ -63,6 +63,7 @@ export async function startMainJob(
     view: pipeline.view,
     infra: pipeline.infra,
     storage: pipeline.storage,
+    checks: pipeline.checks,
     work: pipeline.work,
     ...(medium === undefined
       ? {}

@@ -16,6 +16,9 @@ import type { TaskDeps } from '../actors/task/deps.js';
 import type { SandboxProvider } from '../adapters/workspace/index.js';
 import { createWorkspaces, type Workspaces } from '../adapters/workspace/index.js';
 import type { ActorSystem } from '../actors/system.js';
+import type { ContentStore } from '../adapters/cas/index.js';
+import { contentStoreService } from './content-store.js';
+import type { HealthCheck } from './health.js';
 import { serviceSpec } from '../actors/service.js';
 import {
   ForgeClaimStore,
@@ -65,8 +68,12 @@ export interface Pipeline {
   readonly reasoner: Reasoner;
   /** Children of `infra`: the claim store, then the sandbox provider. */
   readonly infra: ChildSpec[];
-  /** Children of `storage`: the warm workspaces, when configured. */
+  /** The node's content store (a child of `storage`; the CAS replicator builds on it). */
+  readonly contentStore: ContentStore;
+  /** Children of `storage`: the content store and its gc, then the warm workspaces. */
   readonly storage: ChildSpec[];
+  /** Health checks of the pipeline's parts (the content store's cache). */
+  readonly checks: HealthCheck[];
   /** Children of `work`: the read model's and the metrics' feeders, the advisor, the poller and the agents. */
   readonly work: ChildSpec[];
 }
@@ -174,9 +181,12 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     whoosh: whooshTracker(config, components),
   };
   const view = createClusterView(() => clock.now());
+  const cas = contentStoreService(config, { logger, clock, metrics });
   return {
     forge,
     claims,
+    contentStore: cas.store,
+    checks: cas.checks,
     view,
     sandbox,
     reasoner: ports.reasoner,
@@ -188,6 +198,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       serviceSpec('sandboxes', () => sandbox.open(), { openTimeoutMs: 120_000 }),
     ],
     storage: [
+      ...cas.children,
       serviceSpec('workspaces', async () => {
         await workspaces.start();
         return { stop: () => workspaces.stop() };

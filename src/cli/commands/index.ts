@@ -1,6 +1,7 @@
 /** Every `bzzz` subcommand, in the order `bzzz --help` lists them. */
 import type { Command } from '../command.js';
 import { agentCommand } from './agent.js';
+import { casCommand } from './cas.js';
 import { configCommand } from './config.js';
 import { machinesCommand } from './machines.js';
 import { p2pCommand } from './p2p.js';
@@ -17,6 +18,7 @@ export const commands: readonly Command[] = [
   repoCommand,
   taskCommand,
   sandboxCommand,
+  casCommand,
   machinesCommand,
   p2pCommand,
   configCommand,
