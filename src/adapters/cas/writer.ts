@@ -138,9 +138,13 @@ export async function writeTemp(
   try {
     await target.open(compress);
     const take = async (chunk: Uint8Array): Promise<void> => {
-      if (inline !== undefined) inline.update(chunk);
-      else await session!.update(chunk);
-      await target.write(chunk);
+      if (inline !== undefined) {
+        inline.update(chunk);
+        await target.write(chunk);
+      } else {
+        // the worker hashes while the file takes the same bytes
+        await Promise.all([session!.update(chunk), target.write(chunk)]);
+      }
       size += chunk.byteLength;
       options.onProgress?.(size);
     };
