@@ -20,9 +20,9 @@ import { latency, median, percentile, progress, round, type Benchmark, type Figu
 import { until } from './p2p-nodes.js';
 
 const NODES = 5;
-const ROUNDS = 7;
-const ITERATIONS = 200;
-const WALKS = 40;
+const ROUNDS = 5;
+const ITERATIONS = 100;
+const WALKS = 20;
 const WARM_UP = 50;
 
 interface Member {
