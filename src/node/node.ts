@@ -4,7 +4,7 @@
  * ```
  * root (rest_for_one)
  * ├── infra (one_for_one): nats, claims, sandboxes, health, http
- * ├── cluster (one_for_one): remote, membership, broadcaster, election, micro | p2p-status
+ * ├── cluster (one_for_one): remote, membership, broadcaster, election, micro | p2p-status + names
  * ├── storage (one_for_one): cas, cas-gc, workspaces
  * └── work (one_for_one): view, task-metrics, advisor, poller, agents
  * ```
