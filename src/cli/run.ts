@@ -36,11 +36,12 @@ export async function main(argv: string[], io: Omit<CommandIO, 'argv' | 'debug'>
     writeLine(io.stdout, VERSION);
     return 0;
   }
-  const command: Command | undefined = commands.find((c) => c.name === name);
-  if (command === undefined) {
+  const entry = commands.find((c) => c.name === name);
+  if (entry === undefined) {
     writeLine(io.stderr, `bzzz: unknown command ${JSON.stringify(name)} (see bzzz --help)`);
     return 2;
   }
+  const command: Command = await entry.load();
   const dashDash = rest.indexOf('--');
   const flagsPart = dashDash < 0 ? rest : rest.slice(0, dashDash);
   if (flagsPart.includes('--help') || flagsPart.includes('-h')) {
