@@ -5,7 +5,7 @@
  * replay) never replaces a newer one. Bounded; when full, the oldest learned record goes
  * first, and an own record only when nothing learned is left (it is still in the DHT).
  */
-import { compareNameRecords, type NameRecord } from '../../protocol/index.js';
+import { compareNameRecords, formatActorPath, type NameRecord, type NameRef } from '../../protocol/index.js';
 
 interface Held {
   readonly record: NameRecord;
@@ -66,4 +66,21 @@ export class NameStore {
     }
     if (victim !== undefined) this.#held.delete(victim);
   }
+}
+
+/** `<node id>/<escaped path>`: a name's key in the store (its DHT key without `/bzzz/`). */
+export function storeKey(node: string, escapedPath: string): string {
+  return `${node}/${escapedPath}`;
+}
+
+/** A name's key text in the store. */
+export function keyText(name: NameRef): string {
+  return storeKey(name.node, formatActorPath(name.path));
+}
+
+/** The newer of two records (either may be missing). */
+export function newest(a: NameRecord | undefined, b: NameRecord | undefined): NameRecord | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return compareNameRecords(a, b) >= 0 ? a : b;
 }

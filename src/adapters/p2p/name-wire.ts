@@ -10,8 +10,16 @@
  * A record in a frame is the object whose canonical JSON is its DHT value; the receiver checks
  * it (`checkNameRecord`) like any record. A frame that is not one of these is `undefined`.
  */
+import type { PeerId } from '@libp2p/interface';
+import { lpStream } from '@libp2p/utils';
 import { z } from 'zod';
+import { toError } from '../../lib/errors.js';
+import { NAME_PROTOCOL } from '../../protocol/index.js';
+import type { Libp2pNode } from './types.js';
 import { MAX_ADDRESS, MAX_NAME_RECORD_BYTES } from '../../protocol/index.js';
+
+/** How long closing a finished stream may take before it is aborted. */
+const CLOSE_TIMEOUT_MS = 5_000;
 
 /** Largest frame either side sends or reads. */
 export const MAX_NAME_FRAME = MAX_NAME_RECORD_BYTES + 1024;
@@ -57,4 +65,27 @@ export function decodeNameRequest(bytes: Uint8Array): NameRequest | undefined {
 /** A response frame, or `undefined` when `bytes` is none. */
 export function decodeNameResponse(bytes: Uint8Array): NameResponse | undefined {
   return parse(responseSchema, bytes);
+}
+
+/** Sends one request frame to `peer` and reads its one response frame. */
+export async function exchangeNameFrames(
+  node: Libp2pNode,
+  peer: PeerId,
+  request: Uint8Array,
+  signal: AbortSignal,
+): Promise<Uint8Array> {
+  const stream = await node.dialProtocol(peer, NAME_PROTOCOL, { signal });
+  try {
+    const lp = lpStream(stream, { maxDataLength: MAX_NAME_FRAME });
+    await lp.write(request, { signal });
+    const response = (await lp.read({ signal })).subarray();
+    // the answer is in: closing the stream need not hold up the caller
+    void stream.close({ signal: AbortSignal.timeout(CLOSE_TIMEOUT_MS) }).catch((error: unknown) => {
+      stream.abort(toError(error));
+    });
+    return response;
+  } catch (error) {
+    stream.abort(toError(error));
+    throw error;
+  }
 }

@@ -19,21 +19,15 @@
  * `peerTimeoutMs` to answer or to ask, and the walk `walkTimeoutMs`.
  */
 import type { Connection, PeerId, Stream } from '@libp2p/interface';
-import { lpStream } from '@libp2p/utils';
 import type { Clock } from '../../lib/clock.js';
-import { describeError, toError } from '../../lib/errors.js';
+import { describeError } from '../../lib/errors.js';
 import { RateLimitedLog, type Logger } from '../../lib/log.js';
 import {
   checkNameRecord,
-  compareNameRecords,
   decodeNameRecord,
-  encodeNameRecord,
-  formatActorPath,
   formatName,
   InvalidNameRecordError,
   NAME_PROTOCOL,
-  nameKey,
-  nameOfRecord,
   nextNameSeq,
   parseAddress,
   signNameRecord,
@@ -43,8 +37,11 @@ import {
   type NameRef,
 } from '../../protocol/index.js';
 import { NameNotFoundError, P2PStartError } from './errors.js';
-import { NameStore } from './name-store.js';
-import { decodeNameRequest, decodeNameResponse, encodeNameFrame, MAX_NAME_FRAME } from './name-wire.js';
+import { putDht, walkDht } from './name-dht.js';
+import { askNamePeer, pushNameRecord } from './name-client.js';
+import { serveNameStream } from './name-server.js';
+import { keyText, NameStore, newest, storeKey } from './name-store.js';
+import { encodeNameFrame } from './name-wire.js';
 import type { P2PNode } from './node.js';
 import type { Libp2pNode, P2PNodeListener } from './types.js';
 
@@ -95,8 +92,6 @@ export interface PublishedName {
 }
 
 const MAX_INBOUND_STREAMS = 32;
-/** How long closing a finished stream may take before it is aborted. */
-const CLOSE_TIMEOUT_MS = 5_000;
 /** Connected peers asked at most, in parallel. */
 const MAX_ASKED = 64;
 
@@ -208,7 +203,10 @@ export class NameService implements P2PNodeListener {
       this.#store.offer(key, best, false);
       return resolved(text, best, best === fromPeers ? 'peer' : 'local');
     }
-    const { record, error } = await this.#walk(node, ref);
+    const signal = AbortSignal.any([this.#attached.signal, AbortSignal.timeout(this.#init.walkTimeoutMs)]);
+    const { record, error } = await walkDht(node, ref, signal, (value, from) =>
+      this.#trust(() => decodeNameRecord(value), key, from),
+    );
     if (record === undefined) throw new NameNotFoundError(text, peers.length, { cause: error });
     this.#store.offer(key, record, false);
     return resolved(text, record, 'dht');
@@ -223,31 +221,16 @@ export class NameService implements P2PNodeListener {
   ): Promise<NameRecord | undefined> {
     if (peers.length === 0) return undefined;
     const signal = AbortSignal.any([this.#attached.signal, AbortSignal.timeout(this.#init.peerTimeoutMs)]);
-    const answers = await Promise.all(peers.map((peer) => this.#ask(node, peer, request, key, signal)));
+    const answers = await Promise.all(
+      peers.map((peer) =>
+        askNamePeer(node, peer, request, signal, {
+          logger: this.#components.logger,
+          trust: (record, from) => this.#trust(() => checkNameRecord(record), key, from),
+          refuse: (from, detail) => this.#refuse('bad_frame', from, detail),
+        }),
+      ),
+    );
     return answers.reduce<NameRecord | undefined>((best, record) => newest(record, best), undefined);
-  }
-
-  /** One get from one peer: a checked record for `key`, or `undefined`. Never throws. */
-  async #ask(
-    node: Libp2pNode,
-    peer: PeerId,
-    request: Uint8Array,
-    key: string,
-    signal: AbortSignal,
-  ): Promise<NameRecord | undefined> {
-    const from = peer.toString();
-    let bytes: Uint8Array;
-    try {
-      bytes = await exchange(node, peer, request, signal);
-    } catch (error) {
-      // unreachable, too slow, or not a names peer: no answer, nothing hostile
-      this.#components.logger.debug({ peer: from, err: describeError(error) }, 'no name answer from a peer');
-      return undefined;
-    }
-    const response = decodeNameResponse(bytes);
-    if (response === undefined) return this.#refuse('bad_frame', from, 'unreadable name response');
-    if (response.record === undefined) return undefined;
-    return this.#trust(() => checkNameRecord(response.record), key, from);
   }
 
   /**
@@ -267,64 +250,16 @@ export class NameService implements P2PNodeListener {
     }
   }
 
-  /** Walks the DHT for `name`: the newest valid record any peer on the way holds. */
-  async #walk(node: Libp2pNode, name: NameRef): Promise<{ record?: NameRecord; error?: unknown }> {
-    const signal = AbortSignal.any([this.#attached.signal, AbortSignal.timeout(this.#init.walkTimeoutMs)]);
-    const key = keyText(name);
-    let best: NameRecord | undefined;
-    const consider = (value: Uint8Array, from: PeerId): void => {
-      best = newest(
-        this.#trust(() => decodeNameRecord(value), key, from.toString()),
-        best,
-      );
-    };
-    try {
-      for await (const event of node.services.dht.get(nameKey(name), { signal })) {
-        if (event.name === 'PEER_RESPONSE' && event.record != null) consider(event.record.value, event.from);
-        if (event.name === 'VALUE') consider(event.value, event.from);
-      }
-    } catch (error) {
-      // a failed correction of a stale peer, or the deadline: what was found still counts
-      return best === undefined ? { error } : { record: best };
-    }
-    return best === undefined ? {} : { record: best };
-  }
-
   /** Pushes a new own record to every connected peer; how many took it. */
-  async #push(node: Libp2pNode, record: NameRecord, outer: AbortSignal): Promise<number> {
+  #push(node: Libp2pNode, record: NameRecord, outer: AbortSignal): Promise<number> {
     const signal = AbortSignal.any([outer, AbortSignal.timeout(this.#init.peerTimeoutMs)]);
-    const request = encodeNameFrame({ op: 'put', record });
-    const answers = await Promise.all(
-      node
-        .getPeers()
-        .slice(0, MAX_ASKED)
-        .map(async (peer) => {
-          try {
-            return decodeNameResponse(await exchange(node, peer, request, signal))?.ok === true;
-          } catch {
-            return false;
-          }
-        }),
-    );
-    return answers.filter(Boolean).length;
+    return pushNameRecord(node, node.getPeers().slice(0, MAX_ASKED), record, signal);
   }
 
   /** Puts an own record into the DHT; how many peers took it (0 on failure, logged). */
-  async #put(node: Libp2pNode, record: NameRecord, outer: AbortSignal): Promise<number> {
+  #put(node: Libp2pNode, record: NameRecord, outer: AbortSignal): Promise<number> {
     const signal = AbortSignal.any([outer, AbortSignal.timeout(this.#init.walkTimeoutMs)]);
-    const name = nameOfRecord(record);
-    let took = 0;
-    try {
-      for await (const event of node.services.dht.put(nameKey(name), encodeNameRecord(record), { signal })) {
-        if (event.name === 'PEER_RESPONSE' && event.messageName === 'PUT_VALUE') took++;
-      }
-    } catch (error) {
-      this.#components.logger.debug(
-        { name: formatName(name), err: describeError(error) },
-        'DHT put incomplete',
-      );
-    }
-    return took;
+    return putDht(node, record, signal, this.#components.logger);
   }
 
   #accept(stream: Stream, connection: Connection): void {
@@ -335,37 +270,13 @@ export class NameService implements P2PNodeListener {
   /** Answers one request; nothing a peer sends can throw out of here. */
   async #serve(stream: Stream, peer: string): Promise<void> {
     const signal = AbortSignal.any([this.#attached.signal, AbortSignal.timeout(this.#init.peerTimeoutMs)]);
-    try {
-      const lp = lpStream(stream, { maxDataLength: MAX_NAME_FRAME });
-      const request = decodeNameRequest((await lp.read({ signal })).subarray());
-      if (request === undefined) {
-        this.#refuse('bad_frame', peer, 'unreadable name request');
-        stream.abort(new Error('unreadable name request'));
-        return;
-      }
-      if (request.op === 'get') {
-        let record: NameRecord | undefined;
-        try {
-          record = this.#store.get(keyText(parseAddress(request.name)));
-        } catch {
-          // not a name: nothing held for it
-        }
-        await lp.write(encodeNameFrame(record === undefined ? {} : { record }), { signal });
-      } else {
-        const record = this.#trust(() => checkNameRecord(request.record), undefined, peer);
-        if (record !== undefined) this.#store.offer(storeKey(record.node, record.path), record, false);
-        await lp.write(
-          encodeNameFrame(record === undefined ? { ok: false, error: 'refused' } : { ok: true }),
-          {
-            signal,
-          },
-        );
-      }
-      await stream.close({ signal });
-    } catch (error) {
-      this.#components.logger.debug({ peer, err: describeError(error) }, 'name stream ended');
-      stream.abort(toError(error));
-    }
+    await serveNameStream(stream, peer, {
+      signal,
+      store: this.#store,
+      logger: this.#components.logger,
+      trust: (record) => this.#trust(() => checkNameRecord(record), undefined, peer),
+      refuse: (detail) => this.#refuse('bad_frame', peer, detail),
+    });
   }
 
   #refuse(reason: NameRejectReason, peer: string, detail: string): undefined {
@@ -380,44 +291,6 @@ export class NameService implements P2PNodeListener {
     if (node === undefined) throw new P2PStartError('the p2p node is not running');
     return node;
   }
-}
-
-/** Sends one request frame to `peer` and reads its one response frame. */
-async function exchange(
-  node: Libp2pNode,
-  peer: PeerId,
-  request: Uint8Array,
-  signal: AbortSignal,
-): Promise<Uint8Array> {
-  const stream = await node.dialProtocol(peer, NAME_PROTOCOL, { signal });
-  try {
-    const lp = lpStream(stream, { maxDataLength: MAX_NAME_FRAME });
-    await lp.write(request, { signal });
-    const response = (await lp.read({ signal })).subarray();
-    // the answer is in: closing the stream need not hold up the caller
-    void stream.close({ signal: AbortSignal.timeout(CLOSE_TIMEOUT_MS) }).catch((error: unknown) => {
-      stream.abort(toError(error));
-    });
-    return response;
-  } catch (error) {
-    stream.abort(toError(error));
-    throw error;
-  }
-}
-
-/** `<node id>/<escaped path>`: a name's key in the store (its DHT key without `/bzzz/`). */
-function storeKey(node: string, escapedPath: string): string {
-  return `${node}/${escapedPath}`;
-}
-
-function keyText(name: NameRef): string {
-  return storeKey(name.node, formatActorPath(name.path));
-}
-
-function newest(a: NameRecord | undefined, b: NameRecord | undefined): NameRecord | undefined {
-  if (a === undefined) return b;
-  if (b === undefined) return a;
-  return compareNameRecords(a, b) >= 0 ? a : b;
 }
 
 function resolved(name: string, record: NameRecord, source: NameSource): ResolvedName {

@@ -18,7 +18,8 @@ import type { Resource } from '../../lib/resource.js';
 import { libp2pRawPrivateKey, MAX_ENVELOPE_BYTES } from '../../protocol/index.js';
 import { P2PStartError } from './errors.js';
 import { parseRelayAddresses } from './addresses.js';
-import { relayed, relayedConnection } from './nat.js';
+import { relayedConnection } from './nat.js';
+import { describePeers, natStatusOf } from './peer-info.js';
 import { libp2pOptions } from './options.js';
 import { RelayKeeper } from './relay-keeper.js';
 import { PEER_SCORE_THRESHOLDS } from './scoring.js';
@@ -122,23 +123,7 @@ export class P2PNode {
 
   /** Connected peers with their addresses and protocols. */
   async peers(): Promise<PeerInfo[]> {
-    const node = this.#node;
-    if (node === undefined) return [];
-    const out: PeerInfo[] = [];
-    for (const peer of node.getPeers()) {
-      const addresses = new Set(node.getConnections(peer).map((c) => c.remoteAddr.toString()));
-      let protocols: string[] = [];
-      try {
-        const stored = await node.peerStore.get(peer);
-        for (const { multiaddr: address } of stored.addresses) addresses.add(address.toString());
-        protocols = [...stored.protocols].sort();
-      } catch {
-        // not in the peer store (yet): what the connection says is all we know
-      }
-      const connection = node.getConnections(peer).some((c) => !relayedConnection(c)) ? 'direct' : 'relayed';
-      out.push({ id: peer.toString(), addresses: [...addresses].sort(), protocols, connection });
-    }
-    return out.sort((a, b) => a.id.localeCompare(b.id));
+    return this.#node === undefined ? [] : describePeers(this.#node);
   }
 
   /**
@@ -173,17 +158,7 @@ export class P2PNode {
 
   /** Whether others can dial this node (AutoNAT), and the relays it holds a slot on. */
   natStatus(): NatStatus {
-    const node = this.#node;
-    if (node === undefined) return { reachability: 'unknown', relays: [] };
-    const relays = new Set<string>();
-    for (const address of node.getMultiaddrs().filter(relayed)) {
-      // <relay address>/p2p/<relay id>/p2p-circuit/p2p/<this node>
-      const parts = address.getComponents();
-      const hop = parts.findIndex((c) => c.name === 'p2p-circuit');
-      const relay = parts[hop - 1];
-      if (relay?.name === 'p2p' && relay.value !== undefined) relays.add(relay.value);
-    }
-    return { reachability: node.services.nat.reachability(), relays: [...relays].sort() };
+    return this.#node === undefined ? { reachability: 'unknown', relays: [] } : natStatusOf(this.#node);
   }
 
   /** Round-trip time to a peer in ms (libp2p ping); dials it when not connected. */
