@@ -170,10 +170,15 @@ export class KvLeaseTable {
     const nc = await this.#options.connect();
     try {
       const js = jetstream(nc, { timeout: this.#options.requestTimeoutMs });
-      const kv = await new Kvm(js).create(this.#options.bucket, {
-        history: 1,
-        replicas: this.#options.replicas,
-      });
+      const kvm = new Kvm(js);
+      let kv: KV;
+      try {
+        kv = await kvm.create(this.#options.bucket, { history: 1, replicas: this.#options.replicas });
+      } catch (error) {
+        // two nodes creating the bucket at once: the loser's create fails ("subjects overlap
+        // with an existing stream"), and the bucket the winner made is the one to use
+        kv = await kvm.open(this.#options.bucket).catch(() => Promise.reject(error as Error));
+      }
       this.#connected = !nc.isClosed();
       this.#watch(nc);
       return { nc, kv };
