@@ -4,26 +4,23 @@
  * the index's write lock, renames it into place and records it: a kill -9 at any point leaves
  * either no blob or a whole one, and the lock orders the rename against gc in any process.
  * Reads verify (reader.ts); a corrupt blob is quarantined, counted, told to listeners and
- * repaired through the `repair` hook when one is given. verify and gc live in maintenance.ts.
+ * repaired through the `repair` hook when one is given (repair.ts). verify and gc live in
+ * maintenance.ts.
  */
-import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { existsSync, renameSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import {
-  BlobNotFoundError,
-  CasIoError,
-  CorruptBlobError,
-  HashMismatchError,
-  StoreClosedError,
-  StoreFullError,
-} from './errors.js';
+import { BlobNotFoundError, CorruptBlobError, HashMismatchError, StoreClosedError } from './errors.js';
 import { toError } from '../../lib/errors.js';
 import { parseBlobHash } from './hash.js';
 import { HashPool } from './hash-pool.js';
 import { BlobIndex, type IndexedBlob } from './index-db.js';
 import { BlobLayout } from './layout.js';
 import { collectGarbage, verifyStore, type StoreInternals } from './maintenance.js';
+import { info, refSource } from './blob-info.js';
+import { commitWritten } from './commit.js';
 import { readAll, readVerified, type ReadPlan } from './reader.js';
-import { isDiskFull, writeTemp } from './writer.js';
+import { quarantine, repairFromReplica } from './repair.js';
+import { writeTemp } from './writer.js';
 import type * as T from './types.js';
 
 const DEFAULT_GRACE_MS = 60 * 60 * 1000;
@@ -235,50 +232,17 @@ export class FsContentStore implements T.ContentStore, StoreInternals {
   }
 
   /** Moves a corrupt blob's file to quarantine/ and marks it missing in the index. */
-  async corrupt(hash: T.BlobHash, error: CorruptBlobError): Promise<void> {
-    this.components.metrics?.corrupt?.();
-    let quarantined: string | undefined = this.layout.quarantined(hash, this.components.clock.now());
-    try {
-      this.index.transaction(() => {
-        if (existsSync(this.layout.blob(hash))) renameSync(this.layout.blob(hash), quarantined!);
-        else quarantined = undefined;
-        this.index.setMissing(hash);
-      });
-    } catch (cause) {
-      this.components.logger.error({ err: cause, hash }, 'could not quarantine a corrupt blob');
-    }
-    this.components.logger.warn({ hash, quarantined, reason: error.message }, 'corrupt blob');
-    this.emit({ type: 'blob.corrupt', hash, quarantined });
-    await Promise.resolve();
+  corrupt(hash: T.BlobHash, error: CorruptBlobError): Promise<void> {
+    return quarantine(this, hash, error);
   }
 
   /** Fetches a good copy through the repair hook; true when the blob is whole again. */
   repair(hash: T.BlobHash): Promise<boolean> {
     const running = this.#repairs.get(hash);
     if (running !== undefined) return running;
-    const attempt = this.#repairOnce(hash).finally(() => this.#repairs.delete(hash));
+    const attempt = repairFromReplica(this, hash).finally(() => this.#repairs.delete(hash));
     this.#repairs.set(hash, attempt);
     return attempt;
-  }
-
-  async #repairOnce(hash: T.BlobHash): Promise<boolean> {
-    const hook = this.components.repair;
-    if (hook === undefined) return false;
-    let reason = 'no replica has it';
-    try {
-      const source = await hook(hash);
-      if (source !== undefined) {
-        await this.putVerified(hash, source);
-        this.components.metrics?.repaired?.();
-        this.emit({ type: 'blob.repaired', hash });
-        return true;
-      }
-    } catch (error) {
-      reason = error instanceof Error ? error.message : String(error);
-    }
-    this.components.metrics?.repairFailed?.();
-    this.emit({ type: 'blob.repair_failed', hash, reason });
-    return false;
   }
 
   #row(hash: T.BlobHash): IndexedBlob {
@@ -293,7 +257,6 @@ export class FsContentStore implements T.ContentStore, StoreInternals {
     source: T.BlobSource,
     options: T.PutOptions,
   ): Promise<T.PutResult> {
-    const index = this.index;
     const written = await writeTemp(source, this.layout, {
       pool: this.pool,
       workerThreshold: this.workerThreshold,
@@ -304,26 +267,7 @@ export class FsContentStore implements T.ContentStore, StoreInternals {
       await rm(written.path, { force: true });
       throw new HashMismatchError(expected, hash);
     }
-    let created: boolean;
-    try {
-      created = index.transaction(() => {
-        const now = this.components.clock.now();
-        const row = index.get(hash);
-        if (row !== undefined && !row.missing && existsSync(this.layout.blob(hash))) {
-          index.touch(hash, now);
-          if (options.pin === true) index.setPinned(hash, true);
-          return false;
-        }
-        mkdirSync(this.layout.shard(hash), { recursive: true });
-        renameSync(written.path, this.layout.blob(hash));
-        index.upsert(written, now, options.pin === true);
-        return true;
-      });
-    } catch (error) {
-      await rm(written.path, { force: true });
-      if (isDiskFull(error)) throw new StoreFullError(this.layout.root, { cause: error });
-      throw new CasIoError('put', { cause: error });
-    }
+    const created = await commitWritten(this, written, options.pin === true);
     if (!created) await rm(written.path, { force: true });
     else this.emit({ type: 'blob.stored', hash, size });
     return { hash, size, created };
@@ -344,20 +288,4 @@ function settle<R>(fn: () => R): Promise<R> {
   } catch (error) {
     return Promise.reject(toError(error));
   }
-}
-
-function info(row: IndexedBlob): T.BlobInfo {
-  const { missing: _missing, ...rest } = row;
-  return rest;
-}
-
-/** A reference's source: `blob:<hash>` or a record name of at most 500 characters. */
-function refSource(from: string): string {
-  if (from.startsWith('blob:')) return `blob:${parseBlobHash(from.slice(5))}`;
-  if (from.length === 0 || from.length > 500)
-    throw new CasIoError('reference', {
-      retryable: false,
-      cause: new Error(`bad reference source ${JSON.stringify(from.slice(0, 80))}`),
-    });
-  return from;
 }
