@@ -169,6 +169,59 @@ export class NodeMetrics implements ActorSystemMetrics, SupervisorMetrics {
     });
   }
 
+  /**
+   * The content store's replication series: `bzzz_cas_under_replicated` read from `source` at
+   * each scrape, and the counters the replicator bumps through the returned functions.
+   */
+  observeCas(source: { underReplicated(): number }): {
+    replicated(outcome: 'ok' | 'failed'): void;
+    repaired(outcome: 'ok' | 'failed'): void;
+    badCopy(): void;
+  } {
+    const registers = [this.registry];
+    for (const name of [
+      'bzzz_cas_under_replicated',
+      'bzzz_cas_replications_total',
+      'bzzz_cas_repairs_total',
+      'bzzz_cas_bad_copies_total',
+    ])
+      this.registry.removeSingleMetric(name);
+    new Gauge({
+      name: 'bzzz_cas_under_replicated',
+      help: 'Pinned blobs known to this node with fewer live holders than the replication factor',
+      registers,
+      collect() {
+        this.set(source.underReplicated());
+      },
+    });
+    const replications = new Counter({
+      name: 'bzzz_cas_replications_total',
+      help: 'Blobs this node fetched because placement wants them here, by outcome',
+      labelNames: ['outcome'],
+      registers,
+    });
+    const repairs = new Counter({
+      name: 'bzzz_cas_repairs_total',
+      help: 'Blobs fetched again after a holder died or a copy was corrupt, by outcome',
+      labelNames: ['outcome'],
+      registers,
+    });
+    const badCopies = new Counter({
+      name: 'bzzz_cas_bad_copies_total',
+      help: 'Copies refused because a holder sent bytes that do not hash to the blob',
+      registers,
+    });
+    for (const outcome of ['ok', 'failed']) {
+      replications.inc({ outcome }, 0);
+      repairs.inc({ outcome }, 0);
+    }
+    return {
+      replicated: (outcome) => replications.inc({ outcome }),
+      repaired: (outcome) => repairs.inc({ outcome }),
+      badCopy: () => badCopies.inc(),
+    };
+  }
+
   /** A forge refused an effect for its stale fencing token (for the forge's `onFencedRejection`). */
   fencedRejection(effect: string): void {
     this.effects.fencedRejected.inc({ effect });

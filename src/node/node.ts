@@ -5,7 +5,7 @@
  * root (rest_for_one)
  * ├── infra (one_for_one): nats, claims, sandboxes, health, http
  * ├── cluster (one_for_one): remote, membership, broadcaster, election, micro
- * ├── storage (one_for_one): workspaces
+ * ├── storage (one_for_one): workspaces, and on a medium: cas, blob-transfer, cas-replicator
  * └── work (one_for_one): view, task-metrics, advisor, poller, agents
  * ```
  * Every resource is a child: infrastructure starts first and stops last; a subtree that keeps
@@ -215,6 +215,7 @@ export class BzzzNode {
       peers: () => this.status().nodes,
       tasks: () => this.status().tasks,
       p2pPeers: () => this.#options.p2pPeers?.(),
+      casBlob: (hash) => this.#options.casBlob?.(hash),
       leader: () => {
         const leader = this.#options.leader?.() ?? null;
         if (leader === null) return null;

@@ -27,6 +27,8 @@ export const HMMM_TOPIC = 'hmmm/meta-discussion/v1';
 export const TASKS_TOPIC = 'bzzz/meta/tasks/v1';
 /** libp2p protocol of actor mailbox streams. */
 export const ACTOR_PROTOCOL = '/bzzz/actor/1.0.0';
+/** libp2p protocol of content-store blob transfers (SPEC §13). */
+export const BLOB_PROTOCOL = '/bzzz/blob/1.0.0';
 /** Name of the NATS micro service every node registers. */
 export const SERVICE_NAME = 'bzzz';
 /** Key of the leader lease in the claims bucket (never a task key token: those hold `_3A`). */
@@ -51,6 +53,13 @@ export function assertClusterName(cluster: string): void {
 
 function assertTaskKey(key: TaskKey): void {
   if (!isTaskKey(key)) throw new InvalidSubjectError(key, 'not a task key');
+}
+
+/** `bzzz.<cluster>.blob.<node id>`: where a node answers requests for chunks of its blobs. */
+export function blobSubject(cluster: string, node: NodeId): string {
+  assertClusterName(cluster);
+  if (!isNodeId(node)) throw new InvalidSubjectError(node, 'not a node id');
+  return `bzzz.${cluster}.blob.${node}`;
 }
 
 /** `bzzz.<cluster>.coordination`: coordination broadcasts. */
