@@ -276,8 +276,12 @@ export class CasReplicator {
   async #fetch(hash: BlobHash): Promise<void> {
     const repair = this.#lost.has(hash);
     const count = repair ? this.#c.metrics?.repaired : this.#c.metrics?.replicated;
-    for (const holder of this.#candidates(hash)) {
-      if (!this.#running) return;
+    const tried = new Set<string>();
+    // holders heard while a fetch runs are tried too, before giving up until the next tick
+    for (;;) {
+      const holder = this.#candidates(hash).find((node) => !tried.has(node));
+      if (holder === undefined || !this.#running) break;
+      tried.add(holder);
       try {
         const { bytes } = await this.#c.transfer.fetch(holder, hash, this.#abort.signal);
         const stored = await this.#c.store.putVerified(hash, bytes, { pin: true });
