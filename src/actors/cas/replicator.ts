@@ -125,7 +125,7 @@ export class CasReplicator {
       membership.subscribe(() => this.#membershipChanged()),
     ];
     this.#states = new Map(membership.states());
-    for await (const info of store.list()) if (info.pinned) this.#table.add(info.hash, this.#self, info.size, this.#c.clock.now());
+    await this.#scan();
     this.#tick();
   }
 
@@ -233,11 +233,35 @@ export class CasReplicator {
     this.#reconcileAll();
   }
 
+  /**
+   * Walks the store: each pinned blob is held here, any other is not. Another process on the
+   * same data dir (`bzzz cas put`) stores blobs this replicator hears no event of; the walk on
+   * every tick finds them.
+   */
+  async #scan(): Promise<void> {
+    const pinned = new Map<BlobHash, number>();
+    for await (const info of this.#c.store.list()) if (info.pinned) pinned.set(info.hash, info.size);
+    if (!this.#running) return;
+    const at = this.#c.clock.now();
+    for (const [hash, size] of pinned)
+      if (this.#table.add(hash, this.#self, size, at)) this.#provide(hash);
+    for (const blob of [...this.#table.blobs()])
+      if (blob.holders.includes(this.#self) && !pinned.has(blob.hash)) this.#table.remove(blob.hash, this.#self);
+  }
+
   #tick(): void {
     if (!this.#running) return;
     this.#announceAll();
     this.#reconcileAll();
-    this.#timer = this.#c.clock.setTimeout(() => this.#tick(), this.#reannounceMs);
+    this.#timer = this.#c.clock.setTimeout(() => {
+      this.#scan().then(
+        () => this.#tick(),
+        (error: unknown) => {
+          this.#c.logger.warn({ err: describeError(error) }, 'cannot walk the content store');
+          this.#tick();
+        },
+      );
+    }, this.#reannounceMs);
   }
 
   #announceAll(): void {
