@@ -28,7 +28,7 @@ export interface CasPartsInit {
 export interface CasParts {
   storage: ChildSpec[];
   /** A blob's replication state, undefined for a string that is not a hash. */
-  casBlob(hash: string): Promise<BlobReplicaState | undefined>;
+  casBlob: (hash: string) => Promise<BlobReplicaState | undefined>;
   replicator: CasReplicator;
 }
 

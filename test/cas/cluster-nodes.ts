@@ -30,7 +30,11 @@ export interface CasNode {
 export type Medium = { kind: 'nats'; url: string } | { kind: 'libp2p'; port: number; bootstrap?: string };
 
 /** A started node on `medium`, its data in a fresh directory. */
-export async function startCasNode(name: string, medium: Medium, env: Record<string, string> = {}): Promise<CasNode> {
+export async function startCasNode(
+  name: string,
+  medium: Medium,
+  env: Record<string, string> = {},
+): Promise<CasNode> {
   const dir = mkdtempSync(join(tmpdir(), `bzzz-repl-${name}-`));
   const config = loadConfig({
     env: {
@@ -94,7 +98,10 @@ export function storeOf(config: Config): ContentStore {
 export async function casState(
   url: string,
   hash: string,
-): Promise<{ status: number; body: { holders?: string[]; wanted?: number; pinned?: boolean; size?: number } }> {
+): Promise<{
+  status: number;
+  body: { holders?: string[]; wanted?: number; pinned?: boolean; size?: number };
+}> {
   const response = await fetch(`${url}/api/v1/cas/${hash}`);
   return { status: response.status, body: (await response.json()) as never };
 }

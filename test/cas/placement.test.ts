@@ -24,7 +24,8 @@ describe('placeBlob', () => {
 
   it('spreads blobs over the nodes', () => {
     const load = new Map<string, number>();
-    for (const hash of hashes) for (const node of placeBlob(hash, nodes, 3)) load.set(node, (load.get(node) ?? 0) + 1);
+    for (const hash of hashes)
+      for (const node of placeBlob(hash, nodes, 3)) load.set(node, (load.get(node) ?? 0) + 1);
     // 600 placements per node on average: every node well within half and twice that
     for (const node of nodes) {
       expect(load.get(node)).toBeGreaterThan(300);

@@ -72,7 +72,12 @@ export class ReplicaNet {
               throw new BlobTransferError(holder, hash, 'unreachable', 'gone');
             const bytes = Uint8Array.from(await node.opened.store.get(hash));
             if (this.corrupt.has(holder)) bytes[0]! ^= 0xff;
-            return { size: bytes.length, bytes: (async function* () { yield bytes; })() };
+            return {
+              size: bytes.length,
+              bytes: (async function* () {
+                yield bytes;
+              })(),
+            };
           },
         },
       },

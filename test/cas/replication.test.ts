@@ -22,8 +22,8 @@ import {
 const DEADLINE_MS = 60_000;
 const FAST = { BZZZ_CAS_REANNOUNCE_MS: '500' };
 
-let nodes: CasNode[] = [];
-let stores: ContentStore[] = [];
+const nodes: CasNode[] = [];
+const stores: ContentStore[] = [];
 afterEach(async () => {
   await Promise.all(stores.splice(0).map((s) => s.stop()));
   await Promise.all(nodes.splice(0).map((n) => n.stop()));
@@ -84,22 +84,26 @@ describe('replication on NATS', () => {
     await replicatesToAll((name) => startCasNode(name, medium(), FAST));
   });
 
-  it('brings the factor back to 3 when a holder stops for good and a fourth node joins', { timeout: 180_000 }, async () => {
-    const hash = await replicatesToAll((name) => startCasNode(name, medium(), FAST));
-    const gone = nodes.pop()!;
-    const goneId = gone.node.nodeId;
-    await gone.stop();
-    nodes.push(await startCasNode('r4', medium(), FAST));
-    const ids = nodes.map((n) => n.node.nodeId).sort();
-    await eventually(
-      async () => ((await holders(nodes[0]!, hash))?.join() === ids.join() ? true : undefined),
-      DEADLINE_MS * 2,
-      'r1 sees r1, r2 and r4 hold the blob',
-    );
-    expect(await holders(nodes[0]!, hash)).not.toContain(goneId);
-    const metrics = await (await fetch(`${nodes[2]!.url}/metrics`)).text();
-    expect(metrics).toMatch(/bzzz_cas_under_replicated\{[^}]*\} 0/);
-  });
+  it(
+    'brings the factor back to 3 when a holder stops for good and a fourth node joins',
+    { timeout: 180_000 },
+    async () => {
+      const hash = await replicatesToAll((name) => startCasNode(name, medium(), FAST));
+      const gone = nodes.pop()!;
+      const goneId = gone.node.nodeId;
+      await gone.stop();
+      nodes.push(await startCasNode('r4', medium(), FAST));
+      const ids = nodes.map((n) => n.node.nodeId).sort();
+      await eventually(
+        async () => ((await holders(nodes[0]!, hash))?.join() === ids.join() ? true : undefined),
+        DEADLINE_MS * 2,
+        'r1 sees r1, r2 and r4 hold the blob',
+      );
+      expect(await holders(nodes[0]!, hash)).not.toContain(goneId);
+      const metrics = await (await fetch(`${nodes[2]!.url}/metrics`)).text();
+      expect(metrics).toMatch(/bzzz_cas_under_replicated\{[^}]*\} 0/);
+    },
+  );
 
   it('answers a bad hash and an unknown blob with one line', async () => {
     nodes.push(await startCasNode('solo', medium(), FAST));
@@ -112,17 +116,25 @@ describe('replication on NATS', () => {
 });
 
 describe('replication on libp2p', () => {
-  it('brings a pinned 1 MiB blob to all three nodes over /bzzz/blob/1.0.0', { timeout: 120_000 }, async () => {
-    let first: { port: number; id: string } | undefined;
-    await replicatesToAll(async (name) => {
-      const port = await freePort();
-      const node = await startCasNode(
-        name,
-        { kind: 'libp2p', port, ...(first === undefined ? {} : { bootstrap: bootstrapAddress(first.port, first.id) }) },
-        FAST,
-      );
-      first ??= { port, id: node.node.nodeId };
-      return node;
-    });
-  });
+  it(
+    'brings a pinned 1 MiB blob to all three nodes over /bzzz/blob/1.0.0',
+    { timeout: 120_000 },
+    async () => {
+      let first: { port: number; id: string } | undefined;
+      await replicatesToAll(async (name) => {
+        const port = await freePort();
+        const node = await startCasNode(
+          name,
+          {
+            kind: 'libp2p',
+            port,
+            ...(first === undefined ? {} : { bootstrap: bootstrapAddress(first.port, first.id) }),
+          },
+          FAST,
+        );
+        first ??= { port, id: node.node.nodeId };
+        return node;
+      });
+    },
+  );
 });

@@ -27,13 +27,13 @@ describe('CasReplicator', () => {
     net = new ReplicaNet(3);
     const [a] = [await net.add('a'), await net.add('b'), await net.add('c')];
     const bytes = randomBytes(200_000);
-    const { hash } = await a!.opened.store.put(bytes, { pin: true });
+    const { hash } = await a.opened.store.put(bytes, { pin: true });
     await eventually(() => allHold(['a', 'b', 'c'], hash), DEADLINE_MS, 'three holders');
     expect(Buffer.from(await net.nodes.get('c')!.opened.store.get(hash)).equals(bytes)).toBe(true);
     expect(net.nodes.get('b')!.counts.replicated).toEqual(['ok']);
-    await eventually(() => (a!.replicator.holders(hash).length === 3 ? true : undefined), DEADLINE_MS);
-    expect(a!.replicator.underReplicated()).toBe(0);
-    expect((await a!.replicator.state(hash)).wanted).toBe(3);
+    await eventually(() => (a.replicator.holders(hash).length === 3 ? true : undefined), DEADLINE_MS);
+    expect(a.replicator.underReplicated()).toBe(0);
+    expect((await a.replicator.state(hash)).wanted).toBe(3);
   });
 
   it('keeps a blob on the placed nodes only when there are more nodes than replicas', async () => {
@@ -52,7 +52,7 @@ describe('CasReplicator', () => {
   it('refuses a holder that sends wrong bytes and takes the blob from another', async () => {
     net = new ReplicaNet(3);
     const a = await net.add('a');
-    const b = await net.add('b');
+    await net.add('b');
     const bytes = randomBytes(50_000);
     const { hash } = await a.opened.store.put(bytes, { pin: true });
     await eventually(() => allHold(['a', 'b'], hash), DEADLINE_MS, 'b holds it');
@@ -132,7 +132,7 @@ describe('CasReplicator', () => {
   it('serves the store repair hook from a good holder, skipping a corrupt one', async () => {
     net = new ReplicaNet(3);
     const a = await net.add('a');
-    const b = await net.add('b');
+    await net.add('b');
     const c = await net.add('c');
     const bytes = randomBytes(30_000);
     const { hash } = await a.opened.store.put(bytes, { pin: true });
@@ -145,7 +145,7 @@ describe('CasReplicator', () => {
     net.corrupt.add('b');
     expect(await c.replicator.repairSource(hash)).toBeUndefined();
     expect(c.counts.repaired).toEqual(['ok', 'failed']);
-    expect(c.counts.badCopies).toBeGreaterThanOrEqual(1);
-    void b;
+    // both corrupt holders refused on the second call (and `a` maybe on the first)
+    expect(c.counts.badCopies).toBeGreaterThanOrEqual(2);
   });
 });

@@ -68,7 +68,8 @@ export class HolderTable {
 
   /** Every blob with at least one holder. */
   *blobs(): IterableIterator<HeldBlob> {
-    for (const [hash, blob] of this.#blobs) yield { hash, size: blob.size, holders: [...blob.holders.keys()] };
+    for (const [hash, blob] of this.#blobs)
+      yield { hash, size: blob.size, holders: [...blob.holders.keys()] };
   }
 
   get blobCount(): number {

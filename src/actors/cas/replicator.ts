@@ -41,11 +41,11 @@ export interface ReplicaMembership {
 /** Counters of the replicator, each optional. */
 export interface ReplicatorMetrics {
   /** A blob fetched to place it (`ok`) or not fetched from any holder (`failed`). */
-  replicated?(outcome: 'ok' | 'failed'): void;
+  replicated?: (outcome: 'ok' | 'failed') => void;
   /** The same for a blob that lost a holder, and for the store's repair hook. */
-  repaired?(outcome: 'ok' | 'failed'): void;
+  repaired?: (outcome: 'ok' | 'failed') => void;
   /** A holder sent bytes that do not hash to the blob. */
-  badCopy?(): void;
+  badCopy?: () => void;
 }
 
 export interface ReplicatorInit {
@@ -243,10 +243,10 @@ export class CasReplicator {
     for await (const info of this.#c.store.list()) if (info.pinned) pinned.set(info.hash, info.size);
     if (!this.#running) return;
     const at = this.#c.clock.now();
-    for (const [hash, size] of pinned)
-      if (this.#table.add(hash, this.#self, size, at)) this.#provide(hash);
+    for (const [hash, size] of pinned) if (this.#table.add(hash, this.#self, size, at)) this.#provide(hash);
     for (const blob of [...this.#table.blobs()])
-      if (blob.holders.includes(this.#self) && !pinned.has(blob.hash)) this.#table.remove(blob.hash, this.#self);
+      if (blob.holders.includes(this.#self) && !pinned.has(blob.hash))
+        this.#table.remove(blob.hash, this.#self);
   }
 
   #tick(): void {

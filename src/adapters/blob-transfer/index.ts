@@ -18,7 +18,8 @@ export { blobCidString, BLAKE3_MULTIHASH, RAW_CODEC } from './cid.js';
 export { NATS_CHUNK_BYTES } from './nats.js';
 
 /** The medium a transfer runs on: the node's NATS connection or its libp2p node. */
-export type BlobTransferMedium = { kind: 'nats'; connector: NatsConnector } | { kind: 'libp2p'; p2p: P2PNode };
+export type BlobTransferMedium =
+  { kind: 'nats'; connector: NatsConnector } | { kind: 'libp2p'; p2p: P2PNode };
 
 /** The transfer for the node's medium. */
 export function createBlobTransfer(

@@ -88,7 +88,11 @@ export class Libp2pBlobTransfer implements BlobTransfer {
     } catch (error) {
       throw new BlobTransferError(holder, hash, 'unreachable', describeError(error), { cause: error });
     }
-    const fail = (failure: 'unreachable' | 'protocol' | 'not_found' | 'too_large', detail: string, cause?: unknown) => {
+    const fail = (
+      failure: 'unreachable' | 'protocol' | 'not_found' | 'too_large',
+      detail: string,
+      cause?: unknown,
+    ) => {
       stream.abort(new Error(detail));
       return new BlobTransferError(holder, hash, failure, detail, { cause });
     };

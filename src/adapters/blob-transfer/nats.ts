@@ -23,7 +23,14 @@ import {
   type BlobTransferInit,
   type FetchedBlob,
 } from './types.js';
-import { blobHeaderSchema, blobRequestSchema, decodeJson, encodeJson, errorOf, type BlobHeader } from './wire.js';
+import {
+  blobHeaderSchema,
+  blobRequestSchema,
+  decodeJson,
+  encodeJson,
+  errorOf,
+  type BlobHeader,
+} from './wire.js';
 
 /** Bytes of one chunk: half the default max payload, room for the header. */
 export const NATS_CHUNK_BYTES = 512 * 1024;
@@ -124,7 +131,12 @@ export class NatsBlobTransfer implements BlobTransfer {
     if (reply === undefined) throw new BlobTransferError(holder, hash, 'protocol', 'not a blob reply');
     const { header, bytes } = reply;
     if ('error' in header)
-      throw new BlobTransferError(holder, hash, header.error === 'not_found' ? 'not_found' : 'protocol', header.error);
+      throw new BlobTransferError(
+        holder,
+        hash,
+        header.error === 'not_found' ? 'not_found' : 'protocol',
+        header.error,
+      );
     if (header.chunks === undefined) throw new BlobTransferError(holder, hash, 'protocol', 'no chunk count');
     return { header: { size: header.size, chunks: header.chunks }, bytes };
   }
