@@ -23,7 +23,7 @@ import { createPeersView, statusNodes } from '../actors/peers-view.js';
 import type { HealthCheck } from './health.js';
 import type { NodeContext, NodeParts, P2PPeersDocument } from './types.js';
 import type { BlobTransferMedium } from '../adapters/blob-transfer/index.js';
-import { casParts } from './cas-parts.js';
+import { casParts, type CasPartsInit } from './cas-parts.js';
 
 /** The path of the elector's mailbox: received heartbeats are sent there. */
 export const ELECTION_PATH = 'root/cluster/election';
@@ -90,6 +90,8 @@ export interface ClusterInit {
   leadership: Leadership;
   /** This node's load, for the availability broadcast. */
   load: () => { tasks: string[]; maxTasks: number };
+  /** Makes the content store (default: the `fs` store under the data dir); tests and benchmarks keep it. */
+  casStore?: CasPartsInit['store'];
 }
 
 /** The cluster's children and read models, built from the node's own parts. */
@@ -104,7 +106,16 @@ export function clusterParts(init: ClusterInit, node: NodeContext): NodeParts {
       );
   });
   const peers = createPeersView(() => node.clock.now());
-  const cas = casParts({ config: init.config, bus, peers, medium: init.medium.blobs }, node);
+  const cas = casParts(
+    {
+      config: init.config,
+      bus,
+      peers,
+      medium: init.medium.blobs,
+      ...(init.casStore === undefined ? {} : { store: init.casStore }),
+    },
+    node,
+  );
   return {
     infra: [init.medium.infra],
     cluster: [

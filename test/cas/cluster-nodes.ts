@@ -18,12 +18,20 @@ import { Leadership } from '../../src/node/leadership.js';
 import { createP2PNode, p2pMedium } from '../../src/node/p2p-medium.js';
 import { loadOrCreateIdentity } from '../../src/protocol/identity.js';
 import { freePort } from '../helpers/nats-server.js';
+import type { NatsConnector } from '../../src/adapters/nats/index.js';
+import type { P2PNode } from '../../src/adapters/p2p/index.js';
 
 export interface CasNode {
   node: BzzzNode;
   config: Config;
-  /** The node's own store, opened beside the node on the same data dir (as `bzzz cas` does). */
+  /** The node's HTTP URL. */
   url: string;
+  /** The node's own store (a child of its `storage` subtree: started and stopped by the node). */
+  store: ContentStore;
+  /** The node's libp2p node, on libp2p. */
+  p2p?: P2PNode;
+  /** The node's NATS connection, on NATS. */
+  connector?: NatsConnector;
   stop(): Promise<void>;
 }
 
@@ -57,17 +65,28 @@ export async function startCasNode(
   const logger = silentLogger();
   const components = { logger, clock: systemClock };
   const identity = await loadOrCreateIdentity(config.data_dir);
-  const clusterMedium =
-    medium.kind === 'nats'
-      ? natsMedium(config, createConnector(config, name, components))
-      : p2pMedium(config, createP2PNode(config, identity, logger));
+  const connector = medium.kind === 'nats' ? createConnector(config, name, components) : undefined;
+  const p2p = medium.kind === 'libp2p' ? createP2PNode(config, identity, logger) : undefined;
+  const clusterMedium = connector !== undefined ? natsMedium(config, connector) : p2pMedium(config, p2p!);
+  let store: ContentStore | undefined;
+  const casStore = (repair: (hash: string) => Promise<Uint8Array | undefined>) => {
+    store = createContentStore({ dataDir: config.data_dir }, { ...components, repair });
+    return store;
+  };
   const claims = new MemoryClaimStore(components);
   const leadership = new Leadership(identity.nodeId, false);
   const node = await BzzzNode.start(config, {
     ...components,
     build: (context) =>
       clusterParts(
-        { config, medium: clusterMedium, claims, leadership, load: () => ({ tasks: [], maxTasks: 1 }) },
+        {
+          config,
+          medium: clusterMedium,
+          claims,
+          leadership,
+          load: () => ({ tasks: [], maxTasks: 1 }),
+          casStore,
+        },
         context,
       ),
   });
@@ -75,6 +94,9 @@ export async function startCasNode(
     node,
     config,
     url: node.httpUrl!,
+    store: store!,
+    ...(p2p === undefined ? {} : { p2p }),
+    ...(connector === undefined ? {} : { connector }),
     stop: async () => {
       await node.stop();
       await rm(dir, { recursive: true, force: true });
