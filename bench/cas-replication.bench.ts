@@ -84,7 +84,11 @@ async function replicateOnce(nodes: CasNode[]): Promise<number> {
 }
 
 /** A raw copy: each other node fetches the bytes over `fetchRaw` and writes them to a file. */
-async function rawOnce(nodes: CasNode[], dir: string, fetchRaw: (n: CasNode) => Promise<Uint8Array>): Promise<number> {
+async function rawOnce(
+  nodes: CasNode[],
+  dir: string,
+  fetchRaw: (n: CasNode) => Promise<Uint8Array>,
+): Promise<number> {
   const start = process.hrtime.bigint();
   await Promise.all(
     nodes.slice(1).map(async (n, i) => {
@@ -208,10 +212,17 @@ async function replicateOnNats(url: string): Promise<Figure> {
       const nc = await n.connector!.connection();
       const parts: Uint8Array[] = [];
       for (let i = 0; i * chunk < BLOB_BYTES; i++)
-        parts.push((await nc.request('bench.raw', new TextEncoder().encode(String(i)), { timeout: 10_000 })).data);
+        parts.push(
+          (await nc.request('bench.raw', new TextEncoder().encode(String(i)), { timeout: 10_000 })).data,
+        );
       return Buffer.concat(parts);
     };
-    return await measureReplicate('cas.replicate.nats', 'raw NATS chunked request + writeFile', nodes, fetchRaw);
+    return await measureReplicate(
+      'cas.replicate.nats',
+      'raw NATS chunked request + writeFile',
+      nodes,
+      fetchRaw,
+    );
   } finally {
     await Promise.allSettled(nodes.map((n) => n.stop()));
   }
@@ -245,7 +256,10 @@ async function repairOnNats(url: string): Promise<Figure> {
       const back = stored(spare.store, hash);
       const t0 = process.hrtime.bigint();
       const detected = until('the victim declared dead', async () => {
-        const peers = (await (await fetch(`${putter.url}/api/v1/peers`)).json()) as { id: string; state: string }[];
+        const peers = (await (await fetch(`${putter.url}/api/v1/peers`)).json()) as {
+          id: string;
+          state: string;
+        }[];
         return peers.find((p) => p.id === victim.node.nodeId)?.state !== 'alive' &&
           peers.find((p) => p.id === victim.node.nodeId)?.state !== 'suspect'
           ? hrtimeMs(t0)
