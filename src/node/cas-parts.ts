@@ -74,7 +74,10 @@ export function casParts(init: CasPartsInit, node: NodeContext): CasParts {
       membership,
       clock: node.clock,
       logger,
-      metrics: node.metrics.observeCas({ underReplicated: () => replicator.underReplicated() }),
+      metrics: node.metrics.observeCas({
+        underReplicated: () => replicator.underReplicated(),
+        stats: () => store.stats(),
+      }),
     },
   );
   const resource = (part: { start(): Promise<void>; stop(): Promise<void> }) => async () => {

@@ -170,22 +170,45 @@ export class NodeMetrics implements ActorSystemMetrics, SupervisorMetrics {
   }
 
   /**
-   * The content store's replication series: `bzzz_cas_under_replicated` read from `source` at
-   * each scrape, and the counters the replicator bumps through the returned functions.
+   * The content store's series: `bzzz_cas_blobs`, `bzzz_cas_bytes` and
+   * `bzzz_cas_under_replicated` read from `source` at each scrape, and the counters the
+   * replicator bumps through the returned functions.
    */
-  observeCas(source: { underReplicated(): number }): {
+  observeCas(source: { underReplicated(): number; stats(): Promise<{ blobs: number; bytes: number }> }): {
     replicated(outcome: 'ok' | 'failed'): void;
     repaired(outcome: 'ok' | 'failed'): void;
     badCopy(): void;
   } {
     const registers = [this.registry];
     for (const name of [
+      'bzzz_cas_blobs',
+      'bzzz_cas_bytes',
       'bzzz_cas_under_replicated',
       'bzzz_cas_replications_total',
       'bzzz_cas_repairs_total',
       'bzzz_cas_bad_copies_total',
     ])
       this.registry.removeSingleMetric(name);
+    new Gauge({
+      name: 'bzzz_cas_blobs',
+      help: "Blobs in this node's content store",
+      registers,
+      async collect() {
+        // a store not open (starting, restarting) keeps the last figure
+        const stats = await source.stats().catch(() => undefined);
+        if (stats !== undefined) this.set(stats.blobs);
+      },
+    });
+    new Gauge({
+      name: 'bzzz_cas_bytes',
+      help: "Bytes of the blobs in this node's content store (before compression)",
+      registers,
+      async collect() {
+        // a store not open (starting, restarting) keeps the last figure
+        const stats = await source.stats().catch(() => undefined);
+        if (stats !== undefined) this.set(stats.bytes);
+      },
+    });
     new Gauge({
       name: 'bzzz_cas_under_replicated',
       help: 'Pinned blobs known to this node with fewer live holders than the replication factor',

@@ -68,7 +68,7 @@ describe('agent processes on NATS', () => {
       const ids = await eventually(
         () => {
           const found = agents.map((a) => (a.url() === undefined ? undefined : a.nodeId()));
-          return found.every((id) => id !== undefined) ? (found as string[]) : undefined;
+          return found.every((id) => id !== undefined) ? found : undefined;
         },
         DEADLINE_MS,
         'three agents started',

@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ContentStore } from '../../src/adapters/cas/index.js';
+import { blobProviderKey } from '../../src/adapters/blob-transfer/cid.js';
 import { eventually } from '../helpers/cli.js';
 import { startNatsServer, type NatsServerHandle } from '../helpers/nats-server.js';
 import {
@@ -34,19 +35,27 @@ async function holders(node: CasNode, hash: string): Promise<string[] | undefine
   return status === 200 ? body.holders?.slice().sort() : undefined;
 }
 
-/** Puts a random pinned blob through a store on `node`'s data dir (as `bzzz cas put` does). */
-async function pinBlob(node: CasNode, bytes: Uint8Array): Promise<string> {
+/**
+ * Puts a pinned blob through the node's own store (`node`: the replicator hears the store's
+ * event) or through another store on its data dir (`data-dir`: as `bzzz cas put` does; the
+ * replicator finds it when it next walks the store).
+ */
+async function pinBlob(node: CasNode, bytes: Uint8Array, via: 'node' | 'data-dir'): Promise<string> {
+  if (via === 'node') return (await node.store.put(bytes, { pin: true })).hash;
   const store = storeOf(node.config);
   stores.push(store);
   await store.start();
   return (await store.put(bytes, { pin: true })).hash;
 }
 
-async function replicatesToAll(start: (name: string, index: number) => Promise<CasNode>) {
+async function replicatesToAll(
+  start: (name: string, index: number) => Promise<CasNode>,
+  via: 'node' | 'data-dir' = 'node',
+) {
   for (const [i, name] of ['r1', 'r2', 'r3'].entries()) nodes.push(await start(name, i));
   const ids = nodes.map((n) => n.node.nodeId).sort();
   const bytes = randomBytes(1024 * 1024);
-  const hash = await pinBlob(nodes[0]!, bytes);
+  const hash = await pinBlob(nodes[0]!, bytes, via);
   for (const node of nodes)
     await eventually(
       async () => ((await holders(node, hash))?.join() === ids.join() ? true : undefined),
@@ -67,6 +76,8 @@ async function replicatesToAll(start: (name: string, index: number) => Promise<C
   const metrics = await (await fetch(`${nodes[1]!.url}/metrics`)).text();
   expect(metrics).toMatch(/bzzz_cas_under_replicated\{[^}]*\} 0/);
   expect(metrics).toMatch(/bzzz_cas_replications_total\{[^}]*outcome="ok"[^}]*\} 1/);
+  expect(metrics).toMatch(/bzzz_cas_blobs\{[^}]*\} 1/);
+  expect(metrics).toMatch(new RegExp(`bzzz_cas_bytes\\{[^}]*\\} ${bytes.length}`));
   return hash;
 }
 
@@ -88,7 +99,7 @@ describe('replication on NATS', () => {
     'brings the factor back to 3 when a holder stops for good and a fourth node joins',
     { timeout: 180_000 },
     async () => {
-      const hash = await replicatesToAll((name) => startCasNode(name, medium(), FAST));
+      const hash = await replicatesToAll((name) => startCasNode(name, medium(), FAST), 'data-dir');
       const gone = nodes.pop()!;
       const goneId = gone.node.nodeId;
       await gone.stop();
@@ -121,7 +132,7 @@ describe('replication on libp2p', () => {
     { timeout: 120_000 },
     async () => {
       let first: { port: number; id: string } | undefined;
-      await replicatesToAll(async (name) => {
+      const hash = await replicatesToAll(async (name) => {
         const port = await freePort();
         const node = await startCasNode(
           name,
@@ -135,6 +146,34 @@ describe('replication on libp2p', () => {
         first ??= { port, id: node.node.nodeId };
         return node;
       });
+      // the first holder published a provider record for the blob's CID in the DHT
+      const cid = blobProviderKey(hash);
+      const providers = new Set<string>();
+      await eventually(
+        () =>
+          new Promise<true | undefined>((resolve) => {
+            const stop = nodes[2]!.p2p!.follow({
+              attach: async (node) => {
+                try {
+                  for await (const provider of node.contentRouting.findProviders(cid, {
+                    signal: AbortSignal.timeout(5_000),
+                  }))
+                    providers.add(provider.id.toString());
+                } catch {
+                  // a lookup cut short by its deadline: what it found counts
+                } finally {
+                  stop();
+                  resolve(providers.has(nodes[0]!.node.nodeId) ? true : undefined);
+                }
+              },
+              detach: () => Promise.resolve(),
+            });
+          }),
+        DEADLINE_MS,
+        'the first holder is a provider of the blob in the DHT',
+        () =>
+          `providers found: ${[...providers].join(', ')}; nodes ${nodes.map((n) => n.node.nodeId).join(', ')}`,
+      );
     },
   );
 });

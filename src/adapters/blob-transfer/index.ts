@@ -14,7 +14,7 @@ import type { BlobTransfer, BlobTransferComponents, BlobTransferInit } from './t
 export type * from './types.js';
 export { DEFAULT_MAX_BLOB_BYTES, DEFAULT_TRANSFER_TIMEOUT_MS } from './types.js';
 export { BlobTransferError, type BlobTransferFailure } from './errors.js';
-export { blobCidString, BLAKE3_MULTIHASH, RAW_CODEC } from './cid.js';
+export { blobCidString, BLAKE3_MULTIHASH, RAW_CODEC, SHA2_256_MULTIHASH } from './cid.js';
 export { NATS_CHUNK_BYTES } from './nats.js';
 
 /** The medium a transfer runs on: the node's NATS connection or its libp2p node. */

@@ -15,7 +15,7 @@ import { describeError } from '../../lib/errors.js';
 import { BLOB_PROTOCOL } from '../../protocol/index.js';
 import type { P2PNode } from '../p2p/index.js';
 import type { Libp2pNode } from '../p2p/types.js';
-import { blobCid } from './cid.js';
+import { blobProviderKey } from './cid.js';
 import { BlobTransferError } from './errors.js';
 import {
   DEFAULT_MAX_BLOB_BYTES,
@@ -136,7 +136,9 @@ export class Libp2pBlobTransfer implements BlobTransfer {
   async provide(hash: string): Promise<void> {
     const node = this.#node;
     if (node === undefined) return;
-    await node.contentRouting.provide(blobCid(hash), { signal: AbortSignal.timeout(this.#init.timeoutMs) });
+    await node.contentRouting.provide(blobProviderKey(hash), {
+      signal: AbortSignal.timeout(this.#init.timeoutMs),
+    });
   }
 
   #accept(stream: Stream, connection: Connection): void {
