@@ -9,12 +9,34 @@
 import { CasReplicator, type BlobReplicaState, type ReplicaMembership } from '../actors/cas/replicator.js';
 import { serviceSpec } from '../actors/service.js';
 import type { PeersView } from '../actors/peers-view.js';
-import { createBlobTransfer, type BlobTransferMedium } from '../adapters/blob-transfer/index.js';
+import {
+  createNatsBlobTransfer,
+  type BlobTransfer,
+  type BlobTransferComponents,
+  type BlobTransferInit,
+} from '../adapters/blob-transfer/index.js';
+import type { NatsConnector } from '../adapters/nats/index.js';
+import { Libp2pBlobTransfer, type P2PNode } from '../adapters/p2p/index.js';
 import type { Bus } from '../adapters/bus/index.js';
 import { createContentStore, isBlobHash, type ContentStore } from '../adapters/cas/index.js';
 import type { Config } from '../config/index.js';
 import type { ChildSpec } from '../supervisor/child.js';
 import type { NodeContext } from './types.js';
+
+/** The medium blobs travel over: the node's NATS connection or its libp2p node. */
+export type BlobTransferMedium =
+  { kind: 'nats'; connector: NatsConnector } | { kind: 'libp2p'; p2p: P2PNode };
+
+/** The blob transfer for the node's medium. */
+export function createBlobTransfer(
+  init: BlobTransferInit,
+  components: BlobTransferComponents,
+  medium: BlobTransferMedium,
+): BlobTransfer {
+  return medium.kind === 'nats'
+    ? createNatsBlobTransfer(init, { ...components, connector: medium.connector })
+    : new Libp2pBlobTransfer(init, { ...components, p2p: medium.p2p });
+}
 
 export interface CasPartsInit {
   config: Config;

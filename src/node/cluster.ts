@@ -22,8 +22,7 @@ import type { Leadership } from './leadership.js';
 import { createPeersView, statusNodes } from '../actors/peers-view.js';
 import type { HealthCheck } from './health.js';
 import type { NodeContext, NodeParts, P2PPeersDocument } from './types.js';
-import type { BlobTransferMedium } from '../adapters/blob-transfer/index.js';
-import { casParts, type CasPartsInit } from './cas-parts.js';
+import { casParts, type BlobTransferMedium, type CasPartsInit } from './cas-parts.js';
 
 /** The path of the elector's mailbox: received heartbeats are sent there. */
 export const ELECTION_PATH = 'root/cluster/election';

@@ -12,12 +12,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CasReplicator, type BlobHeld } from '../../src/actors/cas/replicator.js';
 import {
   BlobTransferError,
-  createBlobTransfer,
   NATS_CHUNK_BYTES,
   type BlobTransfer,
-  type BlobTransferMedium,
 } from '../../src/adapters/blob-transfer/index.js';
 import type { ContentStore } from '../../src/adapters/cas/index.js';
+import { createBlobTransfer, type BlobTransferMedium } from '../../src/node/cas-parts.js';
 import { createNatsConnector, type NatsConnector } from '../../src/adapters/nats/index.js';
 import type { P2PNode } from '../../src/adapters/p2p/index.js';
 import { silentLogger, systemClock } from '../../src/lib/index.js';

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ContentStore } from '../../src/adapters/cas/index.js';
-import { blobProviderKey } from '../../src/adapters/blob-transfer/cid.js';
+import { blobProviderKey } from '../../src/adapters/p2p/index.js';
 import { eventually } from '../helpers/cli.js';
 import { startNatsServer, type NatsServerHandle } from '../helpers/nats-server.js';
 import {

@@ -18,3 +18,12 @@ export {
 export { generateSwarmKey, parseSwarmKey } from './swarm-key.js';
 export { InvalidMultiaddrError, P2PStartError, SwarmKeyError } from './errors.js';
 export { PEER_SCORE_THRESHOLDS } from './scoring.js';
+export { Libp2pBlobTransfer } from './blob-transfer.js';
+export {
+  blobCid,
+  blobCidString,
+  blobProviderKey,
+  BLAKE3_MULTIHASH,
+  RAW_CODEC,
+  SHA2_256_MULTIHASH,
+} from './blob-cid.js';

@@ -7,7 +7,7 @@
  * collision needs one in SHA2-256 of BLAKE3 outputs); the bytes are checked against the BLAKE3
  * hash by `putVerified` whatever the DHT said.
  *
- * multiformats comes with libp2p (kad-dht depends on it); only this folder imports it.
+ * multiformats comes with libp2p (kad-dht depends on it); only src/adapters/p2p imports it.
  */
 import { createHash } from 'node:crypto';
 import { CID } from 'multiformats/cid';

@@ -7,25 +7,31 @@
  * exactly `size` bytes, never more than its bound, and each read has a deadline.
  *
  * The service follows the node's libp2p node (`P2PNode.follow`): it serves while libp2p runs.
+ * It implements the blob transfer port (`src/adapters/blob-transfer/`) on libp2p, and publishes
+ * DHT provider records for the blobs this node holds (blob-cid.ts).
  */
 import type { Connection, Stream } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { lpStream } from '@libp2p/utils';
 import { describeError } from '../../lib/errors.js';
 import { BLOB_PROTOCOL } from '../../protocol/index.js';
-import type { P2PNode } from '../p2p/index.js';
-import type { Libp2pNode } from '../p2p/types.js';
-import { blobProviderKey } from './cid.js';
-import { BlobTransferError } from './errors.js';
 import {
+  BlobTransferError,
+  blobHeaderSchema,
+  blobRequestSchema,
+  decodeJson,
   DEFAULT_MAX_BLOB_BYTES,
   DEFAULT_TRANSFER_TIMEOUT_MS,
+  encodeJson,
+  errorOf,
   type BlobTransfer,
   type BlobTransferComponents,
   type BlobTransferInit,
   type FetchedBlob,
-} from './types.js';
-import { blobHeaderSchema, blobRequestSchema, decodeJson, encodeJson, errorOf } from './wire.js';
+} from '../blob-transfer/index.js';
+import { blobProviderKey } from './blob-cid.js';
+import type { P2PNode } from './node.js';
+import type { Libp2pNode } from './types.js';
 
 /** Most bytes of one frame of a blob's body. */
 const FRAME_BYTES = 256 * 1024;
