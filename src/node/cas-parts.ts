@@ -1,10 +1,10 @@
 /**
- * The content store of a node on a medium (NATS or libp2p) and the parts that replicate it,
- * children of `storage` in this order: the store (`cas`, under `<data_dir>/blobs/`), the blob
- * transfer that serves it to peers (`blob-transfer`), and the CAS replicator
+ * The parts that replicate a node's content store when the node has a medium (NATS or
+ * libp2p), children of `storage` after the store itself (`cas`, content-store.ts): the blob
+ * transfer that serves the store to peers (`blob-transfer`), and the CAS replicator
  * (`cas-replicator`), which announces on the cluster's bus, reads membership from the peers
- * view, fetches through the transfer and is the store's repair hook. A node without a medium
- * has nothing to replicate and runs none of them.
+ * view, fetches through the transfer and answers the store's repair hook (through a
+ * {@link RepairRelay}). A node without a medium has nothing to replicate and runs neither.
  */
 import { CasReplicator, type BlobReplicaState, type ReplicaMembership } from '../actors/cas/replicator.js';
 import { serviceSpec } from '../actors/service.js';
@@ -18,7 +18,7 @@ import {
 import type { NatsConnector } from '../adapters/nats/index.js';
 import { Libp2pBlobTransfer, type P2PNode } from '../adapters/p2p/index.js';
 import type { Bus } from '../adapters/bus/index.js';
-import { createContentStore, isBlobHash, type ContentStore } from '../adapters/cas/index.js';
+import { isBlobHash, type ContentStore, type RepairSource } from '../adapters/cas/index.js';
 import type { Config } from '../config/index.js';
 import type { ChildSpec } from '../supervisor/child.js';
 import type { NodeContext } from './types.js';
@@ -43,8 +43,10 @@ export interface CasPartsInit {
   bus: Bus;
   peers: PeersView;
   medium: BlobTransferMedium;
-  /** The store (default: the `fs` store under the data dir, behind Redis when configured). */
-  store?: (repair: (hash: string) => Promise<Uint8Array | undefined>) => ContentStore;
+  /** The node's content store: a child of `storage` before these parts (the pipeline's). */
+  store: ContentStore;
+  /** What the store's repair hook calls: the replicator answers it while it runs. */
+  repairs: RepairRelay;
 }
 
 export interface CasParts {
@@ -54,17 +56,30 @@ export interface CasParts {
   replicator: CasReplicator;
 }
 
-/** The store, its transfer and its replicator, as children of `storage`. */
+/**
+ * The content store's repair hook, made before the store and answered by whichever replicator
+ * runs now: the replicator child attaches itself when it starts and detaches when it stops, so
+ * a repair while none runs finds no copy instead of reaching a stopped one.
+ */
+export class RepairRelay {
+  #source: RepairSource | undefined;
+
+  /** The hook to give the store. */
+  readonly repair: RepairSource = (hash) => this.#source?.(hash) ?? Promise.resolve(undefined);
+
+  /** Answers repairs with `source` until the returned function is called. */
+  attach(source: RepairSource): () => void {
+    this.#source = source;
+    return () => {
+      if (this.#source === source) this.#source = undefined;
+    };
+  }
+}
+
+/** The blob transfer and the replicator of the node's store, as children of `storage`. */
 export function casParts(init: CasPartsInit, node: NodeContext): CasParts {
-  const { config, bus, peers } = init;
+  const { config, bus, peers, store } = init;
   const logger = node.logger.child({ component: 'cas' });
-  const repair = (hash: string) => replicator.repairSource(hash);
-  const store =
-    init.store?.(repair) ??
-    createContentStore(
-      { dataDir: config.data_dir, ...(config.redis_url === undefined ? {} : { redisUrl: config.redis_url }) },
-      { logger, clock: node.clock, repair },
-    );
   const transfer = createBlobTransfer(
     { cluster: config.cluster, nodeId: node.nodeId },
     { store, logger },
@@ -102,15 +117,26 @@ export function casParts(init: CasPartsInit, node: NodeContext): CasParts {
       }),
     },
   );
-  const resource = (part: { start(): Promise<void>; stop(): Promise<void> }) => async () => {
-    await part.start();
-    return { stop: () => part.stop() };
-  };
   return {
     storage: [
-      serviceSpec('cas', resource(store), { shutdown: 30_000 }),
-      serviceSpec('blob-transfer', resource(transfer)),
-      serviceSpec('cas-replicator', resource(replicator), { shutdown: 10_000 }),
+      serviceSpec('blob-transfer', async () => {
+        await transfer.start();
+        return { stop: () => transfer.stop() };
+      }),
+      serviceSpec(
+        'cas-replicator',
+        async () => {
+          await replicator.start();
+          const detach = init.repairs.attach(replicator.repairSource);
+          return {
+            stop: async () => {
+              detach();
+              await replicator.stop();
+            },
+          };
+        },
+        { shutdown: 10_000 },
+      ),
     ],
     casBlob: (hash) => (isBlobHash(hash) ? replicator.state(hash) : Promise.resolve(undefined)),
     replicator,

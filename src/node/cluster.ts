@@ -89,8 +89,8 @@ export interface ClusterInit {
   leadership: Leadership;
   /** This node's load, for the availability broadcast. */
   load: () => { tasks: string[]; maxTasks: number };
-  /** Makes the content store (default: the `fs` store under the data dir); tests and benchmarks keep it. */
-  casStore?: CasPartsInit['store'];
+  /** The node's content store and its repair relay: replicated when given. */
+  cas?: Pick<CasPartsInit, 'store' | 'repairs'>;
 }
 
 /** The cluster's children and read models, built from the node's own parts. */
@@ -105,16 +105,10 @@ export function clusterParts(init: ClusterInit, node: NodeContext): NodeParts {
       );
   });
   const peers = createPeersView(() => node.clock.now());
-  const cas = casParts(
-    {
-      config: init.config,
-      bus,
-      peers,
-      medium: init.medium.blobs,
-      ...(init.casStore === undefined ? {} : { store: init.casStore }),
-    },
-    node,
-  );
+  const cas =
+    init.cas === undefined
+      ? undefined
+      : casParts({ config: init.config, bus, peers, medium: init.medium.blobs, ...init.cas }, node);
   return {
     infra: [init.medium.infra],
     cluster: [
@@ -129,8 +123,7 @@ export function clusterParts(init: ClusterInit, node: NodeContext): NodeParts {
       election(init, bus, node),
       ...init.medium.services(node),
     ],
-    storage: cas.storage,
-    casBlob: cas.casBlob,
+    ...(cas === undefined ? {} : { storage: cas.storage, casBlob: cas.casBlob }),
     checks: init.medium.observe?.(node) ?? [],
     ...(init.medium.p2pPeers === undefined ? {} : { p2pPeers: init.medium.p2pPeers }),
     notReady: () => (bus.connected() ? [] : ['bus disconnected']),

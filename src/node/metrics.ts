@@ -181,34 +181,31 @@ export class NodeMetrics implements ActorSystemMetrics, SupervisorMetrics {
   } {
     const registers = [this.registry];
     for (const name of [
-      'bzzz_cas_blobs',
-      'bzzz_cas_bytes',
       'bzzz_cas_under_replicated',
       'bzzz_cas_replications_total',
-      'bzzz_cas_repairs_total',
       'bzzz_cas_bad_copies_total',
     ])
       this.registry.removeSingleMetric(name);
-    new Gauge({
-      name: 'bzzz_cas_blobs',
-      help: "Blobs in this node's content store",
-      registers,
-      async collect() {
-        // a store not open (starting, restarting) keeps the last figure
-        const stats = await source.stats().catch(() => undefined);
-        if (stats !== undefined) this.set(stats.blobs);
-      },
-    });
-    new Gauge({
-      name: 'bzzz_cas_bytes',
-      help: "Bytes of the blobs in this node's content store (before compression)",
-      registers,
-      async collect() {
-        // a store not open (starting, restarting) keeps the last figure
-        const stats = await source.stats().catch(() => undefined);
-        if (stats !== undefined) this.set(stats.bytes);
-      },
-    });
+    // the store's own series (content-store.ts) when the node has them; else this node's
+    for (const [name, help, figure] of [
+      ['bzzz_cas_blobs', "Blobs held by this node's content store", 'blobs'],
+      [
+        'bzzz_cas_bytes',
+        "Bytes of the blobs held by this node's content store (before compression)",
+        'bytes',
+      ],
+    ] as const)
+      if (this.registry.getSingleMetric(name) === undefined)
+        new Gauge({
+          name,
+          help,
+          registers,
+          async collect() {
+            // a store not open (starting, restarting) keeps the last figure
+            const stats = await source.stats().catch(() => undefined);
+            if (stats !== undefined) this.set(stats[figure]);
+          },
+        });
     new Gauge({
       name: 'bzzz_cas_under_replicated',
       help: 'Pinned blobs known to this node with fewer live holders than the replication factor',
@@ -223,24 +220,25 @@ export class NodeMetrics implements ActorSystemMetrics, SupervisorMetrics {
       labelNames: ['outcome'],
       registers,
     });
-    const repairs = new Counter({
-      name: 'bzzz_cas_repairs_total',
-      help: 'Blobs fetched again after a holder died or a copy was corrupt, by outcome',
-      labelNames: ['outcome'],
-      registers,
-    });
+    const repairs =
+      (this.registry.getSingleMetric('bzzz_cas_repairs_total') as Counter<'outcome'> | undefined) ??
+      new Counter({
+        name: 'bzzz_cas_repairs_total',
+        help: 'Repairs of corrupt or missing blobs from a replica, by outcome',
+        labelNames: ['outcome'],
+        registers,
+      });
     const badCopies = new Counter({
       name: 'bzzz_cas_bad_copies_total',
       help: 'Copies refused because a holder sent bytes that do not hash to the blob',
       registers,
     });
-    for (const outcome of ['ok', 'failed']) {
-      replications.inc({ outcome }, 0);
-      repairs.inc({ outcome }, 0);
-    }
+    for (const outcome of ['ok', 'failed']) replications.inc({ outcome }, 0);
+    for (const outcome of ['repaired', 'failed']) repairs.inc({ outcome }, 0);
     return {
       replicated: (outcome) => replications.inc({ outcome }),
-      repaired: (outcome) => repairs.inc({ outcome }),
+      // one counter with the store's hook: a blob fetched again after its holder died is repaired too
+      repaired: (outcome) => repairs.inc({ outcome: outcome === 'ok' ? 'repaired' : 'failed' }),
       badCopy: () => badCopies.inc(),
     };
   }

@@ -15,6 +15,9 @@ import { silentLogger, systemClock } from '../../src/lib/index.js';
 import { BzzzNode } from '../../src/node/node.js';
 import { clusterParts, createConnector, natsMedium } from '../../src/node/cluster.js';
 import { Leadership } from '../../src/node/leadership.js';
+import { RepairRelay } from '../../src/node/cas-parts.js';
+import { contentStoreService } from '../../src/node/content-store.js';
+import { NodeMetrics } from '../../src/node/metrics.js';
 import { createP2PNode, p2pMedium } from '../../src/node/p2p-medium.js';
 import { loadOrCreateIdentity } from '../../src/protocol/identity.js';
 import { freePort } from '../helpers/nats-server.js';
@@ -68,15 +71,16 @@ export async function startCasNode(
   const connector = medium.kind === 'nats' ? createConnector(config, name, components) : undefined;
   const p2p = medium.kind === 'libp2p' ? createP2PNode(config, identity, logger) : undefined;
   const clusterMedium = connector !== undefined ? natsMedium(config, connector) : p2pMedium(config, p2p!);
-  let store: ContentStore | undefined;
-  const casStore = (repair: (hash: string) => Promise<Uint8Array | undefined>) => {
-    store = createContentStore({ dataDir: config.data_dir }, { ...components, repair });
-    return store;
-  };
+  // the node's content store as the main job makes it: a child of `storage`, repaired through the relay
+  const metrics = new NodeMetrics({ node: name, cluster: config.cluster });
+  const repairs = new RepairRelay();
+  const cas = contentStoreService(config, { ...components, metrics, repair: repairs.repair });
   const claims = new MemoryClaimStore(components);
   const leadership = new Leadership(identity.nodeId, false);
   const node = await BzzzNode.start(config, {
     ...components,
+    metrics,
+    storage: cas.children,
     build: (context) =>
       clusterParts(
         {
@@ -85,7 +89,7 @@ export async function startCasNode(
           claims,
           leadership,
           load: () => ({ tasks: [], maxTasks: 1 }),
-          casStore,
+          cas: { store: cas.store, repairs },
         },
         context,
       ),
@@ -94,7 +98,7 @@ export async function startCasNode(
     node,
     config,
     url: node.httpUrl!,
-    store: store!,
+    store: cas.store,
     ...(p2p === undefined ? {} : { p2p }),
     ...(connector === undefined ? {} : { connector }),
     stop: async () => {

@@ -31,7 +31,7 @@ export interface ReplicaMembership {
 export interface ReplicatorMetrics {
   /** A blob fetched to place it (`ok`) or not fetched from any holder (`failed`). */
   replicated?: (outcome: 'ok' | 'failed') => void;
-  /** The same for a blob that lost a holder, and for the store's repair hook. */
+  /** The same for a blob that lost a holder (the store counts its repair hook's own). */
   repaired?: (outcome: 'ok' | 'failed') => void;
   /** A holder sent bytes that do not hash to the blob. */
   badCopy?: () => void;
