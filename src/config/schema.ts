@@ -50,6 +50,8 @@ export const configSchema = z.strictObject({
   redis_url: z.string().min(1).optional(),
   /** Live nodes that keep each pinned blob (the CAS replicator). */
   cas_replicas: z.coerce.number().int().min(1).max(100).default(3),
+  /** Every this many ms a node announces again each pinned blob it holds. */
+  cas_reannounce_ms: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
   http_port: port.default(9000),
   http_host: z.string().min(1).default('127.0.0.1'),
   mcp_port: port.default(3001),

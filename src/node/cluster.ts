@@ -2,7 +2,8 @@
  * The cluster parts of a node on a network medium (NATS, or libp2p: `p2p-medium.ts`): the
  * medium's resource (`infra`, first: the node's one NATS connection or its libp2p node),
  * remote actor routing, membership with its broadcaster, the leader election over the claim
- * store, and the medium's own services (the `bzzz` micro service on NATS) (`cluster`).
+ * store, and the medium's own services (the `bzzz` micro service on NATS) (`cluster`); the
+ * content store with its replicator (`storage`, see `cas-parts.ts`).
  * Without a medium (`BZZZ_BUS=local`) a node is a cluster of one: it leads itself.
  */
 import { broadcasterSpec } from '../actors/broadcaster.js';
@@ -21,6 +22,7 @@ import type { Leadership } from './leadership.js';
 import { createPeersView, statusNodes } from '../actors/peers-view.js';
 import type { HealthCheck } from './health.js';
 import type { NodeContext, NodeParts, P2PPeersDocument } from './types.js';
+import { casParts, type BlobTransferMedium, type CasPartsInit } from './cas-parts.js';
 
 /** The path of the elector's mailbox: received heartbeats are sent there. */
 export const ELECTION_PATH = 'root/cluster/election';
@@ -35,6 +37,8 @@ export interface ClusterMedium {
   /** The child of `infra` that holds the medium (a connection, a libp2p node). */
   infra: ChildSpec;
   bus(node: NodeContext, rejected: (reason: string) => void): Bus;
+  /** What the content store's blobs travel over (the same connection or libp2p node). */
+  blobs: BlobTransferMedium;
   /** Children of `cluster` only this medium has. */
   services(node: NodeContext): ChildSpec[];
   /** Registers the medium's own gauges on the node's metrics and returns its health checks. */
@@ -47,6 +51,7 @@ export interface ClusterMedium {
 export function natsMedium(config: Config, connector: NatsConnector): ClusterMedium {
   return {
     infra: serviceSpec('nats', () => connector.open(), { shutdown: 10_000 }),
+    blobs: { kind: 'nats', connector },
     bus: (node, rejected) =>
       createNatsBus(
         {
@@ -84,6 +89,8 @@ export interface ClusterInit {
   leadership: Leadership;
   /** This node's load, for the availability broadcast. */
   load: () => { tasks: string[]; maxTasks: number };
+  /** The node's content store and its repair relay: replicated when given. */
+  cas?: Pick<CasPartsInit, 'store' | 'repairs'>;
 }
 
 /** The cluster's children and read models, built from the node's own parts. */
@@ -98,6 +105,10 @@ export function clusterParts(init: ClusterInit, node: NodeContext): NodeParts {
       );
   });
   const peers = createPeersView(() => node.clock.now());
+  const cas =
+    init.cas === undefined
+      ? undefined
+      : casParts({ config: init.config, bus, peers, medium: init.medium.blobs, ...init.cas }, node);
   return {
     infra: [init.medium.infra],
     cluster: [
@@ -112,6 +123,7 @@ export function clusterParts(init: ClusterInit, node: NodeContext): NodeParts {
       election(init, bus, node),
       ...init.medium.services(node),
     ],
+    ...(cas === undefined ? {} : { storage: cas.storage, casBlob: cas.casBlob }),
     checks: init.medium.observe?.(node) ?? [],
     ...(init.medium.p2pPeers === undefined ? {} : { p2pPeers: init.medium.p2pPeers }),
     notReady: () => (bus.connected() ? [] : ['bus disconnected']),

@@ -11,6 +11,7 @@ import type { Config } from '../config/index.js';
 import type { Clock } from '../lib/clock.js';
 import { BzzzNode } from './node.js';
 import { clusterParts, createConnector, natsMedium } from './cluster.js';
+import { RepairRelay } from './cas-parts.js';
 import { createP2PNode, p2pMedium } from './p2p-medium.js';
 import { NonRetryableError } from '../lib/errors.js';
 import { Leadership } from './leadership.js';
@@ -47,7 +48,9 @@ export async function startMainJob(
         : undefined;
   const leadership = new Leadership(identity.nodeId, medium === undefined);
   const metrics = new NodeMetrics({ node: nodeName, cluster: config.cluster });
+  const repairs = new RepairRelay();
   const pipeline = createPipeline({
+    casRepair: repairs.repair,
     ...options,
     metrics,
     config,
@@ -69,7 +72,17 @@ export async function startMainJob(
       ? {}
       : {
           build: (context) =>
-            clusterParts({ config, medium, claims: pipeline.claims, leadership, load }, context),
+            clusterParts(
+              {
+                config,
+                medium,
+                claims: pipeline.claims,
+                leadership,
+                load,
+                cas: { store: pipeline.contentStore, repairs },
+              },
+              context,
+            ),
         }),
   });
   return { node, pipeline, stop: () => node.stop(), stuck: () => node.stuck() };

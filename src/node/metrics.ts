@@ -169,6 +169,80 @@ export class NodeMetrics implements ActorSystemMetrics, SupervisorMetrics {
     });
   }
 
+  /**
+   * The content store's series: `bzzz_cas_blobs`, `bzzz_cas_bytes` and
+   * `bzzz_cas_under_replicated` read from `source` at each scrape, and the counters the
+   * replicator bumps through the returned functions.
+   */
+  observeCas(source: { underReplicated(): number; stats(): Promise<{ blobs: number; bytes: number }> }): {
+    replicated(outcome: 'ok' | 'failed'): void;
+    repaired(outcome: 'ok' | 'failed'): void;
+    badCopy(): void;
+  } {
+    const registers = [this.registry];
+    for (const name of [
+      'bzzz_cas_under_replicated',
+      'bzzz_cas_replications_total',
+      'bzzz_cas_bad_copies_total',
+    ])
+      this.registry.removeSingleMetric(name);
+    // the store's own series (content-store.ts) when the node has them; else this node's
+    for (const [name, help, figure] of [
+      ['bzzz_cas_blobs', "Blobs held by this node's content store", 'blobs'],
+      [
+        'bzzz_cas_bytes',
+        "Bytes of the blobs held by this node's content store (before compression)",
+        'bytes',
+      ],
+    ] as const)
+      if (this.registry.getSingleMetric(name) === undefined)
+        new Gauge({
+          name,
+          help,
+          registers,
+          async collect() {
+            // a store not open (starting, restarting) keeps the last figure
+            const stats = await source.stats().catch(() => undefined);
+            if (stats !== undefined) this.set(stats[figure]);
+          },
+        });
+    new Gauge({
+      name: 'bzzz_cas_under_replicated',
+      help: 'Pinned blobs known to this node with fewer live holders than the replication factor',
+      registers,
+      collect() {
+        this.set(source.underReplicated());
+      },
+    });
+    const replications = new Counter({
+      name: 'bzzz_cas_replications_total',
+      help: 'Blobs this node fetched because placement wants them here, by outcome',
+      labelNames: ['outcome'],
+      registers,
+    });
+    const repairs =
+      (this.registry.getSingleMetric('bzzz_cas_repairs_total') as Counter<'outcome'> | undefined) ??
+      new Counter({
+        name: 'bzzz_cas_repairs_total',
+        help: 'Repairs of corrupt or missing blobs from a replica, by outcome',
+        labelNames: ['outcome'],
+        registers,
+      });
+    const badCopies = new Counter({
+      name: 'bzzz_cas_bad_copies_total',
+      help: 'Copies refused because a holder sent bytes that do not hash to the blob',
+      registers,
+    });
+    for (const outcome of ['ok', 'failed']) replications.inc({ outcome }, 0);
+    for (const outcome of ['repaired', 'failed']) repairs.inc({ outcome }, 0);
+    return {
+      replicated: (outcome) => replications.inc({ outcome }),
+      // one counter with the store's hook: a blob fetched again after its holder died is repaired too
+      repaired: (outcome) => repairs.inc({ outcome: outcome === 'ok' ? 'repaired' : 'failed' }),
+      badCopy: () => badCopies.inc(),
+    };
+  }
+
   /** A forge refused an effect for its stale fencing token (for the forge's `onFencedRejection`). */
   fencedRejection(effect: string): void {
     this.effects.fencedRejected.inc({ effect });

@@ -5,7 +5,7 @@
  * root (rest_for_one)
  * ├── infra (one_for_one): nats, claims, sandboxes, health, http
  * ├── cluster (one_for_one): remote, membership, broadcaster, election, micro | p2p-status + names
- * ├── storage (one_for_one): cas, cas-gc, workspaces
+ * ├── storage (one_for_one): cas, cas-gc, workspaces, and on a medium blob-transfer, cas-replicator
  * └── work (one_for_one): view, task-metrics, advisor, poller, agents
  * ```
  * Every resource is a child: infrastructure starts first and stops last; a subtree that keeps
@@ -215,6 +215,7 @@ export class BzzzNode {
       peers: () => this.status().nodes,
       tasks: () => this.status().tasks,
       p2pPeers: () => this.#options.p2pPeers?.(),
+      casBlob: (hash) => this.#options.casBlob?.(hash),
       leader: () => {
         const leader = this.#options.leader?.() ?? null;
         if (leader === null) return null;
@@ -249,18 +250,19 @@ export class BzzzNode {
   }
 }
 
-/** The options with the built parts: built children first, callbacks from the parts if given. */
+/**
+ * The options with the built parts: built children first (but in `storage`, last), callbacks
+ * from the parts if given.
+ */
 function withParts(options: NodeOptions, parts: NodeParts): NodeOptions {
-  const list = (key: 'infra' | 'cluster' | 'storage' | 'work') => [
-    ...(parts[key] ?? []),
-    ...(options[key] ?? []),
-  ];
+  const list = (key: 'infra' | 'cluster' | 'work') => [...(parts[key] ?? []), ...(options[key] ?? [])];
   return {
     ...options,
     ...parts,
     infra: list('infra'),
     cluster: list('cluster'),
-    storage: list('storage'),
+    // the built storage (the CAS replicator) builds on the options' (the content store)
+    storage: [...(options.storage ?? []), ...(parts.storage ?? [])],
     work: list('work'),
     checks: [...(parts.checks ?? []), ...(options.checks ?? [])],
   };

@@ -93,6 +93,7 @@ export function createP2PNode(config: Config, identity: Identity, logger: Logger
 export function p2pMedium(config: Config, p2p: P2PNode, identity: Identity): ClusterMedium {
   return {
     infra: serviceSpec('p2p', () => p2p.open(), { shutdown: 10_000 }),
+    blobs: { kind: 'libp2p', p2p },
     bus: (node, rejected) =>
       createLibp2pBus(
         {

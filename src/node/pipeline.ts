@@ -16,7 +16,7 @@ import type { TaskDeps } from '../actors/task/deps.js';
 import type { SandboxProvider } from '../adapters/workspace/index.js';
 import { createWorkspaces, type Workspaces } from '../adapters/workspace/index.js';
 import type { ActorSystem } from '../actors/system.js';
-import type { ContentStore } from '../adapters/cas/index.js';
+import type { ContentStore, RepairSource } from '../adapters/cas/index.js';
 import { contentStoreService } from './content-store.js';
 import type { HealthCheck } from './health.js';
 import { serviceSpec } from '../actors/service.js';
@@ -45,6 +45,8 @@ import { createClusterView, viewSpec, type ClusterView } from './view.js';
 
 export interface PipelineOptions {
   config: Config;
+  /** Where the content store fetches a good copy of a corrupt blob (the CAS replicator, when running). */
+  casRepair?: RepairSource;
   nodeId: string;
   /** Agent names; one agent actor subtree each. */
   agents: string[];
@@ -181,7 +183,12 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     whoosh: whooshTracker(config, components),
   };
   const view = createClusterView(() => clock.now());
-  const cas = contentStoreService(config, { logger, clock, metrics });
+  const cas = contentStoreService(config, {
+    logger,
+    clock,
+    metrics,
+    ...(options.casRepair === undefined ? {} : { repair: options.casRepair }),
+  });
   return {
     forge,
     claims,

@@ -1,6 +1,7 @@
 /** The options of a {@link BzzzNode} (`./node.ts`), what `build` gets and adds, and its status document. */
 import type { KeyObject } from 'node:crypto';
 import type { PeerInfo, Reachability } from '../adapters/p2p/index.js';
+import type { BlobReplicaState } from '../actors/cas/replicator.js';
 import type { ActorSystem } from '../actors/system.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/log.js';
@@ -38,6 +39,8 @@ export interface NodeOptions {
   peers?: () => { id: string; name: string; state: string; capabilities: string[]; tasks: number }[];
   /** The libp2p node's own addresses and connected peers (only a node on libp2p has them). */
   p2pPeers?: () => Promise<P2PPeersDocument>;
+  /** A blob's replication state (`GET /api/v1/cas/<hash>`); undefined for a bad hash. */
+  casBlob?: (hash: string) => Promise<BlobReplicaState | undefined>;
 }
 
 /** `GET /api/v1/p2p/peers` and `bzzz p2p peers --json`. */
@@ -69,7 +72,16 @@ export interface NodeContext {
 /** The parts `build` adds. */
 export type NodeParts = Pick<
   NodeOptions,
-  'infra' | 'cluster' | 'storage' | 'work' | 'checks' | 'notReady' | 'leader' | 'peers' | 'p2pPeers'
+  | 'infra'
+  | 'cluster'
+  | 'storage'
+  | 'work'
+  | 'checks'
+  | 'notReady'
+  | 'leader'
+  | 'peers'
+  | 'p2pPeers'
+  | 'casBlob'
 >;
 
 /** The cluster view (SPEC §4 `bzzz status --json`). */

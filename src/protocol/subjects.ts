@@ -29,6 +29,8 @@ export const TASKS_TOPIC = 'bzzz/meta/tasks/v1';
 export const ACTOR_PROTOCOL = '/bzzz/actor/1.0.0';
 /** libp2p protocol on which a node answers its status document (`bzzz status` on libp2p). */
 export const STATUS_PROTOCOL = '/bzzz/status/1.0.0';
+/** libp2p protocol of content-store blob transfers (SPEC §13). */
+export const BLOB_PROTOCOL = '/bzzz/blob/1.0.0';
 /** Name of the NATS micro service every node registers. */
 export const SERVICE_NAME = 'bzzz';
 /** Key of the leader lease in the claims bucket (never a task key token: those hold `_3A`). */
@@ -53,6 +55,13 @@ export function assertClusterName(cluster: string): void {
 
 function assertTaskKey(key: TaskKey): void {
   if (!isTaskKey(key)) throw new InvalidSubjectError(key, 'not a task key');
+}
+
+/** `bzzz.<cluster>.blob.<node id>`: where a node answers requests for chunks of its blobs. */
+export function blobSubject(cluster: string, node: NodeId): string {
+  assertClusterName(cluster);
+  if (!isNodeId(node)) throw new InvalidSubjectError(node, 'not a node id');
+  return `bzzz.${cluster}.blob.${node}`;
 }
 
 /** `bzzz.<cluster>.coordination`: coordination broadcasts. */

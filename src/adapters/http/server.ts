@@ -43,6 +43,15 @@ function routes({ view }: HttpComponents): Hono {
       return c.json({ error: 'this node is not on libp2p (it runs with BZZZ_BUS=libp2p only)' }, 404);
     return c.json(await peers);
   });
+  app.get('/api/v1/cas/:hash', async (c) => {
+    const state = view.casBlob(c.req.param('hash'));
+    if (state === undefined)
+      return c.json({ error: 'this node replicates no blobs (it runs without NATS or libp2p)' }, 404);
+    const doc = await state;
+    if (doc === undefined) return c.json({ error: 'not a blob hash (64 lowercase hex digits)' }, 400);
+    if (doc.size === null) return c.json({ error: 'no node is known to hold this blob' }, 404);
+    return c.json(doc);
+  });
   app.notFound((c) => c.json({ error: 'not found' }, 404));
   app.onError((error, c) => c.json({ error: describeError(error) }, 500));
   return app;

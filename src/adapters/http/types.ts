@@ -30,6 +30,11 @@ export interface NodeView {
   leader(): unknown;
   /** The libp2p node's peers; undefined when the node is not on libp2p. */
   p2pPeers(): Promise<unknown> | undefined;
+  /**
+   * A blob's replication state: undefined when the node replicates nothing (no medium), the
+   * promise of undefined for a string that is not a blob hash.
+   */
+  casBlob(hash: string): Promise<{ size: number | null } | undefined> | undefined;
 }
 
 export interface HttpInit {

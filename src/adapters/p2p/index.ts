@@ -34,3 +34,12 @@ export { InvalidMultiaddrError, NameNotFoundError, P2PStartError, SwarmKeyError 
 export { PEER_SCORE_THRESHOLDS } from './scoring.js';
 export { openStatusService, MAX_STATUS_ANSWER_BYTES, type StatusServiceInit } from './status-service.js';
 export { requestStatusOverP2P, P2PStatusUnavailableError, type P2PStatusRequest } from './status-client.js';
+export { Libp2pBlobTransfer } from './blob-transfer.js';
+export {
+  blobCid,
+  blobCidString,
+  blobProviderKey,
+  BLAKE3_MULTIHASH,
+  RAW_CODEC,
+  SHA2_256_MULTIHASH,
+} from './blob-cid.js';
