@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createContentStore, type ContentStore } from '../../src/adapters/cas/index.js';
 import { silentLogger, systemClock } from '../../src/lib/index.js';
-import { eventually } from '../helpers/cli.js';
+import { eventually, runCli } from '../helpers/cli.js';
 import { startNatsServer, type NatsServerHandle } from '../helpers/nats-server.js';
 import { clusterDir, startAgent, type AgentProcess } from '../cluster/agents.js';
 
@@ -105,6 +105,18 @@ describe('agent processes on NATS', () => {
       expect(Buffer.from(copy).equals(bytes)).toBe(true);
       const metrics = await (await fetch(`${fourth.url()!}/metrics`)).text();
       expect(metrics).toMatch(/bzzz_cas_under_replicated\{[^}]*\} 0/);
+      // `bzzz cas stat` shows the holders the running node knows, beside the local entry
+      const stat = await runCli(['cas', 'stat', hash, '--json', '--url', fourth.url()!], {
+        BZZZ_DATA_DIR: fourth.dataDir,
+      });
+      expect(stat.stderr).toBe('');
+      const shown = JSON.parse(stat.stdout) as {
+        local: { size: number };
+        replication: { holders: string[]; wanted: number };
+      };
+      expect(shown.local.size).toBe(bytes.length);
+      expect(shown.replication.holders.slice().sort().join()).toBe(restored);
+      expect(shown.replication.wanted).toBe(3);
     },
   );
 });

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { b3sum, blobPath, flipByte } from '../compliance/cas.js';
 import { runCli } from '../helpers/cli.js';
+import { freePort } from '../helpers/nats-server.js';
 
 // each run is a fresh process through tsx: seconds apiece on a loaded machine
 vi.setConfig({ testTimeout: 300_000 });
@@ -21,7 +22,8 @@ let dir: string;
 let env: Record<string, string>;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'bzzz-cli-cas-'));
-  env = { BZZZ_DATA_DIR: join(dir, 'data') };
+  // a port nothing listens on: `cas stat` finds no running node to ask for holders
+  env = { BZZZ_DATA_DIR: join(dir, 'data'), BZZZ_HTTP_PORT: String(await freePort()) };
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
@@ -37,11 +39,11 @@ describe('bzzz cas', () => {
     expect(get.code).toBe(0);
     expect((await readFile(join(dir, 'out'))).equals(bytes)).toBe(true);
     const stat = await runCli(['cas', 'stat', hash, '--json'], env);
+    // no node runs on the configured port: the local entry, and holders unknown saying why
     expect(JSON.parse(stat.stdout)).toMatchObject({
       hash,
-      size: bytes.length,
-      compression: 'raw',
-      pinned: false,
+      local: { hash, size: bytes.length, compression: 'raw', pinned: false },
+      replication: { unknown: expect.stringContaining('no node answered') as unknown },
     });
   });
 

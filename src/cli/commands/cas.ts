@@ -14,17 +14,22 @@ import {
   parseBlobHash,
   type ContentStore,
 } from '../../adapters/cas/index.js';
+import { z } from 'zod';
 import { loadConfig } from '../../config/index.js';
+import { describeError } from '../../lib/errors.js';
 import { silentLogger, systemClock } from '../../lib/index.js';
 import { UsageError, writeLine, type Command, type CommandIO } from '../command.js';
 import { parseFlags } from '../flags.js';
+import { nodeUrl } from '../node-url.js';
 import { progressBar } from '../progress-bar.js';
 import { wantsHelp } from './repo.js';
 
 const USAGE = `Usage:
   bzzz cas put FILE|- [--pin]        store a file (- reads stdin); prints its BLAKE3-256 hash
   bzzz cas get HASH [-o FILE]        write a blob to stdout or FILE, verified; exit 1 if corrupt
-  bzzz cas stat HASH [--json]        size, stored size, compression, references, pin
+  bzzz cas stat HASH [--json] [--url URL]
+                                     size, stored size, compression, references, pin, and
+                                     the holders the running node knows (GET /api/v1/cas/HASH)
   bzzz cas verify [--repair] [--json]
                                      check every blob; corrupt ones are quarantined (--repair
                                      fetches them again from a replica when one is reachable)
@@ -148,22 +153,38 @@ const HANDLERS: Record<string, Handler> = {
   },
 
   async stat(io, argv) {
-    const { values, positionals } = parseFlags(argv, { ...dataDirFlag, json: { type: 'boolean' } });
+    const { values, positionals } = parseFlags(argv, {
+      ...dataDirFlag,
+      json: { type: 'boolean' },
+      url: { type: 'string' },
+      config: { type: 'string' },
+    });
     const hash = parseBlobHash(one(positionals, 'HASH'));
     return withStore(io, values['data-dir'], async (store) => {
       const info = await store.stat(hash);
-      if (info === undefined) {
+      const replication = await clusterHolders(io, hash, values);
+      if (info === undefined && !('holders' in replication)) {
         writeLine(io.stderr, `bzzz cas: no blob ${hash}`);
         return 1;
       }
-      if (values.json === true) writeLine(io.stdout, JSON.stringify(info));
+      if (values.json === true)
+        writeLine(io.stdout, JSON.stringify({ hash, local: info ?? null, replication }));
       else {
-        writeLine(io.stdout, `hash         ${info.hash}`);
-        writeLine(io.stdout, `size         ${info.size}`);
-        writeLine(io.stdout, `stored       ${info.storedSize} (${info.compression})`);
-        writeLine(io.stdout, `references   ${info.refs}`);
-        writeLine(io.stdout, `pinned       ${info.pinned ? 'yes' : 'no'}`);
-        writeLine(io.stdout, `first seen   ${new Date(info.firstSeen).toISOString()}`);
+        writeLine(io.stdout, `hash         ${hash}`);
+        if (info === undefined) writeLine(io.stdout, 'local        not in this store');
+        else {
+          writeLine(io.stdout, `size         ${info.size}`);
+          writeLine(io.stdout, `stored       ${info.storedSize} (${info.compression})`);
+          writeLine(io.stdout, `references   ${info.refs}`);
+          writeLine(io.stdout, `pinned       ${info.pinned ? 'yes' : 'no'}`);
+          writeLine(io.stdout, `first seen   ${new Date(info.firstSeen).toISOString()}`);
+        }
+        writeLine(
+          io.stdout,
+          'holders' in replication
+            ? `holders      ${replication.holders.join(', ') || '-'} (wanted ${replication.wanted})`
+            : `holders      unknown: ${replication.unknown}`,
+        );
       }
       return 0;
     });
@@ -223,3 +244,27 @@ const HANDLERS: Record<string, Handler> = {
     });
   },
 };
+
+const holdersSchema = z.looseObject({
+  holders: z.array(z.string().max(128)).max(1000),
+  wanted: z.number().int().min(0),
+});
+
+/** What the running node knows of a blob's holders; `unknown` says why nothing is known. */
+async function clusterHolders(
+  io: CommandIO,
+  hash: string,
+  flags: { url?: string; config?: string },
+): Promise<{ holders: string[]; wanted: number } | { unknown: string }> {
+  const url = `${nodeUrl(io, flags)}/api/v1/cas/${hash}`;
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+    if (response.status === 404) return { unknown: 'no node of the cluster is known to hold it' };
+    if (!response.ok) return { unknown: `${url}: HTTP ${response.status}` };
+    const parsed = holdersSchema.safeParse(await response.json());
+    if (!parsed.success) return { unknown: `${url} did not answer holders` };
+    return { holders: parsed.data.holders, wanted: parsed.data.wanted };
+  } catch (error) {
+    return { unknown: `no node answered at ${url} (${describeError(error)})` };
+  }
+}

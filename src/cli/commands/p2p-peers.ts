@@ -5,10 +5,10 @@
  * `BZZZ_HTTP_HOST`, `BZZZ_HTTP_PORT`), as `bzzz agent` would listen with the same settings.
  */
 import { z } from 'zod';
-import { loadConfig } from '../../config/index.js';
 import { BzzzError, describeError } from '../../lib/errors.js';
 import { UsageError, writeLine, type CommandIO } from '../command.js';
 import { parseFlags } from '../flags.js';
+import { nodeUrl } from '../node-url.js';
 
 export const PEERS_USAGE = `Usage: bzzz p2p peers [--json] [--url URL] [--timeout MS]
 
@@ -44,21 +44,6 @@ export type P2PPeers = z.infer<typeof p2pPeersSchema>;
 /** The node did not answer, or answered that it has no libp2p peers to show. */
 export class P2PPeersUnavailableError extends BzzzError {
   override readonly name = 'P2PPeersUnavailableError';
-}
-
-/** The node's base URL: `--url`, else the configured HTTP host and port. */
-function nodeUrl(io: CommandIO, flags: { url?: string; config?: string }): string {
-  if (flags.url !== undefined) {
-    if (!URL.canParse(flags.url) || !/^https?:$/.test(new URL(flags.url).protocol))
-      throw new UsageError(`--url: not an http(s) URL: ${JSON.stringify(flags.url)}`);
-    return flags.url.replace(/\/+$/, '');
-  }
-  const config = loadConfig({ env: io.env, cwd: io.cwd, ...(flags.config ? { file: flags.config } : {}) });
-  if (config.http_port === 0)
-    throw new UsageError("http_port is 0 (the node picked a free port): give the node's URL with --url");
-  // a node listening on every interface is reached on loopback
-  const host = ['0.0.0.0', '::', '[::]'].includes(config.http_host) ? '127.0.0.1' : config.http_host;
-  return `http://${host.includes(':') ? `[${host}]` : host}:${config.http_port}`;
 }
 
 async function fetchPeers(base: string, timeoutMs: number): Promise<P2PPeers> {
