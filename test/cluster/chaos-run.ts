@@ -108,6 +108,9 @@ export async function chaosRun(options: ChaosRunOptions): Promise<ChaosRunResult
     BZZZ_MAX_TASKS: '8',
     // the way to the forge takes a while, as it would to a remote one: the window a pause hits
     BZZZ_TEST_FORGE_LATENCY_MS: '150',
+    // a run stopped in the middle of its tasks (the unfenced one) drains sandboxes on a loaded
+    // machine: room for that, five times the default, before a stop counts as forced
+    BZZZ_SHUTDOWN_TIMEOUT_MS: '150000',
     ...(options.checkTokens ? {} : { BZZZ_TEST_FORGE_CHECK_TOKENS: 'false' }),
   };
   const agents = ['c1', 'c2', 'c3'].map((name) => startAgent(name, dir, env));
