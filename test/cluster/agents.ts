@@ -17,6 +17,8 @@ export interface AgentProcess {
   nodeId: () => string | undefined;
   /** Calls `listener` with each JSON log line from now on (across restarts). */
   onLine: (listener: (line: Record<string, unknown>) => void) => void;
+  /** True once the current process (the last start or restart) logged `node started`. */
+  started: () => boolean;
   url: () => string | undefined;
   running: () => boolean;
   kill: () => Promise<void>;
@@ -43,8 +45,11 @@ export function startAgent(
   chmodSync(dataDir, 0o755);
   const logs: string[] = [];
   const listeners: ((line: Record<string, unknown>) => void)[] = [];
+  /** Where the current process's output starts in `logs`. */
+  let launchedAt = 0;
   let child = launch();
   function launch() {
+    launchedAt = logs.length;
     const c = spawnCli(
       ['agent'],
       { BZZZ_DATA_DIR: dataDir, BZZZ_NODE_NAME: name, BZZZ_HTTP_PORT: '0', BZZZ_LOG_LEVEL: 'info', ...env },
@@ -90,6 +95,7 @@ export function startAgent(
     pid: () => child.pid,
     nodeId: () => parsed().findLast((l) => l.msg === 'node started')?.nodeId as string | undefined,
     onLine: (listener) => listeners.push(listener),
+    started: () => logs.slice(launchedAt).join('').includes('"msg":"node started"'),
     url: () => {
       const listening = parsed().filter((l) => l.msg === 'HTTP listening');
       return listening.at(-1)?.url as string | undefined;

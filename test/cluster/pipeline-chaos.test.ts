@@ -36,6 +36,12 @@ afterAll(async () => {
 /** Every agent back up, then a graceful stop: each exits 0 and leaves no container. */
 async function stopAll(result: ChaosRunResult): Promise<void> {
   for (const agent of result.agents) if (!agent.running()) agent.restart();
+  // a SIGTERM before a restarted agent installed its handlers would kill it outright
+  await eventually(
+    () => (result.agents.every((a) => a.started()) ? true : undefined),
+    120_000,
+    'every agent started again',
+  );
   await new Promise((r) => setTimeout(r, 2_000));
   const codes = await Promise.all(result.agents.map((a) => a.stop()));
   expect(codes).toEqual([0, 0, 0]);
