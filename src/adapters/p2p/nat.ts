@@ -17,6 +17,9 @@
  *   listens on (SO_REUSEPORT), which Node's `net.connect` cannot do, so js-libp2p neither dials
  *   so nor trusts the TCP addresses others observe for it (js-libp2p issue #2620). DCUtR's
  *   synchronised dial has no public address to try and gives up after its three attempts.
+ *   QUIC would not help with `@chainsafe/libp2p-quic` 2.1.1: it dials from its own UDP socket
+ *   on a random port, not the listening one (ChainSafe/js-libp2p-quic issue #68), so the two
+ *   NATs' mappings never match (tried in the netns test: three DCUtR timeouts).
  *
  * AutoNAT checks only public addresses, and refuses to dial a host among its own addresses:
  * a node holding a reservation on a relay has the relay's address in its circuit addresses,
