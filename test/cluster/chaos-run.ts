@@ -182,8 +182,11 @@ export async function chaosRun(options: ChaosRunOptions): Promise<ChaosRunResult
         const open = evidence
           .filter((e) => e.record.state !== 'done')
           .map((e) => `${e.record.key}:${e.record.state}`);
+        // what the agents last complained of says why; then they go, so no later run shares them
+        const complaints = agents.map((a) => `${a.name}: ${lastWarnings(a)}`).join('; ');
+        await Promise.all(agents.map((a) => a.kill()));
         throw new Error(
-          `not done after ${options.deadlineMs} ms (faults ${JSON.stringify(faults)}): ${open.join(', ')}`,
+          `not done after ${options.deadlineMs} ms (faults ${JSON.stringify(faults)}): ${open.join(', ')}; agents' last warnings: ${complaints}`,
         );
       }
       await sleep(200);
@@ -194,6 +197,15 @@ export async function chaosRun(options: ChaosRunOptions): Promise<ChaosRunResult
   }
   const refused = agents.flatMap((a) => a.logs()).filter((l) => l.msg === 'stale effect refused').length;
   return { evidence: await evidenceOf(forge), faults, refused, targeted, pauses, agents };
+}
+
+/** The last three warnings or errors an agent logged, for a failure's message. */
+function lastWarnings(agent: AgentProcess): string {
+  const lines = agent.logs().filter((l) => typeof l.level === 'number' && l.level >= 40);
+  const shown = lines
+    .slice(-3)
+    .map((l) => `${String(l.msg)}${l.err === undefined ? '' : ` (${JSON.stringify(l.err).slice(0, 200)})`}`);
+  return shown.length === 0 ? 'none' : shown.join(' | ');
 }
 
 /** Resolves (with undefined) once `done()` holds, checking every 100 ms. */

@@ -78,7 +78,8 @@ export async function pauseAgent(agent: AgentProcess, ms: number): Promise<Pause
   const from = Date.now();
   try {
     await freeze(frozen, true);
-    await sleep(from + ms - Date.now());
+    // a timer may fire a millisecond before Date.now() says it is due: sleep until it says so
+    while (Date.now() < from + ms) await sleep(from + ms - Date.now());
   } finally {
     await freeze(frozen, false);
     signalGroup(agent, 'SIGCONT');

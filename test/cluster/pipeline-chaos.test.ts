@@ -54,6 +54,16 @@ async function stopAll(result: ChaosRunResult): Promise<void> {
   );
 }
 
+/** Runs a run's checks; when one fails, its agents go at once, so the next run has the machine alone. */
+async function killOnFailure(result: ChaosRunResult, checks: () => Promise<void>): Promise<void> {
+  try {
+    await checks();
+  } catch (error) {
+    await Promise.all(result.agents.map((a) => a.kill()));
+    throw error;
+  }
+}
+
 describe('the pipeline on a cluster under pauses, kill -9 and a nats-server restart', () => {
   for (let run = 1; run <= RUNS; run++) {
     it(`run ${run}/${RUNS}: every task once, no stale effect, one PR each, no container left`, async () => {
@@ -68,19 +78,21 @@ describe('the pipeline on a cluster under pauses, kill -9 and a nats-server rest
         deadlineMs: 240_000,
       });
       results.push(result);
-      const violations = checkEffects(result.evidence);
-      const paused = result.pauses.map((p) => p.to - p.from);
-      console.log(
-        `chaos run ${run}: faults ${JSON.stringify(result.faults)}, pauses ${paused.join('/')} ms, stale effects refused ${result.refused}`,
-      );
-      expect(violations.slice(0, 5)).toEqual([]);
-      expect(result.evidence).toHaveLength(TASKS);
-      // the nemesis did what the run claims: a pause in the window, a kill, a server restart
-      expect(result.faults['targeted-pause']).toBeGreaterThanOrEqual(1);
-      expect(result.faults.kill).toBeGreaterThanOrEqual(1);
-      expect(result.faults['nats-restart']).toBe(1);
-      for (const span of result.pauses) expect(span.to - span.from).toBeGreaterThanOrEqual(1.5 * TTL_MS);
-      await stopAll(result);
+      await killOnFailure(result, async () => {
+        const violations = checkEffects(result.evidence);
+        const paused = result.pauses.map((p) => p.to - p.from);
+        console.log(
+          `chaos run ${run}: faults ${JSON.stringify(result.faults)}, pauses ${paused.join('/')} ms, stale effects refused ${result.refused}`,
+        );
+        expect(violations.slice(0, 5)).toEqual([]);
+        expect(result.evidence).toHaveLength(TASKS);
+        // the nemesis did what the run claims: a pause in the window, a kill, a server restart
+        expect(result.faults['targeted-pause']).toBeGreaterThanOrEqual(1);
+        expect(result.faults.kill).toBeGreaterThanOrEqual(1);
+        expect(result.faults['nats-restart']).toBe(1);
+        for (const span of result.pauses) expect(span.to - span.from).toBeGreaterThanOrEqual(1.5 * TTL_MS);
+        await stopAll(result);
+      });
     }, 600_000);
   }
 
@@ -96,13 +108,15 @@ describe('the pipeline on a cluster under pauses, kill -9 and a nats-server rest
       deadlineMs: 240_000,
     });
     results.push(result);
-    const stale = checkEffects(result.evidence).filter((v) => v.rule === 'stale-effect');
-    console.log(
-      `unfenced run: faults ${JSON.stringify(result.faults)}; ${stale.map((v) => `${v.key}: ${v.detail}`).join('; ')}`,
-    );
-    expect(stale.length).toBeGreaterThanOrEqual(1);
-    expect(stale[0]!.detail).toMatch(/under token \d+.*applied after .* under token \d+/);
-    expect(result.refused).toBe(0);
-    await stopAll(result);
+    await killOnFailure(result, async () => {
+      const stale = checkEffects(result.evidence).filter((v) => v.rule === 'stale-effect');
+      console.log(
+        `unfenced run: faults ${JSON.stringify(result.faults)}; ${stale.map((v) => `${v.key}: ${v.detail}`).join('; ')}`,
+      );
+      expect(stale.length).toBeGreaterThanOrEqual(1);
+      expect(stale[0]!.detail).toMatch(/under token \d+.*applied after .* under token \d+/);
+      expect(result.refused).toBe(0);
+      await stopAll(result);
+    });
   }, 600_000);
 });

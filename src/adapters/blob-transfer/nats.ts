@@ -54,8 +54,10 @@ export class NatsBlobTransfer implements BlobTransfer {
     this.#connector = components.connector;
   }
 
+  /** Resolves once the server has this node's subscription (when connected now), so a fetch right after start finds a responder. */
   start(): Promise<void> {
     const subject = blobSubject(this.#init.cluster, this.#init.nodeId);
+    let registered: Promise<void> = Promise.resolve();
     this.#unfollow ??= this.#connector.follow({
       attach: (nc) => {
         this.#subscription = nc.subscribe(subject, {
@@ -67,12 +69,13 @@ export class NatsBlobTransfer implements BlobTransfer {
             );
           },
         });
+        registered = nc.flush().catch(() => undefined);
       },
       detach: () => {
         this.#subscription = undefined;
       },
     });
-    return Promise.resolve();
+    return registered;
   }
 
   stop(): Promise<void> {
