@@ -84,6 +84,10 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const config = parsed.data;
   config.data_dir = resolve(cwd, config.data_dir);
   if (config.forge_dir !== undefined) config.forge_dir = resolve(cwd, config.forge_dir);
+  for (const key of ['mcp_token_file', 'mcp_readonly_token_file'] as const) {
+    const file = config[key];
+    if (file !== undefined) config[key] = resolve(cwd, file);
+  }
   readSecretFiles(config, cwd);
   return config;
 }

@@ -55,6 +55,12 @@ export const configSchema = z.strictObject({
   http_port: port.default(9000),
   http_host: z.string().min(1).default('127.0.0.1'),
   mcp_port: port.default(3001),
+  /** Where the MCP server listens with a token file (default every interface); without one, 127.0.0.1 only. */
+  mcp_host: z.string().min(1).optional(),
+  /** A file holding the MCP server's read-write bearer token. */
+  mcp_token_file: z.string().min(1).optional(),
+  /** A file holding the MCP server's read-only bearer token (its clients see no write tool). */
+  mcp_readonly_token_file: z.string().min(1).optional(),
   proxy_port: port.default(3002),
   resolver_port: port.default(3003),
   /** `nats` (default with `nats_url`), `libp2p`, or `local` (a cluster of one). */

@@ -16,6 +16,7 @@ import { createP2PNode, p2pMedium } from './p2p-medium.js';
 import { NonRetryableError } from '../lib/errors.js';
 import { Leadership } from './leadership.js';
 import { NodeMetrics } from './metrics.js';
+import { mcpSpec, type McpHooks } from './mcp.js';
 import { createPipeline, type Pipeline, type PipelineOptions } from './pipeline.js';
 
 export interface MainJob {
@@ -28,7 +29,11 @@ export interface MainJob {
 
 export async function startMainJob(
   config: Config,
-  options: Pick<PipelineOptions, 'logger' | 'clock' | 'wrapSandboxes'> & { agents: number },
+  options: Pick<PipelineOptions, 'logger' | 'clock' | 'wrapSandboxes'> & {
+    agents: number;
+    /** The MCP server's hooks (issue 16's resolver, names and threads) and where it listens. */
+    mcp?: McpHooks & { onListening?: (url: string) => void };
+  },
 ): Promise<MainJob> {
   await mkdir(config.data_dir, { recursive: true });
   const identity = await loadOrCreateIdentity(config.data_dir);
@@ -68,11 +73,11 @@ export async function startMainJob(
     storage: pipeline.storage,
     checks: pipeline.checks,
     work: pipeline.work,
-    ...(medium === undefined
-      ? {}
-      : {
-          build: (context) =>
-            clusterParts(
+    build: (context) => {
+      const cluster =
+        medium === undefined
+          ? {}
+          : clusterParts(
               {
                 config,
                 medium,
@@ -82,8 +87,21 @@ export async function startMainJob(
                 cas: { store: pipeline.contentStore, repairs },
               },
               context,
-            ),
-        }),
+            );
+      const { onListening, ...hooks } = options.mcp ?? {};
+      const mcp = mcpSpec({
+        config,
+        nodeId: identity.nodeId,
+        forge: pipeline.forge,
+        claims: pipeline.claims,
+        view: pipeline.view,
+        status: () => context.status(),
+        hooks,
+        ...(onListening === undefined ? {} : { onListening }),
+      });
+      // the MCP server comes last of the work: it starts once the agents run and stops first
+      return { ...cluster, work: [...(cluster.work ?? []), mcp] };
+    },
   });
   return { node, pipeline, stop: () => node.stop(), stuck: () => node.stuck() };
 }

@@ -251,11 +251,11 @@ export class BzzzNode {
 }
 
 /**
- * The options with the built parts: built children first (but in `storage`, last), callbacks
- * from the parts if given.
+ * The options with the built parts: built children first (but in `storage` and `work`, last),
+ * callbacks from the parts if given.
  */
 function withParts(options: NodeOptions, parts: NodeParts): NodeOptions {
-  const list = (key: 'infra' | 'cluster' | 'work') => [...(parts[key] ?? []), ...(options[key] ?? [])];
+  const list = (key: 'infra' | 'cluster') => [...(parts[key] ?? []), ...(options[key] ?? [])];
   return {
     ...options,
     ...parts,
@@ -263,7 +263,8 @@ function withParts(options: NodeOptions, parts: NodeParts): NodeOptions {
     cluster: list('cluster'),
     // the built storage (the CAS replicator) builds on the options' (the content store)
     storage: [...(options.storage ?? []), ...(parts.storage ?? [])],
-    work: list('work'),
+    // the built work (the MCP server) serves what the options' work runs: it starts after it
+    work: [...(options.work ?? []), ...(parts.work ?? [])],
     checks: [...(parts.checks ?? []), ...(options.checks ?? [])],
   };
 }

@@ -117,6 +117,11 @@ export class LocalForge implements port.Forge {
     });
   }
 
+  /** {@link addTask}, as the port names it. */
+  createTask(input: NewTask): Promise<TaskKey> {
+    return this.addTask(input);
+  }
+
   async listRepos(): Promise<port.ForgeRepo[]> {
     const dirs = await this.#store.listRepoDirs();
     return Promise.all(dirs.map((d) => this.#repoInfo(parseRepoName(`${d.owner}/${d.name}`))));

@@ -137,6 +137,11 @@ export interface Forge {
   /** Open tasks without an outcome, in every repository (or one). */
   listOpenTasks(repo?: string): Promise<ForgeTask[]>;
   getTask(key: TaskKey): Promise<ForgeTask>;
+  /**
+   * Opens an issue with the task label (`bzzz task add`, MCP `create_task`); a repository the
+   * local forge does not know is created. Forges that cannot leave it out.
+   */
+  createTask?(input: { title: string; body?: string; repo?: string; labels?: string[] }): Promise<TaskKey>;
   /** Rows for `bzzz task list`, open and finished tasks alike. */
   taskRecords(repo?: string): Promise<TaskRecord[]>;
   taskRecord(key: TaskKey): Promise<TaskRecord>;

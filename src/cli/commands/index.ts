@@ -60,6 +60,11 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import('./p2p.js')).p2pCommand,
   },
   {
+    name: 'mcp',
+    summary: "the node's MCP server on stdio, for a local MCP client",
+    load: async () => (await import('./mcp.js')).mcpCommand,
+  },
+  {
     name: 'config',
     summary: 'print the effective configuration (secrets redacted)',
     load: async () => (await import('./config.js')).configCommand,

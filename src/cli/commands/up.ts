@@ -1,7 +1,7 @@
 /**
  * `bzzz up`: the embedded default. N agents (3) in one process on the local mailbox, a local
  * forge in the data dir seeded with the example tasks, the scripted reasoner unless an LLM is
- * configured, the best sandbox available; serves HTTP. `--once` exits 0 when every task is
+ * configured, the best sandbox available; serves HTTP and MCP. `--once` exits 0 when every task is
  * done, 1 if any failed or escalated.
  */
 import { existsSync } from 'node:fs';
@@ -70,10 +70,16 @@ async function runUp(io: CommandIO): Promise<number> {
   const seeded = await seedTasks(forge, tasksDir);
   if (seeded.length > 0) writeLine(io.stderr, `seeded ${seeded.length} task(s) from ${tasksDir}`);
 
-  const job = await startMainJob(config, { agents, logger, clock: systemClock });
+  let mcp = '-';
+  const job = await startMainJob(config, {
+    agents,
+    logger,
+    clock: systemClock,
+    mcp: { onListening: (url) => (mcp = url) },
+  });
   writeLine(
     io.stderr,
-    `bzzz up: ${agents} agent(s), sandbox ${job.pipeline.sandbox.name}, reasoner ${job.pipeline.reasoner.backend}, http ${job.node.httpUrl ?? '-'}`,
+    `bzzz up: ${agents} agent(s), sandbox ${job.pipeline.sandbox.name}, reasoner ${job.pipeline.reasoner.backend}, http ${job.node.httpUrl ?? '-'}, mcp ${mcp}`,
   );
   const stopWatching = io.tty ? watchProgress(job.pipeline.view, io.stderr) : () => undefined;
 
