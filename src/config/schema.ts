@@ -119,6 +119,11 @@ export const configSchema = z.strictObject({
   sandbox: z.enum(['docker', 'bwrap']).optional(),
   escalation_webhook: url.optional(),
   help_timeout_ms: z.coerce.number().int().min(10).max(3_600_000).default(30_000),
+  /**
+   * How long an agent waits for its peers' reviews of its plan (0: no review). Unset: 3000
+   * with a model, 0 with the scripted reasoner (see {@link planReviewMs}).
+   */
+  plan_review_ms: z.coerce.number().int().min(0).max(600_000).optional(),
   lease_ttl_ms: z.coerce.number().int().min(100).max(3_600_000).default(10_000),
   max_tasks: z.coerce.number().int().min(1).max(1_000).default(3),
   warm_workspaces: z.coerce.number().int().min(0).max(16).default(1),
@@ -133,6 +138,19 @@ export const configSchema = z.strictObject({
 });
 
 export type Config = z.infer<typeof configSchema>;
+
+/** The plan review window when a model reasons and `plan_review_ms` is not set. */
+export const DEFAULT_PLAN_REVIEW_MS = 3_000;
+
+/**
+ * The plan review window in effect: as set, else {@link DEFAULT_PLAN_REVIEW_MS} with a model
+ * and 0 with the scripted reasoner, whose node runs no advisor: a scripted cluster has no
+ * reviewer, so its tasks do not wait for one unless told to (a model's advisor on another node
+ * may review a scripted task's steps when the window is set).
+ */
+export function planReviewMs(config: Pick<Config, 'llm' | 'plan_review_ms'>): number {
+  return config.plan_review_ms ?? (config.llm === 'scripted' ? 0 : DEFAULT_PLAN_REVIEW_MS);
+}
 export type ConfigKey = keyof Config;
 
 /** Keys whose values are secrets: never printed. */

@@ -6,6 +6,7 @@
 import { fromCallback, fromPromise } from 'xstate';
 import type {
   ClaimedIssue,
+  PlanReviewResult,
   PreparedWorkspace,
   StepDecision,
   TaskContext,
@@ -96,6 +97,13 @@ export const taskEffects = {
   markClaimed: fromPromise<ClaimedIssue, { token: number }>(notProvided('markClaimed')),
   /** Creates the sandbox and the clone on the task's branch. */
   prepare: fromPromise<PreparedWorkspace>(notProvided('prepare')),
+  /**
+   * Posts the agent's plan on the task's HMMM channel and collects its peers' reviews for the
+   * review window. Not provided: the agent goes on alone.
+   */
+  reviewPlan: fromPromise<PlanReviewResult, { task: TaskFacts }>(() =>
+    Promise.resolve({ outcome: 'alone', reviews: [], reason: null }),
+  ),
   /** The next step from the reasoner. */
   reason: fromPromise<StepDecision, { task: TaskFacts; history: TaskHistoryEntry[]; steps: number }>(
     notProvided('reason'),

@@ -5,6 +5,7 @@
  * stopped (`stopped`).
  */
 import type { HistoryEntry } from '../protocol/history.js';
+import type { PlanOutcome } from '../protocol/thread-node.js';
 import type { TaskOutcome, TaskState as LifecycleState } from '../protocol/fields.js';
 
 /** A state the task machine reports: the lifecycle of SPEC §8, or `skipped` (another agent holds the claim). */
@@ -58,6 +59,15 @@ export interface PreparedWorkspace {
   files: string[];
   /** Whether the sandbox reaches the network, for the model. */
   network: boolean;
+}
+
+/** How the review of the agent's plan by its peers ended (the `planning` state). */
+export interface PlanReviewResult {
+  outcome: PlanOutcome;
+  /** The peers' suggestions the agent takes: they join the reasoner's history. */
+  reviews: TaskHistoryEntry[];
+  /** Why the task escalates (`escalated`: suggestions that cannot be reconciled). */
+  reason: string | null;
 }
 
 /** The last effect that failed: whether another attempt could help decides what is reported. */

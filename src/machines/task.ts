@@ -2,7 +2,8 @@
  * One task, from discovery to its pull request (SPEC §8):
  * `discovered → claiming → claimed → preparing → working → publishing → reporting → done`,
  * or `escalated`, `failed` (lease released with a reason), `lost` (lease lost, effects
- * stopped), and `skipped` (another agent holds the claim).
+ * stopped), and `skipped` (another agent holds the claim). Between preparing and working the
+ * machine is `planning` (peers review the agent's plan), reported as `preparing` on the wire.
  *
  * Pure: every effect is a named actor or action provided where the actor is created, and the
  * task's facts (the issue as read after claiming, the base branch, the step count, the last
@@ -10,46 +11,14 @@
  * state) the `renewLease` actor runs; when it reports `lease.lost`, the task goes to `lost`
  * at once and every running effect is stopped.
  */
-import { assign, setup } from 'xstate';
-import {
-  decided,
-  errorText,
-  facts,
-  failing,
-  finalState,
-  question,
-  releasing,
-  taskEffects,
-  taskError,
-  withModelContext,
-} from './task-effects.js';
-import type { TaskContext, TaskEvent, TaskInput, TaskOutput, TaskState } from './task-types.js';
+import { assign } from 'xstate';
+import { errorText, failing, facts, finalState, releasing } from './task-effects.js';
+import { taskSetup } from './task-setup.js';
+import { planningState, workingState } from './task-states.js';
 
 export type * from './task-types.js';
 
-export const taskMachine = setup({
-  types: {
-    input: {} as TaskInput,
-    context: {} as TaskContext,
-    events: {} as TaskEvent,
-    output: {} as TaskOutput,
-  },
-  actors: taskEffects,
-  actions: {
-    /** Reports the state reached (`task_progress`, read model). */
-    progress: (_, _params: { state: TaskState }) => undefined,
-    /** A stop that arrives while the task is releasing: it finishes first, then the actor ends. */
-    stopRequested: () => undefined,
-    recordError: assign(({ event }) => {
-      const error = (event as { error?: unknown }).error;
-      return { reason: errorText(error), lastError: taskError(error) };
-    }),
-    finish: assign({ outcome: (_, params: { outcome: TaskOutput['state'] }) => params.outcome }),
-  },
-  guards: {
-    won: (_, token: number | null) => token !== null,
-  },
-}).createMachine({
+export const taskMachine = taskSetup.createMachine({
   id: 'task',
   context: ({ input }) => ({
     ...input,
@@ -114,99 +83,12 @@ export const taskMachine = setup({
           entry: { type: 'progress', params: { state: 'preparing' } },
           invoke: {
             src: 'prepare',
-            onDone: { target: 'working', actions: assign(({ event }) => ({ ...event.output })) },
+            onDone: { target: 'planning', actions: assign(({ event }) => ({ ...event.output })) },
             onError: failing,
           },
         },
-        working: {
-          entry: { type: 'progress', params: { state: 'working' } },
-          initial: 'reasoning',
-          states: {
-            reasoning: {
-              invoke: {
-                src: 'reason',
-                input: ({ context }) => ({
-                  task: facts(context),
-                  history: context.history,
-                  steps: context.steps,
-                }),
-                onDone: [
-                  {
-                    guard: ({ event }) => event.output.kind === 'command' || event.output.kind === 'help',
-                    target: 'deciding',
-                    actions: assign({ decision: ({ event }) => event.output }),
-                  },
-                  {
-                    guard: ({ event }) => event.output.kind === 'done',
-                    target: '#task.active.publishing',
-                    actions: assign({ summary: ({ event }) => decided(event.output, 'done') }),
-                  },
-                  {
-                    guard: ({ event }) => event.output.kind === 'escalate',
-                    target: '#task.active.escalating',
-                    actions: assign({ reason: ({ event }) => decided(event.output, 'escalate') }),
-                  },
-                  {
-                    target: '#task.active.failing',
-                    actions: assign({
-                      reason: ({ event }) => decided(event.output, 'fail') ?? 'unknown decision',
-                    }),
-                  },
-                ],
-                onError: failing,
-              },
-            },
-            deciding: {
-              always: [
-                { guard: ({ context }) => context.decision?.kind === 'help', target: 'helping' },
-                { target: 'executing' },
-              ],
-            },
-            executing: {
-              invoke: {
-                src: 'execute',
-                input: ({ context }) => ({
-                  command: context.decision?.kind === 'command' ? context.decision.command : 'false',
-                  step: context.steps + 1,
-                }),
-                onDone: {
-                  target: 'reasoning',
-                  actions: assign({
-                    history: ({ context, event }) => [
-                      ...context.history,
-                      withModelContext(context, event.output),
-                    ],
-                    steps: ({ context }) => context.steps + 1,
-                  }),
-                },
-                onError: failing,
-              },
-            },
-            helping: {
-              invoke: {
-                src: 'askHelp',
-                input: ({ context }) => ({ question: question(context), task: facts(context) }),
-                onDone: [
-                  {
-                    guard: ({ event }) => event.output !== null,
-                    target: 'reasoning',
-                    actions: assign({
-                      history: ({ context, event }) =>
-                        event.output === null
-                          ? context.history
-                          : [...context.history, { kind: 'advice' as const, ...event.output }],
-                    }),
-                  },
-                  {
-                    target: '#task.active.escalating',
-                    actions: assign({ reason: ({ context }) => `no useful answer to: ${question(context)}` }),
-                  },
-                ],
-                onError: { target: '#task.active.escalating', actions: 'recordError' },
-              },
-            },
-          },
-        },
+        planning: planningState,
+        working: workingState,
         publishing: {
           entry: { type: 'progress', params: { state: 'publishing' } },
           invoke: {

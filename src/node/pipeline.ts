@@ -28,20 +28,24 @@ import {
 } from '../adapters/claims/index.js';
 import { createEscalationNotifier } from '../adapters/escalation/index.js';
 import { createForge, type FencedEffect, type Forge, type ForgeInit } from '../adapters/forge/index.js';
-import { createReasoner, type Reasoner, type ReasonerInit } from '../adapters/llm/index.js';
+import { createReasoner, type Reasoner } from '../adapters/llm/index.js';
+import { createTaskThreads, type TaskThreads } from '../adapters/threads/index.js';
 import type { NatsConnector } from '../adapters/nats/index.js';
-import { forgeDir, type Config } from '../config/index.js';
+import { forgeDir, planReviewMs, type Config } from '../config/index.js';
 import type { Clock } from '../lib/clock.js';
 import { NonRetryableError } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
 import type { ChildSpec } from '../supervisor/child.js';
 import { countedClaims } from './counted-claims.js';
+import { reasonerInit } from './reasoner-init.js';
 import { forgeTestSwitches } from './test-switches.js';
 import type { NodeMetrics } from './metrics.js';
 import { SandboxService } from './sandboxes.js';
 import { taskMetricsSpec } from './task-metrics.js';
 import { timedSandboxes } from './timed-sandboxes.js';
 import { createClusterView, viewSpec, type ClusterView } from './view.js';
+
+export { reasonerInit } from './reasoner-init.js';
 
 export interface PipelineOptions {
   config: Config;
@@ -72,36 +76,14 @@ export interface Pipeline {
   readonly infra: ChildSpec[];
   /** The node's content store (a child of `storage`; the CAS replicator builds on it). */
   readonly contentStore: ContentStore;
+  /** The HMMM threads of this node's tasks, in the content store (`threads.head(key)`: a task's `thread`). */
+  readonly threads: TaskThreads;
   /** Children of `storage`: the content store and its gc, then the warm workspaces. */
   readonly storage: ChildSpec[];
   /** Health checks of the pipeline's parts (the content store's cache). */
   readonly checks: HealthCheck[];
   /** Children of `work`: the read model's and the metrics' feeders, the advisor, the poller and the agents. */
   readonly work: ChildSpec[];
-}
-
-export function reasonerInit(config: Config): ReasonerInit {
-  switch (config.llm) {
-    case 'scripted':
-      return { backend: 'scripted' };
-    case 'ollama':
-      return {
-        backend: 'ollama',
-        model: config.model ?? 'llama3.1',
-        ...(config.ollama_host ? { host: config.ollama_host } : {}),
-        ...(config.context_tokens ? { contextTokens: config.context_tokens } : {}),
-      };
-    case 'openai':
-      if (config.openai_base_url === undefined)
-        throw new NonRetryableError('BZZZ_LLM=openai needs BZZZ_OPENAI_BASE_URL');
-      return {
-        backend: 'openai',
-        baseUrl: config.openai_base_url,
-        model: config.model ?? 'gpt-4o-mini',
-        ...(config.openai_api_key ? { apiKey: config.openai_api_key } : {}),
-        ...(config.context_tokens ? { contextTokens: config.context_tokens } : {}),
-      };
-  }
 }
 
 /** The forge the configuration names, with the two settings GitHub cannot do without. */
@@ -151,6 +133,7 @@ interface Ports {
   workspaces: Workspaces;
   escalation: ReturnType<typeof createEscalationNotifier>;
   whoosh: WhooshTracker | undefined;
+  threads: TaskThreads;
 }
 
 export function createPipeline(options: PipelineOptions): Pipeline {
@@ -170,6 +153,14 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     { scratchDir: join(config.data_dir, 'scratch'), warm: config.warm_workspaces },
     { forge, sandboxes, clock, logger },
   );
+  const cas = contentStoreService(config, {
+    logger,
+    clock,
+    metrics,
+    ...(options.casRepair === undefined ? {} : { repair: options.casRepair }),
+  });
+  // a node of a thread another node wrote comes from a replica, as a repair does
+  const fetchBlob = options.casRepair;
   const ports: Ports = {
     forge,
     // the tasks' claims are counted; the election's (on `pipeline.claims`) are not task leases
@@ -181,18 +172,14 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       components,
     ),
     whoosh: whooshTracker(config, components),
+    threads: createTaskThreads({}, { store: cas.store, ...components, ...(fetchBlob ? { fetchBlob } : {}) }),
   };
   const view = createClusterView(() => clock.now());
-  const cas = contentStoreService(config, {
-    logger,
-    clock,
-    metrics,
-    ...(options.casRepair === undefined ? {} : { repair: options.casRepair }),
-  });
   return {
     forge,
     claims,
     contentStore: cas.store,
+    threads: ports.threads,
     checks: cas.checks,
     view,
     sandbox,
@@ -245,6 +232,7 @@ function workChildren(options: PipelineOptions, ports: Ports): ChildSpec[] {
             node: options.nodeId,
             reasoner: ports.reasoner,
             capabilities: config.capabilities,
+            threads: ports.threads,
             logger,
           }),
         ]),
@@ -281,6 +269,7 @@ function depsFor(agent: string, options: PipelineOptions, ports: Ports) {
     leaseSkewMs: Math.min(1_000, Math.floor(config.lease_ttl_ms / 5)),
     limits: {},
     helpTimeoutMs: config.help_timeout_ms,
+    planReviewMs: planReviewMs(config),
     clock,
     logger,
   });

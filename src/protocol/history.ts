@@ -21,6 +21,8 @@ export const historyEntrySchema = z.discriminatedUnion('kind', [
   }),
   /** Advice from another agent or a human (a `task_help_response`). */
   z.object({ kind: z.literal('advice'), from: z.string(), text: z.string() }),
+  /** A peer's suggestion on the agent's plan (a `plan_review` with verdict `suggest`), and that plan. */
+  z.object({ kind: z.literal('review'), from: z.string(), text: z.string(), plan: z.string().optional() }),
 ]);
 
 /** One thing that happened while working on a task. */

@@ -1,7 +1,7 @@
 /**
  * The wire protocol every transport carries (local mailbox, NATS, libp2p): the signed envelope
  * and its message types, canonical encoding, node identity, decoding with trust rules, actor
- * addresses, signed name records, task keys, and the names of subjects, topics and buckets (SPEC §7, §8).
+ * addresses, signed name records, task keys, HMMM thread nodes, and the names of subjects, topics and buckets (SPEC §7, §8).
  */
 export * from './address.js';
 export * from './bzzz-url.js';
@@ -20,5 +20,6 @@ export * from './replay-guard.js';
 export * from './signing.js';
 export * from './subjects.js';
 export * from './task-key.js';
+export * from './thread-node.js';
 export * from './token.js';
 export * from './topics.js';

@@ -30,6 +30,9 @@ function advisingReasoner(): Reasoner & { asked: number } {
         model: 'fake',
       });
     },
+    plan: () => Promise.resolve('1. read the docs'),
+    review: () => Promise.resolve({ verdict: 'approve' as const, reason: 'fine' }),
+    reconcile: () => Promise.resolve(null),
   };
   return reasoner;
 }

@@ -36,6 +36,8 @@ async function setup(llm: FakeLlmServer, webhook: FakeWebhook): Promise<{ job: M
       BZZZ_MODEL: 'fake-model',
       BZZZ_ESCALATION_WEBHOOK: webhook.url,
       BZZZ_HELP_TIMEOUT_MS: '1500',
+      // the model's replies are queued for these steps: no plan, no plan review here
+      BZZZ_PLAN_REVIEW_MS: '0',
       BZZZ_POLL_INTERVAL_MS: '100',
       BZZZ_NODE_NAME: 'llm',
     },
@@ -108,6 +110,13 @@ describe('a task worked by a model', () => {
     const [record] = await forge.taskRecords('demo/llm');
     expect(record?.prs).toHaveLength(1);
     expect(webhook.received).toHaveLength(0);
+    // both sides recorded in the task's thread: the answer's node follows the request's
+    const head = job.pipeline.threads.head('local:demo/llm#1');
+    const thread = await job.pipeline.threads.history(head ?? '');
+    expect(thread.nodes.map((n) => [n.node.kind, n.node.from.agent])).toEqual([
+      ['help_request', 'llm'],
+      ['help_response', 'llm-advisor'],
+    ]);
   }, 60_000);
 
   it('escalates to the webhook when no useful answer comes in time', async () => {
@@ -132,5 +141,8 @@ describe('a task worked by a model', () => {
     });
     expect(String(body.reason)).toContain('Is the spec right?');
     expect(Array.isArray(body.history)).toBe(true);
+    const head = job.pipeline.threads.head('local:demo/llm#1');
+    const thread = await job.pipeline.threads.history(head ?? '');
+    expect(thread.nodes.map((n) => n.node.kind)).toEqual(['help_request', 'escalation']);
   }, 60_000);
 });

@@ -6,6 +6,7 @@ import type { ClaimStore } from '../../adapters/claims/index.js';
 import type { EscalationNotifier } from '../../adapters/escalation/index.js';
 import type { Forge } from '../../adapters/forge/index.js';
 import type { GuardLimits, Reasoner } from '../../adapters/llm/index.js';
+import type { TaskThreads } from '../../adapters/threads/index.js';
 import type { Workspaces } from '../../adapters/workspace/index.js';
 import type { Clock } from '../../lib/clock.js';
 import type { Logger } from '../../lib/log.js';
@@ -34,6 +35,16 @@ export interface TaskDeps {
   whoosh: WhooshTracker | undefined;
   /** How long a help request waits for an answer. */
   helpTimeoutMs: number;
+  /**
+   * The HMMM threads of this node's tasks (help, answers, escalations, plan review), whose
+   * head is the task's `thread` name (`threads.head(key)`). Absent: nothing is recorded.
+   */
+  threads?: TaskThreads;
+  /**
+   * How long the agent waits for its peers' reviews of its plan (`BZZZ_PLAN_REVIEW_MS`); 0 or
+   * absent: its plan is not posted and it goes on alone.
+   */
+  planReviewMs?: number;
   clock: Clock;
   logger: Logger;
 }

@@ -4,7 +4,8 @@
  * (429/5xx/connection/timeout, exponential backoff honouring `Retry-After` on the injected
  * clock), reads the reply (reply-reader.ts), and asks again a bounded number of times when the
  * reply is unusable, telling the model exactly what was wrong. Which mode a model is asked in,
- * and the fallback when a server refuses it, come from the injected {@link ReplyModes}.
+ * and the fallback when a server refuses it, come from the injected {@link ReplyModes}. Plan
+ * review (a plan, a verdict, a reconciliation) asks in plain text (planning.ts).
  */
 import type { Clock, Logger } from '../../lib/index.js';
 import { describeError } from '../../lib/errors.js';
@@ -27,15 +28,28 @@ import {
   ReasonerAbortedError,
   ReplyParseError,
 } from './errors.js';
+import {
+  planMessages,
+  readPlan,
+  readReconciled,
+  readReview,
+  reconcileMessages,
+  reviewMessages,
+  type Reading,
+} from './planning.js';
 import { correctionMessages, estimateMessagesTokens, estimateTokens } from './prompt.js';
 import { isDecision, readReply, type ReadCorrection } from './reply-reader.js';
 import type {
   ChatReasonerOptions,
   NextStepInput,
+  PlanInput,
   Reasoner,
   ReasonerComponents,
   ReasonerStep,
+  ReconcileInput,
   ReplyModes,
+  ReviewInput,
+  ReviewResult,
   TokenUsage,
 } from './types.js';
 
@@ -125,6 +139,47 @@ export class ChatReasoner implements Reasoner {
       corrections = [...corrections, ...correctionMessages(completion, reading.correction)];
     }
     throw withAttempts(lastError, attempts);
+  }
+
+  plan(input: PlanInput): Promise<string> {
+    return this.#ask(planMessages(input.task), readPlan, input.signal);
+  }
+
+  review(input: ReviewInput): Promise<ReviewResult> {
+    return this.#ask(reviewMessages(input.task, input.plan), readReview, input.signal);
+  }
+
+  reconcile(input: ReconcileInput): Promise<string | null> {
+    return this.#ask(
+      reconcileMessages(input.task, input.plan, input.suggestions),
+      readReconciled,
+      input.signal,
+    );
+  }
+
+  /**
+   * One plain-text question (plan review: no tools, whatever the model's reply mode), with the
+   * transport retries, asked again with a correction while the reply does not answer it.
+   */
+  async #ask<T>(
+    messages: readonly ChatMessage[],
+    read: (text: string) => Reading<T>,
+    signal: AbortSignal | undefined,
+  ): Promise<T> {
+    const attempts = (this.options.maxBadReplies ?? 2) + 1;
+    let asked = [...messages];
+    let text = '';
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      if (signal?.aborted === true) throw new ReasonerAbortedError({ cause: signal.reason });
+      const completion = await this.#complete(asked, 'text', signal);
+      text = completion.text;
+      const reading = read(text);
+      if (reading.ok) return reading.value;
+      this.#logger.warn({ attempt, correction: reading.correction }, 'unusable plan review reply from model');
+      asked = [...asked, ...correctionMessages(completion, reading.correction)];
+    }
+    if (text.trim() === '') throw new EmptyReplyError(attempts);
+    throw new ReplyParseError('not the answer asked for', text, attempts);
   }
 
   #fallBack(mode: ReplyMode, error: unknown, fallbacks: number, signal: AbortSignal | undefined): boolean {

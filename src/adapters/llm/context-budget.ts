@@ -2,9 +2,9 @@
  * The context budget (SPEC §10): the messages of a step stay within three quarters of the
  * model's context window (`BZZZ_CONTEXT_TOKENS`), leaving the rest for the reply. When the
  * whole history would pass it, the oldest command steps fold into one line each (command,
- * exit code, first line of output); the system prompt, the task, every piece of advice and the
- * latest steps stay verbatim. If even the folded lines do not fit, the oldest of them give way
- * to a count. Deterministic and local: no model call; the transcript keeps everything.
+ * exit code, first line of output); the system prompt, the task, every piece of advice (and
+ * every peer's suggestion on the plan) and the latest steps stay verbatim. If even the folded
+ * lines do not fit, the oldest of them give way to a count. Deterministic and local: no model call; the transcript keeps everything.
  */
 import type { ChatMessage, ReplyMode } from './conversation.js';
 import {
@@ -86,7 +86,7 @@ function render(
   };
   let step = 0;
   for (const entry of history) {
-    if (entry.kind === 'advice') {
+    if (entry.kind === 'advice' || entry.kind === 'review') {
       flush();
       messages.push(adviceMessage(entry));
       continue;

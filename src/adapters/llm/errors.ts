@@ -154,6 +154,15 @@ export class ScriptedStepFailedError extends BzzzError {
   }
 }
 
+/** The reasoner cannot review a plan (the scripted one: it runs no advisor). */
+export class ReviewUnsupportedError extends BzzzError {
+  override readonly name = 'ReviewUnsupportedError';
+
+  constructor(readonly backend: string) {
+    super(`the ${backend} reasoner does not review plans`, { retryable: false });
+  }
+}
+
 function round(n: number): string {
   return Number.isInteger(n) ? String(n) : n.toFixed(4);
 }

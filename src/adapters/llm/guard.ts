@@ -7,7 +7,17 @@
  */
 import type { Clock } from '../../lib/clock.js';
 import { BudgetExceededError, RepeatedFailureError } from './errors.js';
-import type { HistoryEntry, NextStepInput, Reasoner, ReasonerComponents, ReasonerStep } from './types.js';
+import type {
+  HistoryEntry,
+  NextStepInput,
+  PlanInput,
+  Reasoner,
+  ReasonerComponents,
+  ReasonerStep,
+  ReconcileInput,
+  ReviewInput,
+  ReviewResult,
+} from './types.js';
 
 /** Price of a model, in a currency of your choice (USD by convention), per 1000 tokens. */
 export interface ModelPrice {
@@ -125,6 +135,19 @@ class ReasonerGuard implements GuardedReasoner {
       this.#checkSpending(true);
     }
     return step;
+  }
+
+  // Plan review (once per task, before its first step) is not a step: outside the budgets.
+  plan(input: PlanInput): Promise<string> {
+    return this.inner.plan(input);
+  }
+
+  review(input: ReviewInput): Promise<ReviewResult> {
+    return this.inner.review(input);
+  }
+
+  reconcile(input: ReconcileInput): Promise<string | null> {
+    return this.inner.reconcile(input);
   }
 
   /** Before a call: spent reaches the limit. After one: spent goes past it. */

@@ -74,9 +74,14 @@ export function headMessages(task: ReasonerTask, mode: ReplyMode): ChatMessage[]
   ];
 }
 
-/** A piece of advice, always sent whole. */
-export function adviceMessage(entry: Extract<HistoryEntry, { kind: 'advice' }>): ChatMessage {
-  return { role: 'user', content: `Advice from ${entry.from}:\n${entry.text}` };
+/** A piece of advice or a peer's suggestion on the plan, always sent whole. */
+export function adviceMessage(entry: Extract<HistoryEntry, { kind: 'advice' | 'review' }>): ChatMessage {
+  if (entry.kind === 'advice') return { role: 'user', content: `Advice from ${entry.from}:\n${entry.text}` };
+  const plan = entry.plan === undefined ? '' : `Your plan was:\n${tail(entry.plan, OUTPUT_TAIL)}\n\n`;
+  return {
+    role: 'user',
+    content: `${plan}${entry.from} reviewed your plan and suggests:\n${entry.text}`,
+  };
 }
 
 /** A command step as the model's move and its result; `step` numbers it from 1. */

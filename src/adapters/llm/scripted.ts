@@ -5,9 +5,24 @@
  * commands the history holds. A step that exited non-zero fails the task: the next call
  * throws {@link ScriptedStepFailedError} (non-retryable), which the task machine turns into
  * `failed`. A task without steps throws {@link ScriptMissingError}.
+ *
+ * Its plan is its steps, one a line. It reviews no plan (a node runs an advisor only with a
+ * model), and it reconciles suggestions only when they all say the same thing.
  */
-import { ReasonerAbortedError, ScriptedStepFailedError, ScriptMissingError } from './errors.js';
-import type { NextStepInput, Reasoner, ReasonerStep } from './types.js';
+import {
+  ReasonerAbortedError,
+  ReviewUnsupportedError,
+  ScriptedStepFailedError,
+  ScriptMissingError,
+} from './errors.js';
+import type {
+  NextStepInput,
+  PlanInput,
+  Reasoner,
+  ReasonerStep,
+  ReconcileInput,
+  ReviewResult,
+} from './types.js';
 
 const BLOCK = /^[ \t]*(`{3,}|~{3,})[ \t]*bzzz-steps[ \t]*\r?\n([\s\S]*?)^[ \t]*\1[ \t]*$/m;
 
@@ -42,5 +57,20 @@ export class ScriptedReasoner implements Reasoner {
       return Promise.resolve({ decision: { kind: 'command', command }, usage, model: 'scripted' });
     const summary = `Ran ${steps.length} scripted step${steps.length === 1 ? '' : 's'}:\n${steps.map((s) => `- \`${s}\``).join('\n')}`;
     return Promise.resolve({ decision: { kind: 'done', summary }, usage, model: 'scripted' });
+  }
+
+  plan(input: PlanInput): Promise<string> {
+    const steps = parseScriptedSteps(input.task.body);
+    if (steps === null || steps.length === 0) return Promise.reject(new ScriptMissingError(input.task.key));
+    return Promise.resolve(steps.join('\n'));
+  }
+
+  review(): Promise<ReviewResult> {
+    return Promise.reject(new ReviewUnsupportedError(this.backend));
+  }
+
+  reconcile(input: ReconcileInput): Promise<string | null> {
+    const texts = new Set(input.suggestions.map((s) => s.text.trim()));
+    return Promise.resolve(texts.size === 1 ? ([...texts][0] as string) : null);
   }
 }

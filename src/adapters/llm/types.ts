@@ -57,6 +57,35 @@ export interface NextStepInput {
   signal?: AbortSignal;
 }
 
+/** What writing a plan for a task takes. */
+export interface PlanInput {
+  task: ReasonerTask;
+  signal?: AbortSignal;
+}
+
+/** What reviewing another agent's plan takes. */
+export interface ReviewInput extends PlanInput {
+  plan: string;
+}
+
+/** A reviewer's verdict on a plan: `approve` with a reason, or `suggest` a change. */
+export interface ReviewResult {
+  verdict: 'approve' | 'suggest';
+  reason: string;
+}
+
+/** A peer's suggestion on the plan. */
+export interface Suggestion {
+  from: string;
+  text: string;
+}
+
+/** What reconciling several suggestions on a plan takes. */
+export interface ReconcileInput extends PlanInput {
+  plan: string;
+  suggestions: readonly Suggestion[];
+}
+
 /** A reasoning backend. Stateless between calls: everything it needs is in the input. */
 export interface Reasoner {
   readonly backend: 'scripted' | 'ollama' | 'openai';
@@ -66,6 +95,12 @@ export interface Reasoner {
    * retries, an unusable reply after its bounded re-asks, a failed scripted step.
    */
   next(input: NextStepInput): Promise<ReasonerStep>;
+  /** The agent's plan for the task, as text for its peers to review (a scripted task's steps). */
+  plan(input: PlanInput): Promise<string>;
+  /** A verdict on another agent's plan; the scripted reasoner has none to give (it throws). */
+  review(input: ReviewInput): Promise<ReviewResult>;
+  /** One instruction that follows every suggestion, or null when they cannot all be followed. */
+  reconcile(input: ReconcileInput): Promise<string | null>;
 }
 
 /** Options shared by the model-backed reasoners. */

@@ -14,6 +14,7 @@ import {
   textField,
   ulidField,
 } from '../fields.js';
+import { threadHashField } from '../thread-node.js';
 
 /** `meta_discussion`: one post in a discussion thread. */
 export const metaDiscussionSchema = z.object({
@@ -28,7 +29,9 @@ export type MetaDiscussion = z.infer<typeof metaDiscussionSchema>;
 /**
  * `task_help_request`: an agent working on a task asks its peers a question. It names itself
  * with an `id` of its own making, which answers quote, and carries the task's title and labels
- * so only advisors whose capabilities fit the task answer.
+ * so only advisors whose capabilities fit the task answer. `thread` (optional, newer nodes send it)
+ * is the hash of the request's node in the task's HMMM thread, from which the advisor reads the
+ * discussion so far.
  */
 export const taskHelpRequestSchema = z.object({
   /** The asking agent's name. */
@@ -43,6 +46,8 @@ export const taskHelpRequestSchema = z.object({
   node: nodeIdField,
   question: textField.min(1),
   task: taskKeyField,
+  /** The hash of the asker's `help_request` node in the task's HMMM thread (its head then). */
+  thread: threadHashField.optional(),
   title: z.string().min(1).max(1024).optional(),
 });
 export type TaskHelpRequest = z.infer<typeof taskHelpRequestSchema>;
@@ -56,6 +61,8 @@ export const taskHelpResponseSchema = z.object({
   /** The `id` of the `task_help_request` answered. */
   request: ulidField,
   task: taskKeyField,
+  /** The hash of the answer's `help_response` node in the task's thread. */
+  thread: threadHashField.optional(),
 });
 export type TaskHelpResponse = z.infer<typeof taskHelpResponseSchema>;
 

@@ -25,11 +25,13 @@ import {
   taskHelpRequestSchema,
   taskHelpResponseSchema,
 } from './hmmm.js';
+import { planProposalSchema, planReviewSchema } from './plan.js';
 import { taskAnnouncementSchema, taskClaimSchema, taskCompleteSchema, taskProgressSchema } from './tasks.js';
 
 export * from './actors.js';
 export * from './cluster.js';
 export * from './hmmm.js';
+export * from './plan.js';
 export * from './tasks.js';
 
 /** The message types a batch may carry: every type but mailbox replies, dead letters and batches. */
@@ -49,6 +51,8 @@ const singleSchemas = {
   escalation_trigger: escalationTriggerSchema,
   election_heartbeat: electionHeartbeatSchema,
   blob_announce: blobAnnounceSchema,
+  plan_proposal: planProposalSchema,
+  plan_review: planReviewSchema,
   actor_message: actorMessageSchema,
   topic_message: topicMessageSchema,
 } as const satisfies Record<string, z.ZodType>;

@@ -13,6 +13,7 @@ import { claimLease, markClaimed, renewLease } from './claim.js';
 import type { TaskEnv } from './env.js';
 import { escalate } from './escalate.js';
 import { askForHelp } from './help.js';
+import { reviewPlan } from './plan.js';
 import { prepare } from './prepare.js';
 import { broadcastProgress } from './progress.js';
 import { publish } from './publish.js';
@@ -28,6 +29,7 @@ export function provideTaskMachine(key: string, deps: TaskDeps, resources: TaskR
       renewLease: renewLease(env),
       markClaimed: markClaimed(env),
       prepare: prepare(env),
+      reviewPlan: reviewPlan(env),
       reason: reason(env),
       execute: execute(env),
       askHelp: fromPromise<{ from: string; text: string } | null, { question: string; task: TaskFacts }>(
