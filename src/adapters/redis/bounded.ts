@@ -51,7 +51,8 @@ export class BoundedRedis {
 
   /** Connects; a Redis that does not answer is a problem to report, never an error. */
   async start(): Promise<void> {
-    if (this.#redis.status === 'wait')
+    // `end`: stopped before, started again (a restarted service)
+    if (this.#redis.status === 'wait' || this.#redis.status === 'end')
       await this.#redis.connect().catch((e: unknown) => this.#degrade(String(e)));
   }
 
