@@ -8,7 +8,7 @@
  * by one process may lag another process's pin by at most the stat TTL (30 s).
  */
 import { Readable } from 'node:stream';
-import { Redis } from 'ioredis';
+import { BoundedRedis } from '../redis/index.js';
 import { parseBlobHash, hashBytes } from './hash.js';
 import type * as T from './types.js';
 
@@ -22,11 +22,9 @@ export interface RedisCacheInit {
 }
 
 export class RedisCachedStore implements T.ContentStore {
-  readonly #redis: Redis;
-  readonly #timeoutMs: number;
+  readonly #redis: BoundedRedis;
   readonly #ttl: number;
   readonly #maxBytes: number;
-  #problem: string | undefined = 'not connected yet';
   #unsubscribe: (() => void) | undefined;
 
   constructor(
@@ -34,32 +32,32 @@ export class RedisCachedStore implements T.ContentStore {
     init: RedisCacheInit,
     private readonly components: T.CasComponents,
   ) {
-    this.#timeoutMs = init.cacheTimeoutMs ?? 50;
     this.#ttl = init.cacheTtlSeconds ?? 600;
     this.#maxBytes = init.cacheMaxBytes ?? 64 * 1024;
-    this.#redis = new Redis(init.redisUrl, {
-      lazyConnect: true,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      commandTimeout: this.#timeoutMs,
-      connectTimeout: 2_000,
-      retryStrategy: () => 1_000,
-    });
-    this.#redis.on('error', (error: Error) => this.#degrade(error.message));
-    this.#redis.on('ready', () => (this.#problem = undefined));
+    this.#redis = new BoundedRedis(
+      {
+        url: init.redisUrl,
+        timeoutMs: init.cacheTimeoutMs ?? 50,
+        degradedMessage: 'redis cache degraded; reads go to disk',
+      },
+      {
+        logger: components.logger,
+        clock: components.clock,
+        onError: () => components.metrics?.cache?.('error'),
+      },
+    );
   }
 
   async start(): Promise<void> {
     await this.inner.start();
     this.#unsubscribe ??= this.inner.subscribe((event) => this.#invalidate(event));
-    if (this.#redis.status === 'wait')
-      await this.#redis.connect().catch((e: unknown) => this.#degrade(String(e)));
+    await this.#redis.start();
   }
 
   async stop(): Promise<void> {
     this.#unsubscribe?.();
     this.#unsubscribe = undefined;
-    this.#redis.disconnect();
+    this.#redis.stop();
     await this.inner.stop();
   }
 
@@ -77,8 +75,10 @@ export class RedisCachedStore implements T.ContentStore {
     if (cached !== undefined) return cached;
     const bytes = await this.inner.get(h);
     if (bytes.byteLength <= this.#maxBytes)
-      void this.#call((r) =>
-        r.set(blobKey(h), Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), 'EX', this.#ttl),
+      void this.#redis.set(
+        blobKey(h),
+        Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+        this.#ttl,
       );
     return bytes;
   }
@@ -96,14 +96,13 @@ export class RedisCachedStore implements T.ContentStore {
 
   async stat(hash: T.BlobHash): Promise<T.BlobInfo | undefined> {
     const h = parseBlobHash(hash);
-    const cached = await this.#call((r) => r.get(statKey(h)));
+    const cached = await this.#redis.get(statKey(h));
     if (typeof cached === 'string') {
       this.components.metrics?.cache?.('hit');
       return JSON.parse(cached) as T.BlobInfo;
     }
     const info = await this.inner.stat(h);
-    if (info !== undefined)
-      void this.#call((r) => r.set(statKey(h), JSON.stringify(info), 'EX', STAT_TTL_SECONDS));
+    if (info !== undefined) void this.#redis.set(statKey(h), JSON.stringify(info), STAT_TTL_SECONDS);
     return info;
   }
 
@@ -125,12 +124,12 @@ export class RedisCachedStore implements T.ContentStore {
 
   async addRef(from: string, to: T.BlobHash): Promise<void> {
     await this.inner.addRef(from, to);
-    await this.#call((r) => r.del(statKey(parseBlobHash(to))));
+    await this.#redis.del(statKey(parseBlobHash(to)));
   }
 
   async removeRef(from: string, to: T.BlobHash): Promise<void> {
     await this.inner.removeRef(from, to);
-    await this.#call((r) => r.del(statKey(parseBlobHash(to))));
+    await this.#redis.del(statKey(parseBlobHash(to)));
   }
 
   verify(options?: T.VerifyOptions): Promise<T.VerifyReport> {
@@ -146,8 +145,7 @@ export class RedisCachedStore implements T.ContentStore {
   }
 
   health(): T.CasHealth {
-    const problem =
-      this.#redis.status === 'ready' ? this.#problem : (this.#problem ?? `redis ${this.#redis.status}`);
+    const problem = this.#redis.problem();
     if (problem === undefined) return this.inner.health();
     return { status: 'degraded', detail: `cache unavailable, reading from disk: ${problem}` };
   }
@@ -157,13 +155,13 @@ export class RedisCachedStore implements T.ContentStore {
   }
 
   async #cachedBlob(hash: T.BlobHash): Promise<Uint8Array | undefined> {
-    const cached = await this.#call((r) => r.getBuffer(blobKey(hash)));
+    const cached = await this.#redis.getBuffer(blobKey(hash));
     if (cached === undefined || cached === null) {
       this.components.metrics?.cache?.('miss');
       return undefined;
     }
     if ((await hashBytes(cached)) !== hash) {
-      void this.#call((r) => r.del(blobKey(hash)));
+      void this.#redis.del(blobKey(hash));
       this.components.metrics?.cache?.('miss');
       return undefined;
     }
@@ -176,39 +174,7 @@ export class RedisCachedStore implements T.ContentStore {
       event.type === 'blob.deleted' || event.type === 'blob.corrupt'
         ? [blobKey(event.hash), statKey(event.hash)]
         : [statKey(event.hash)];
-    void this.#call((r) => r.del(...keys));
-  }
-
-  /** One cache call, bounded by the timeout; undefined when Redis is down, slow or failing. */
-  async #call<R>(op: (redis: Redis) => Promise<R>): Promise<R | undefined> {
-    if (this.#redis.status !== 'ready') {
-      this.components.metrics?.cache?.('error');
-      return undefined;
-    }
-    let timer: ReturnType<T.CasComponents['clock']['setTimeout']> | undefined;
-    try {
-      const timeout = new Promise<never>((_, reject) => {
-        timer = this.components.clock.setTimeout(
-          () => reject(new Error(`no answer in ${this.#timeoutMs} ms`)),
-          this.#timeoutMs,
-        );
-      });
-      const result = await Promise.race([op(this.#redis), timeout]);
-      this.#problem = undefined;
-      return result;
-    } catch (error) {
-      this.#degrade(error instanceof Error ? error.message : String(error));
-      this.components.metrics?.cache?.('error');
-      return undefined;
-    } finally {
-      if (timer !== undefined) this.components.clock.clearTimeout(timer);
-    }
-  }
-
-  #degrade(reason: string): void {
-    if (this.#problem === undefined)
-      this.components.logger.warn({ reason }, 'redis cache degraded; reads go to disk');
-    this.#problem = reason;
+    void this.#redis.del(...keys);
   }
 }
 

@@ -1,4 +1,7 @@
-/** The HTTP server on Hono and @hono/node-server. */
+/**
+ * The HTTP server on Hono and @hono/node-server: the node's routes, and {@link serveApp}, which
+ * serves any web handler (the resolver's port uses it too).
+ */
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { createAdaptorServer } from '@hono/node-server';
@@ -12,8 +15,9 @@ export class HttpPortInUseError extends NonRetryableError {
   constructor(
     readonly port: number,
     cause: unknown,
+    setting = 'BZZZ_HTTP_PORT',
   ) {
-    super(`HTTP port ${port} is already in use (set BZZZ_HTTP_PORT, or 0 for a free port)`, { cause });
+    super(`HTTP port ${port} is already in use (set ${setting}, or 0 for a free port)`, { cause });
   }
 }
 
@@ -58,11 +62,32 @@ function routes({ view }: HttpComponents): Hono {
 }
 
 export function startHttpServer(init: HttpInit, components: HttpComponents): Promise<HttpServer> {
-  const app = routes(components);
-  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+  return serveApp(routes(components).fetch, init);
+}
+
+/**
+ * A web handler: a Request in, a Response out (a Hono app's `fetch`). `env` holds the Node
+ * response (`outgoing`), for a handler that must cut a response short.
+ */
+export type FetchHandler = (request: Request, env: NodeBindings) => Response | Promise<Response>;
+
+/** What @hono/node-server passes beside each request (the part handlers may use). */
+export interface NodeBindings {
+  /** The Node response: destroying it cuts the connection. */
+  outgoing: { destroy(error?: Error): unknown };
+}
+
+/**
+ * Serves `fetch` on `init.host` and `init.port` (0: a free one); a port in use is a
+ * {@link HttpPortInUseError} naming `init.setting` (default `BZZZ_HTTP_PORT`).
+ */
+export function serveApp(fetch: FetchHandler, init: HttpInit & { setting?: string }): Promise<HttpServer> {
+  const server = createAdaptorServer({
+    fetch: (request: Request, env: unknown) => fetch(request, env as NodeBindings),
+  }) as Server;
   return new Promise((resolve, reject) => {
     const onStartError = (error: NodeJS.ErrnoException): void => {
-      reject(error.code === 'EADDRINUSE' ? new HttpPortInUseError(init.port, error) : error);
+      reject(error.code === 'EADDRINUSE' ? new HttpPortInUseError(init.port, error, init.setting) : error);
     };
     server.once('error', onStartError);
     server.listen(init.port, init.host, () => {

@@ -50,6 +50,11 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import('./cas.js')).casCommand,
   },
   {
+    name: 'resolve',
+    summary: 'resolve a bzzz:// address: a blob, an actor, or a task’s name',
+    load: async () => (await import('./resolve.js')).resolveCommand,
+  },
+  {
     name: 'machines',
     summary: 'export every state machine (JSON or mermaid)',
     load: async () => (await import('./machines.js')).machinesCommand,
