@@ -16,7 +16,9 @@ import { createP2PNode, p2pMedium } from './p2p-medium.js';
 import { NonRetryableError } from '../lib/errors.js';
 import { Leadership } from './leadership.js';
 import { NodeMetrics } from './metrics.js';
-import { mcpSpec, type McpHooks } from './mcp.js';
+import type { McpHooks } from './mcp.js';
+import { serviceChildren } from './services.js';
+import { fetcherFromRepairSource } from '../adapters/resolver/index.js';
 import { createPipeline, type Pipeline, type PipelineOptions } from './pipeline.js';
 
 export interface MainJob {
@@ -88,19 +90,20 @@ export async function startMainJob(
               },
               context,
             );
-      const { onListening, ...hooks } = options.mcp ?? {};
-      const mcp = mcpSpec({
-        config,
-        nodeId: identity.nodeId,
-        forge: pipeline.forge,
-        claims: pipeline.claims,
-        view: pipeline.view,
-        status: () => context.status(),
-        hooks,
-        ...(onListening === undefined ? {} : { onListening }),
-      });
-      // the MCP server comes last of the work: it starts once the agents run and stops first
-      return { ...cluster, work: [...(cluster.work ?? []), mcp] };
+      const services = serviceChildren(
+        {
+          config,
+          nodeId: identity.nodeId,
+          pipeline,
+          fetcher: fetcherFromRepairSource(repairs.repair),
+          ...(options.mcp === undefined ? {} : { mcp: options.mcp }),
+        },
+        context,
+        { ...components, metrics },
+      );
+      // after the pipeline's work (built parts come after the given ones): the resolver, the
+      // cluster's work, and last the MCP server, which starts once the agents run and stops first
+      return { ...cluster, work: [...services.first, ...(cluster.work ?? []), ...services.last] };
     },
   });
   return { node, pipeline, stop: () => node.stop(), stuck: () => node.stuck() };

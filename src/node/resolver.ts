@@ -4,12 +4,14 @@
  * names through the name index when one is given (else names answer 404 "not available"),
  * blobs this node lacks through the fetcher (the CAS replicator's repair source:
  * `fetcherFromRepairSource(repairs.repair)`), and name resolutions cached in Redis when
- * `redis_url` is set. Its {@link Resolver} is made up front, so the MCP server can share it.
+ * `redis_url` is set. Its {@link Resolver} is made up front, so the MCP server can share it. A
+ * port already taken (another node of the host holds 3003) does not stop the node: it logs why
+ * and runs without a resolver, as it does without an MCP server.
  */
 import { Counter } from 'prom-client';
 import { serviceSpec } from '../actors/service.js';
 import type { ContentStore } from '../adapters/cas/index.js';
-import type { HttpServer } from '../adapters/http/index.js';
+import { HttpPortInUseError, type HttpServer } from '../adapters/http/index.js';
 import type { BlobFetcher, TaskNameIndex } from '../adapters/names/index.js';
 import { BoundedRedis } from '../adapters/redis/index.js';
 import { Resolver, startResolverServer, type ResolverMetrics } from '../adapters/resolver/index.js';
@@ -66,13 +68,19 @@ export function resolverService(
   let server: HttpServer | undefined;
   const spec = serviceSpec('resolver', async () => {
     await redis?.start();
-    const started = await startResolverServer(
-      { host: config.http_host, port: config.resolver_port },
-      { resolver, logger },
-    ).catch((error: unknown) => {
+    let started: HttpServer;
+    try {
+      started = await startResolverServer(
+        { host: config.http_host, port: config.resolver_port },
+        { resolver, logger },
+      );
+    } catch (error) {
       redis?.stop();
-      throw error;
-    });
+      // one way in among several: a port another node of this host holds does not stop this one
+      if (!(error instanceof HttpPortInUseError)) throw error;
+      logger.error({ port: config.resolver_port }, `${error.message}: this node runs without a resolver`);
+      return { stop: () => Promise.resolve() };
+    }
     server = started;
     logger.info({ url: started.url, names: resolver.namesAvailable }, 'resolver listening');
     const release = (): void => {
