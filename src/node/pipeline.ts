@@ -40,6 +40,8 @@ import { forgeTestSwitches } from './test-switches.js';
 import type { NodeMetrics } from './metrics.js';
 import { SandboxService } from './sandboxes.js';
 import { taskMetricsSpec } from './task-metrics.js';
+import { usageStoreService } from './usage-store.js';
+import type { UsageStore } from '../adapters/usage/index.js';
 import { timedSandboxes } from './timed-sandboxes.js';
 import { createClusterView, viewSpec, type ClusterView } from './view.js';
 
@@ -72,9 +74,11 @@ export interface Pipeline {
   readonly infra: ChildSpec[];
   /** The node's content store (a child of `storage`; the CAS replicator builds on it). */
   readonly contentStore: ContentStore;
-  /** Children of `storage`: the content store and its gc, then the warm workspaces. */
+  /** Usage records and task history (PostgreSQL or `<data_dir>/history.db`), a child of `storage`. */
+  readonly usage: UsageStore;
+  /** Children of `storage`: the content store and its gc, the usage store, the warm workspaces. */
   readonly storage: ChildSpec[];
-  /** Health checks of the pipeline's parts (the content store's cache). */
+  /** Health checks of the pipeline's parts (the content store's cache, the usage store). */
   readonly checks: HealthCheck[];
   /** Children of `work`: the read model's and the metrics' feeders, the advisor, the poller and the agents. */
   readonly work: ChildSpec[];
@@ -151,11 +155,13 @@ interface Ports {
   workspaces: Workspaces;
   escalation: ReturnType<typeof createEscalationNotifier>;
   whoosh: WhooshTracker | undefined;
+  outcomes: UsageStore;
 }
 
 export function createPipeline(options: PipelineOptions): Pipeline {
   const { config, logger, clock, metrics } = options;
   const components = { logger, clock };
+  const usage = usageStoreService(config, components);
   // the local forge's `onFencedRejection` hook (issue 13) counts the stale effects it refuses
   const forgeComponents = {
     ...components,
@@ -181,6 +187,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       components,
     ),
     whoosh: whooshTracker(config, components),
+    outcomes: usage.store,
   };
   const view = createClusterView(() => clock.now());
   const cas = contentStoreService(config, {
@@ -193,7 +200,8 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     forge,
     claims,
     contentStore: cas.store,
-    checks: cas.checks,
+    checks: [...cas.checks, ...usage.checks],
+    usage: usage.store,
     view,
     sandbox,
     reasoner: ports.reasoner,
@@ -206,6 +214,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     ],
     storage: [
       ...cas.children,
+      ...usage.children,
       serviceSpec('workspaces', async () => {
         await workspaces.start();
         return { stop: () => workspaces.stop() };
