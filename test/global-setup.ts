@@ -4,6 +4,7 @@
  * otherwise the run fails at once naming the exact install command. Nothing is skipped.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -33,12 +34,19 @@ function has(binary: string): boolean {
   );
 }
 
+/** PostgreSQL's server binaries, which Debian keeps off PATH (test/usage, test/helpers/postgres-server.ts). */
+function hasPostgres(): boolean {
+  const root = '/usr/lib/postgresql';
+  return existsSync(root) && readdirSync(root).some((v) => existsSync(`${root}/${v}/bin/initdb`));
+}
+
 function dockerAnswers(): boolean {
   return spawnSync('docker', ['info'], { stdio: 'ignore', timeout: 20_000 }).status === 0;
 }
 
 export default function setup(): void {
   const missing = NEEDED.filter(([binary]) => !has(binary)).map(([, pkg]) => pkg);
+  if (!hasPostgres()) missing.push('postgresql');
   if (missing.length === 0 && dockerAnswers()) return;
   if (process.getuid?.() !== 0) {
     const install = missing.length > 0 ? `apt-get install -y ${missing.join(' ')}` : '';

@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { BzzzError } from '../lib/errors.js';
+import { redactUrl } from '../lib/redact.js';
 import {
   CONFIG_KEYS,
   ENV_ALIASES,
@@ -143,11 +144,15 @@ function readSecretFiles(config: Config, cwd: string): void {
   }
 }
 
-/** The configuration with secrets replaced by `[redacted]`, for printing. */
+/**
+ * The configuration with secrets replaced by `[redacted]`, for printing; a URL keeps where it
+ * points but not its password (`postgres://bzzz:***@db/bzzz`).
+ */
 export function redactConfig(config: Config): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(config)) {
-    out[key] = SECRET_KEYS.includes(key as ConfigKey) && value !== undefined ? '[redacted]' : value;
+    if (SECRET_KEYS.includes(key as ConfigKey) && value !== undefined) out[key] = '[redacted]';
+    else out[key] = key.endsWith('_url') && typeof value === 'string' ? redactUrl(value) : value;
   }
   return out;
 }

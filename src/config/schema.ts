@@ -48,6 +48,14 @@ export const configSchema = z.strictObject({
   nats_tls_key: z.string().min(1).optional(),
   /** Redis as the content store's cache (never the truth). */
   redis_url: z.string().min(1).optional(),
+  /**
+   * PostgreSQL for usage records and task history (`postgres://USER:PASSWORD@HOST/DB`); its
+   * password is never printed. Unset: the node's embedded database (`<data_dir>/history.db`).
+   */
+  database_url: z
+    .string()
+    .regex(/^postgres(ql)?:\/\/\S+$/, 'a postgres:// or postgresql:// URL')
+    .optional(),
   /** Live nodes that keep each pinned blob (the CAS replicator). */
   cas_replicas: z.coerce.number().int().min(1).max(100).default(3),
   /** Every this many ms a node announces again each pinned blob it holds. */

@@ -3,3 +3,4 @@ export * from './errors.js';
 export * from './log.js';
 export * from './backoff.js';
 export * from './resource.js';
+export * from './redact.js';

@@ -42,6 +42,8 @@ import { forgeTestSwitches } from './test-switches.js';
 import type { NodeMetrics } from './metrics.js';
 import { SandboxService } from './sandboxes.js';
 import { taskMetricsSpec } from './task-metrics.js';
+import { usageStoreService } from './usage-store.js';
+import type { UsageStore } from '../adapters/usage/index.js';
 import { timedSandboxes } from './timed-sandboxes.js';
 import { createClusterView, viewSpec, type ClusterView } from './view.js';
 
@@ -78,9 +80,11 @@ export interface Pipeline {
   readonly contentStore: ContentStore;
   /** The HMMM threads of this node's tasks, in the content store (`threads.head(key)`: a task's `thread`). */
   readonly threads: TaskThreads;
-  /** Children of `storage`: the content store and its gc, then the warm workspaces. */
+  /** Usage records and task history (PostgreSQL or `<data_dir>/history.db`), a child of `storage`. */
+  readonly usage: UsageStore;
+  /** Children of `storage`: the content store and its gc, the usage store, the warm workspaces. */
   readonly storage: ChildSpec[];
-  /** Health checks of the pipeline's parts (the content store's cache). */
+  /** Health checks of the pipeline's parts (the content store's cache, the usage store). */
   readonly checks: HealthCheck[];
   /** Children of `work`: the read model's and the metrics' feeders, the advisor, the poller and the agents. */
   readonly work: ChildSpec[];
@@ -134,11 +138,13 @@ interface Ports {
   escalation: ReturnType<typeof createEscalationNotifier>;
   whoosh: WhooshTracker | undefined;
   threads: TaskThreads;
+  outcomes: UsageStore;
 }
 
 export function createPipeline(options: PipelineOptions): Pipeline {
   const { config, logger, clock, metrics } = options;
   const components = { logger, clock };
+  const usage = usageStoreService(config, components);
   // the local forge's `onFencedRejection` hook (issue 13) counts the stale effects it refuses
   const forgeComponents = {
     ...components,
@@ -173,6 +179,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     ),
     whoosh: whooshTracker(config, components),
     threads: createTaskThreads({}, { store: cas.store, ...components, ...(fetchBlob ? { fetchBlob } : {}) }),
+    outcomes: usage.store,
   };
   const view = createClusterView(() => clock.now());
   return {
@@ -180,7 +187,8 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     claims,
     contentStore: cas.store,
     threads: ports.threads,
-    checks: cas.checks,
+    checks: [...cas.checks, ...usage.checks],
+    usage: usage.store,
     view,
     sandbox,
     reasoner: ports.reasoner,
@@ -193,6 +201,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     ],
     storage: [
       ...cas.children,
+      ...usage.children,
       serviceSpec('workspaces', async () => {
         await workspaces.start();
         return { stop: () => workspaces.stop() };

@@ -7,6 +7,7 @@ import type { EscalationNotifier } from '../../adapters/escalation/index.js';
 import type { Forge } from '../../adapters/forge/index.js';
 import type { GuardLimits, Reasoner } from '../../adapters/llm/index.js';
 import type { TaskThreads } from '../../adapters/threads/index.js';
+import type { TaskOutcomeSink } from '../../adapters/usage/index.js';
 import type { Workspaces } from '../../adapters/workspace/index.js';
 import type { Clock } from '../../lib/clock.js';
 import type { Logger } from '../../lib/log.js';
@@ -33,6 +34,8 @@ export interface TaskDeps {
   escalation: EscalationNotifier | undefined;
   /** WHOOSH, told of claims and outcomes of the tasks it listed. */
   whoosh: WhooshTracker | undefined;
+  /** The task history (the node's usage store), told each task's outcome; none: not kept. */
+  outcomes?: TaskOutcomeSink | undefined;
   /** How long a help request waits for an answer. */
   helpTimeoutMs: number;
   /**

@@ -10,11 +10,17 @@ import type { Lease } from '../../adapters/claims/index.js';
 import { LeaseLostError } from '../../adapters/claims/index.js';
 import type { Fenced } from '../../adapters/forge/index.js';
 import type { Workspace } from '../../adapters/workspace/index.js';
+import { createReasonerGuard, type GuardedReasoner } from '../../adapters/llm/index.js';
 import { describeError } from '../../lib/errors.js';
 import type { TaskDeps } from './deps.js';
 
 export class TaskResources {
   lease: Lease | undefined;
+  /** True once this instance held the lease (won, or continued from its predecessor). */
+  held = false;
+  /** When this instance began: the start of the attempt the task history records. */
+  readonly startedAt: number;
+  #reasoner: GuardedReasoner | undefined;
   /**
    * The task branch's head the next push replaces (null: absent), read when the lease was won
    * and moved by each push; undefined until read.
@@ -33,7 +39,20 @@ export class TaskResources {
      * (undefined: none), which this instance continues (same holder, same token, renewed).
      */
     readonly predecessor: Promise<Lease | undefined> = Promise.resolve(undefined),
-  ) {}
+  ) {
+    this.startedAt = deps.clock.now();
+  }
+
+  /** The reasoner behind the task's limits (made on first use), which keeps what the task spent. */
+  get reasoner(): GuardedReasoner {
+    this.#reasoner ??= createReasonerGuard(this.deps.reasoner, this.deps.limits, { clock: this.deps.clock });
+    return this.#reasoner;
+  }
+
+  /** Tokens and cost the task's reasoner spent so far (nothing before its first call). */
+  spent(): { inputTokens: number; outputTokens: number; cost: number } {
+    return this.#reasoner?.spent() ?? { inputTokens: 0, outputTokens: 0, cost: 0 };
+  }
 
   /** What each forge effect carries: the lease's token and holder and the fence. */
   fenced(): Fenced {
@@ -78,6 +97,7 @@ export class TaskResources {
       return false;
     }
     this.lease = lease;
+    this.held = true;
     return true;
   }
 

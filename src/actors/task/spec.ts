@@ -11,6 +11,7 @@ import type { MailboxMessage } from '../message.js';
 import { xstateChild } from '../xstate-child.js';
 import type { TaskDeps } from './deps.js';
 import { provideTaskMachine } from './effects/index.js';
+import { recordOutcome, type TaskEnding } from './outcome.js';
 import { TaskResources } from './resources.js';
 
 /** The child id of a task's actor (a path segment: the task key, encoded). */
@@ -28,7 +29,7 @@ export function taskEnded(
 
 export function taskSpec(task: TaskAnnouncement, deps: TaskDeps): ChildSpec {
   let resources: TaskResources | undefined;
-  let ended: (() => string) | undefined;
+  let ending: (() => TaskEnding) | undefined;
   // a crashed instance's lease is kept, not released: its replacement continues it
   let predecessor: Promise<Lease | undefined> = Promise.resolve(undefined);
   const spec = xstateChild(taskChildId(task.task), {
@@ -51,7 +52,10 @@ export function taskSpec(task: TaskAnnouncement, deps: TaskDeps): ChildSpec {
     restart: 'transient',
     shutdown: 60_000,
     onStarted: (actor) => {
-      ended = () => actor.getSnapshot().output?.state ?? 'stopped';
+      ending = () => {
+        const snapshot = actor.getSnapshot();
+        return { output: snapshot.output, steps: snapshot.context.steps };
+      };
     },
   });
   return {
@@ -59,7 +63,7 @@ export function taskSpec(task: TaskAnnouncement, deps: TaskDeps): ChildSpec {
     start: async (ctx) => {
       const running = await spec.start(ctx);
       const owned = resources;
-      const outcome = ended;
+      const ended = ending;
       // a crash, a kill or an exit ends the actor without its own cleanup: do it here, by the
       // exit's reason (a stopped actor's observers cannot tell a crash from a kill)
       running.onExit((reason) => {
@@ -67,8 +71,10 @@ export function taskSpec(task: TaskAnnouncement, deps: TaskDeps): ChildSpec {
           predecessor = owned?.handOver('task actor crashed') ?? Promise.resolve(undefined);
           return;
         }
+        const how = ended?.() ?? { output: undefined, steps: 0 };
+        recordOutcome(task, deps, owned, how);
         void owned?.cleanup(true, 'task actor ended').finally(() => {
-          deps.system.send(deps.agentPath, taskEnded(task.task, outcome?.() ?? 'stopped'));
+          deps.system.send(deps.agentPath, taskEnded(task.task, how.output?.state ?? 'stopped'));
         });
       });
       return running;

@@ -15,6 +15,7 @@ import { isTaskKey } from '../../protocol/task-key.js';
 import { UsageError, writeLine, type Command, type CommandIO } from '../command.js';
 import { parseFlags } from '../flags.js';
 import { localForge, wantsHelp } from './repo.js';
+import { listHistory } from './task-history.js';
 
 const USAGE = `Usage:
   bzzz task add --title T [--body-file F] [--repo OWNER/NAME] [--label L]...
@@ -22,6 +23,11 @@ const USAGE = `Usage:
                          one is created with an initial commit on main); prints its key
   bzzz task list [--json] [--repo OWNER/NAME]
                          tasks with state, claim holder, branch and pull request
+  bzzz task list --history [--json] [--repo OWNER/NAME] [--state S] [--limit N]
+                         every task attempt's outcome, newest first: holder, node, rounds,
+                         tokens, cost, times, pull request or reason (S: done, failed,
+                         escalated, lost, stopped; N: 100); from PostgreSQL when
+                         BZZZ_DATABASE_URL is set, else <data dir>/history.db
   bzzz task show KEY [--json]
                          one task in full
 
@@ -77,8 +83,17 @@ async function add(io: CommandIO, args: string[]): Promise<number> {
 }
 
 async function list(io: CommandIO, args: string[]): Promise<number> {
-  const { values, positionals } = parseFlags(args, { json: { type: 'boolean' }, repo: { type: 'string' } });
+  const { values, positionals } = parseFlags(args, {
+    json: { type: 'boolean' },
+    repo: { type: 'string' },
+    history: { type: 'boolean' },
+    state: { type: 'string' },
+    limit: { type: 'string' },
+  });
   if (positionals.length > 0) throw new UsageError('task list takes no arguments');
+  if (values.history === true) return listHistory(io, values);
+  if (values.state !== undefined || values.limit !== undefined)
+    throw new UsageError('--state and --limit go with --history');
   let records: TaskRecord[];
   try {
     records = await localForge(io).taskRecords(values.repo);

@@ -4,7 +4,6 @@
  * cannot fix becomes a failure; every command run is broadcast as a step.
  */
 import { fromPromise } from 'xstate';
-import { createReasonerGuard } from '../../../adapters/llm/index.js';
 import { describeError, isNonRetryable } from '../../../lib/errors.js';
 import type { StepDecision, TaskFacts, TaskHistoryEntry } from '../../../machines/task.js';
 import { sandboxOf, type TaskEnv } from './env.js';
@@ -12,8 +11,9 @@ import { broadcastProgress } from './progress.js';
 
 const ESCALATING_ERRORS = new Set(['BudgetExceededError', 'RepeatedFailureError']);
 
-export function reason({ deps }: TaskEnv) {
-  const reasoner = createReasonerGuard(deps.reasoner, deps.limits, { clock: deps.clock });
+export function reason({ deps, resources }: TaskEnv) {
+  // made now (the wall-time limit counts from here), kept by the instance for the task history
+  const reasoner = resources.reasoner;
   return fromPromise<StepDecision, { task: TaskFacts; history: TaskHistoryEntry[]; steps: number }>(
     async ({ input }) => {
       try {

@@ -1,0 +1,122 @@
+/**
+ * Rows read back from either database, turned into the port's shapes. Both backends select
+ * the same column names (money as integer nano-dollars, times as ms since the epoch); a
+ * driver may hand numbers over as strings or bigints (PostgreSQL's BIGINT and NUMERIC), so
+ * every number goes through one conversion.
+ */
+import { NO_TASK_GROUP } from './records.js';
+import {
+  TASK_HISTORY_STATES,
+  type TaskHistoryState,
+  type TaskOutcomeRecord,
+  type UsageSummary,
+  type UsageSummaryGroup,
+} from './types.js';
+
+type Cell = string | number | bigint | boolean | null | undefined;
+
+/** The summary's columns, as both backends select them. */
+export interface SummaryRow {
+  grp?: Cell;
+  requests: Cell;
+  prompt_tokens: Cell;
+  completion_tokens: Cell;
+  cost_nano: Cell;
+}
+
+export interface TaskRow {
+  key: Cell;
+  repo: Cell;
+  state: Cell;
+  holder: Cell;
+  node: Cell;
+  rounds: Cell;
+  prompt_tokens: Cell;
+  completion_tokens: Cell;
+  cost_nano: Cell;
+  started_at: Cell;
+  ended_at: Cell;
+  pr: Cell;
+  reason: Cell;
+}
+
+/** Summary columns over the usage table; `cost` is the money column's expression in nano-dollars. */
+export function summaryColumns(cost: string): string {
+  return `count(*) AS requests, coalesce(sum(prompt_tokens), 0) AS prompt_tokens,
+    coalesce(sum(completion_tokens), 0) AS completion_tokens, coalesce(sum(${cost}), 0) AS cost_nano`;
+}
+
+/** The grouping expression of `summary(by)`. */
+export function groupExpression(by: 'key' | 'task' | 'model'): string {
+  return by === 'task' ? `coalesce(task, '${NO_TASK_GROUP}')` : by;
+}
+
+export function num(cell: Cell): number {
+  const n = typeof cell === 'number' ? cell : Number(cell ?? 0);
+  return Number.isFinite(n) ? n : 0;
+}
+
+const str = (cell: Cell): string => (cell === null || cell === undefined ? '' : String(cell));
+const optionalStr = (cell: Cell): string | null =>
+  cell === null || cell === undefined ? null : String(cell);
+const usd = (nano: Cell): number => Math.round(num(nano)) / 1e9;
+
+function totals(row: SummaryRow | undefined) {
+  return {
+    requests: num(row?.requests),
+    prompt_tokens: num(row?.prompt_tokens),
+    completion_tokens: num(row?.completion_tokens),
+    cost_usd: usd(row?.cost_nano),
+  };
+}
+
+/** The summary from the totals row and the group rows (sorted by group, code unit order). */
+export function toSummary(total: SummaryRow | undefined, groups: readonly SummaryRow[]): UsageSummary {
+  const out: UsageSummaryGroup[] = groups.map((row) => ({ group: str(row.grp), ...totals(row) }));
+  out.sort((a, b) => (a.group < b.group ? -1 : a.group > b.group ? 1 : 0));
+  return { ...totals(total), groups: out };
+}
+
+const STATES: ReadonlySet<string> = new Set(TASK_HISTORY_STATES);
+
+export function toTaskOutcome(row: TaskRow): TaskOutcomeRecord {
+  const state = str(row.state);
+  return {
+    key: str(row.key),
+    repo: str(row.repo),
+    // the table's CHECK holds the states; an unknown one (a newer node's) reads as failed
+    state: (STATES.has(state) ? state : 'failed') as TaskHistoryState,
+    holder: str(row.holder),
+    node: str(row.node),
+    rounds: num(row.rounds),
+    promptTokens: num(row.prompt_tokens),
+    completionTokens: num(row.completion_tokens),
+    costUsd: usd(row.cost_nano),
+    startedAt: Math.round(num(row.started_at)),
+    endedAt: Math.round(num(row.ended_at)),
+    pr: optionalStr(row.pr),
+    reason: optionalStr(row.reason),
+  };
+}
+
+/** The history query's WHERE clause over named placeholders made by `param`. */
+export function historyWhere(
+  query: { repo?: string | undefined; state?: string | undefined },
+  param: (value: string) => string,
+): string {
+  const terms: string[] = [];
+  if (query.repo !== undefined) terms.push(`repo = ${param(query.repo)}`);
+  if (query.state !== undefined) terms.push(`state = ${param(query.state)}`);
+  return terms.length === 0 ? '' : `WHERE ${terms.join(' AND ')}`;
+}
+
+/** The spent query's WHERE clause. */
+export function spentWhere(
+  filter: { key?: string | undefined; task?: string | undefined },
+  param: (value: string) => string,
+): string {
+  const terms: string[] = [];
+  if (filter.key !== undefined) terms.push(`key = ${param(filter.key)}`);
+  if (filter.task !== undefined) terms.push(`task = ${param(filter.task)}`);
+  return terms.length === 0 ? '' : `WHERE ${terms.join(' AND ')}`;
+}
