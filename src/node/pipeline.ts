@@ -28,7 +28,7 @@ import {
 } from '../adapters/claims/index.js';
 import { createEscalationNotifier } from '../adapters/escalation/index.js';
 import { createForge, type FencedEffect, type Forge, type ForgeInit } from '../adapters/forge/index.js';
-import { createReasoner, type Reasoner, type ReasonerInit } from '../adapters/llm/index.js';
+import { createReasoner, type Reasoner } from '../adapters/llm/index.js';
 import type { NatsConnector } from '../adapters/nats/index.js';
 import { forgeDir, type Config } from '../config/index.js';
 import type { Clock } from '../lib/clock.js';
@@ -36,6 +36,8 @@ import { NonRetryableError } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
 import type { ChildSpec } from '../supervisor/child.js';
 import { countedClaims } from './counted-claims.js';
+import { reasonerInit } from './reasoner-init.js';
+import { taskRecording, type NodeTaskNames } from './task-names.js';
 import { forgeTestSwitches } from './test-switches.js';
 import type { NodeMetrics } from './metrics.js';
 import { SandboxService } from './sandboxes.js';
@@ -60,7 +62,11 @@ export interface PipelineOptions {
   connector?: NatsConnector | undefined;
   /** The node's metrics: the tasks' claims, commands and progress are counted into them. */
   metrics?: NodeMetrics;
+  /** The node's task names: its tasks are recorded and named (issue 16). */
+  names?: NodeTaskNames;
 }
+
+export { reasonerInit } from './reasoner-init.js';
 
 export interface Pipeline {
   readonly forge: Forge;
@@ -78,30 +84,8 @@ export interface Pipeline {
   readonly checks: HealthCheck[];
   /** Children of `work`: the read model's and the metrics' feeders, the advisor, the poller and the agents. */
   readonly work: ChildSpec[];
-}
-
-export function reasonerInit(config: Config): ReasonerInit {
-  switch (config.llm) {
-    case 'scripted':
-      return { backend: 'scripted' };
-    case 'ollama':
-      return {
-        backend: 'ollama',
-        model: config.model ?? 'llama3.1',
-        ...(config.ollama_host ? { host: config.ollama_host } : {}),
-        ...(config.context_tokens ? { contextTokens: config.context_tokens } : {}),
-      };
-    case 'openai':
-      if (config.openai_base_url === undefined)
-        throw new NonRetryableError('BZZZ_LLM=openai needs BZZZ_OPENAI_BASE_URL');
-      return {
-        backend: 'openai',
-        baseUrl: config.openai_base_url,
-        model: config.model ?? 'gpt-4o-mini',
-        ...(config.openai_api_key ? { apiKey: config.openai_api_key } : {}),
-        ...(config.context_tokens ? { contextTokens: config.context_tokens } : {}),
-      };
-  }
+  /** The node's task names (the resolver looks names up in `names.index`), when it has them. */
+  readonly names: NodeTaskNames | undefined;
 }
 
 /** The forge the configuration names, with the two settings GitHub cannot do without. */
@@ -151,6 +135,7 @@ interface Ports {
   workspaces: Workspaces;
   escalation: ReturnType<typeof createEscalationNotifier>;
   whoosh: WhooshTracker | undefined;
+  recorder: TaskDeps['recorder'];
 }
 
 export function createPipeline(options: PipelineOptions): Pipeline {
@@ -170,6 +155,16 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     { scratchDir: join(config.data_dir, 'scratch'), warm: config.warm_workspaces },
     { forge, sandboxes, clock, logger },
   );
+  const view = createClusterView(() => clock.now());
+  const cas = contentStoreService(config, {
+    logger,
+    clock,
+    metrics,
+    ...(options.casRepair === undefined ? {} : { repair: options.casRepair }),
+  });
+  const names = options.names;
+  const recording =
+    names && taskRecording(config, names, { store: cas.store, nodeId: options.nodeId, clock, logger });
   const ports: Ports = {
     forge,
     // the tasks' claims are counted; the election's (on `pipeline.claims`) are not task leases
@@ -181,14 +176,8 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       components,
     ),
     whoosh: whooshTracker(config, components),
+    recorder: recording?.recorder,
   };
-  const view = createClusterView(() => clock.now());
-  const cas = contentStoreService(config, {
-    logger,
-    clock,
-    metrics,
-    ...(options.casRepair === undefined ? {} : { repair: options.casRepair }),
-  });
   return {
     forge,
     claims,
@@ -204,8 +193,10 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       }),
       serviceSpec('sandboxes', () => sandbox.open(), { openTimeoutMs: 120_000 }),
     ],
+    names,
     storage: [
       ...cas.children,
+      ...(recording === undefined ? [] : [recording.child]),
       serviceSpec('workspaces', async () => {
         await workspaces.start();
         return { stop: () => workspaces.stop() };

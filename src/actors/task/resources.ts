@@ -11,6 +11,8 @@ import { LeaseLostError } from '../../adapters/claims/index.js';
 import type { Fenced } from '../../adapters/forge/index.js';
 import type { Workspace } from '../../adapters/workspace/index.js';
 import { describeError } from '../../lib/errors.js';
+import type { TaskContext } from '../../machines/task.js';
+import type { CapturedArtifacts } from './artifacts/recorder.js';
 import type { TaskDeps } from './deps.js';
 
 export class TaskResources {
@@ -21,7 +23,17 @@ export class TaskResources {
    */
   expectedHead: string | null | undefined;
   workspace: Workspace | undefined;
+  /** The diff and result tree captured right before the workspace went (issue 16). */
+  artifacts: CapturedArtifacts | undefined;
+  /** The outcome the forge was told, once it was (a stop after it does not undo it). */
+  reported: 'done' | undefined;
+  /** When this instance started, ms since the epoch (the transcript's `startedAt`). */
+  readonly startedAt: number;
+  /** The task machine's context now, once its actor runs (the recording reads it at the end). */
+  context: (() => TaskContext) | undefined;
   #cleaning: Promise<void> | undefined;
+  /** A crashed instance hands its work over: its workspace goes without a capture. */
+  #handingOver = false;
   /** The latest release of the sandbox and scratch dirs, which later ones wait for. */
   #workspace: Promise<void> = Promise.resolve();
 
@@ -33,7 +45,9 @@ export class TaskResources {
      * (undefined: none), which this instance continues (same holder, same token, renewed).
      */
     readonly predecessor: Promise<Lease | undefined> = Promise.resolve(undefined),
-  ) {}
+  ) {
+    this.startedAt = deps.clock.now();
+  }
 
   /** What each forge effect carries: the lease's token and holder and the fence. */
   fenced(): Fenced {
@@ -87,6 +101,7 @@ export class TaskResources {
    * (undefined when neither, or when its cleanup had already begun: that released it).
    */
   async handOver(reason: string): Promise<Lease | undefined> {
+    this.#handingOver = true;
     if (this.closed) {
       await this.cleanup(false, reason);
       return undefined;
@@ -105,6 +120,8 @@ export class TaskResources {
   /**
    * Destroys the workspace held now, keeping the lease: once the work
    * is published they are no longer needed, and this can run beside the report. Never throws.
+   * With a recorder, the diff and the result tree are captured first (once: the workspace is
+   * gone after), unless a crashed instance hands its work over.
    */
   releaseWorkspace(): Promise<void> {
     this.#workspace = this.#workspace.then(() => this.#dropWorkspace());
@@ -114,7 +131,11 @@ export class TaskResources {
   async #dropWorkspace(): Promise<void> {
     const workspace = this.workspace;
     this.workspace = undefined;
-    if (workspace !== undefined) await this.deps.workspaces.destroy(workspace);
+    if (workspace === undefined) return;
+    const recorder = this.deps.recorder;
+    if (recorder !== undefined && !this.#handingOver)
+      this.artifacts = await recorder.capture(this.key, workspace);
+    await this.deps.workspaces.destroy(workspace);
   }
 
   async #cleanup(release: boolean, reason: string): Promise<void> {

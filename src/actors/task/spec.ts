@@ -52,6 +52,8 @@ export function taskSpec(task: TaskAnnouncement, deps: TaskDeps): ChildSpec {
     shutdown: 60_000,
     onStarted: (actor) => {
       ended = () => actor.getSnapshot().output?.state ?? 'stopped';
+      // the recording at the task's end reads what the machine learned (its history, its PR)
+      if (resources !== undefined) resources.context = () => actor.getSnapshot().context;
     },
   });
   return {
