@@ -29,7 +29,7 @@ import {
   treeManifestSchema,
   type TaskArtifact,
 } from '../../src/protocol/index.js';
-import { eventually } from '../helpers/cli.js';
+import { eventually, runCli } from '../helpers/cli.js';
 
 const stops: (() => Promise<unknown>)[] = [];
 afterAll(async () => {
@@ -212,3 +212,40 @@ async function offline(dir: string, key: string, logHash: string): Promise<void>
   expect(await index.lookup(query(key, 'log'))).toEqual([]);
   expect(rejected).toContain('table:bad_signature');
 }
+
+describe('bzzz up --once', () => {
+  it('leaves every example task recorded and named in its data dir', { timeout: 240_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bzzz-artifacts-up-'));
+    chmodSync(dir, 0o755);
+    const data = join(dir, 'data');
+    const run = await runCli(
+      ['up', '--once'],
+      { BZZZ_DATA_DIR: data, BZZZ_HTTP_PORT: '0', BZZZ_SANDBOX: 'bwrap' },
+      dir,
+    );
+    expect(run.code, run.stderr.slice(-2000)).toBe(0);
+    const table = new SqliteNameTable({ path: nameTablePath(data) });
+    await table.start();
+    stops.push(() => table.stop());
+    const index = new TaskNameLookup(
+      {},
+      { table, networks: () => [], clock: systemClock, logger: silentLogger() },
+    );
+    const cas = createContentStore({ dataDir: data }, { logger: silentLogger(), clock: systemClock });
+    await cas.start();
+    stops.push(() => cas.stop());
+    for (const number of [1, 2, 3]) {
+      const key = `local:demo/calc#${number}`;
+      const [log] = await index.lookup(query(key, 'log'));
+      expect(log, key).toBeDefined();
+      const transcript = transcriptSchema.parse(
+        JSON.parse(Buffer.from(await cas.get(log!.value)).toString()),
+      );
+      // the stop `--once` sends once the forge has every outcome does not make a done task `stopped`
+      expect(transcript.outcome, key).toBe('done');
+      expect(transcript.steps.length, key).toBeGreaterThan(0);
+      for (const path of ['diff', 'tree', 'pr'] as const)
+        expect(await index.lookup(query(key, path)), `${key} ${path}`).toHaveLength(1);
+    }
+  });
+});
