@@ -71,7 +71,9 @@ async function start(name: string, bootstrap: string[]): Promise<Node> {
 
 async function raw(): Promise<RawDhtNode> {
   const made = await startRawDhtNode();
-  cleanup.push(() => made.stop());
+  cleanup.push(async () => {
+    await made.stop();
+  });
   return made;
 }
 
@@ -86,9 +88,9 @@ describe('task names in the DHT', () => {
       const b = await start('beta', [a.address]);
       for (const r of [r1, r2]) await r.dial(a.address);
       await eventually(
-        () => a.p2p.routingTableSize() >= 3,
-        'b, r1 and r2 in the routing table of A',
+        () => (a.p2p.routingTableSize() >= 3 ? true : undefined),
         DEADLINE_MS,
+        'b, r1 and r2 in the routing table of A',
       );
 
       // identify done: A knows B serves names (a push on a connection just made can fail)

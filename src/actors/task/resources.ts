@@ -32,6 +32,8 @@ export class TaskResources {
   /** The task machine's context now, once its actor runs (the recording reads it at the end). */
   context: (() => TaskContext) | undefined;
   #cleaning: Promise<void> | undefined;
+  /** The record of the task's end being written, which a stop waits for. */
+  #recording: Promise<void> = Promise.resolve();
   /** A crashed instance hands its work over: its workspace goes without a capture. */
   #handingOver = false;
   /** The latest release of the sandbox and scratch dirs, which later ones wait for. */
@@ -109,6 +111,17 @@ export class TaskResources {
     const lease = this.lease;
     await this.cleanup(false, reason);
     return lease ?? (await this.predecessor);
+  }
+
+  /** Keeps `recording` (the task's record being written) for {@link settled} to wait for. */
+  recording(recording: Promise<void>): Promise<void> {
+    this.#recording = recording;
+    return recording;
+  }
+
+  /** Resolves once the cleanup begun and the record being written are done (never rejects). */
+  async settled(): Promise<void> {
+    await Promise.allSettled([this.#cleaning, this.#recording]);
   }
 
   /** Destroys the workspace and (when `release`) gives the lease up. */

@@ -73,7 +73,15 @@ export function taskSpec(task: TaskAnnouncement, deps: TaskDeps): ChildSpec {
           deps.system.send(deps.agentPath, taskEnded(task.task, outcome?.() ?? 'stopped'));
         });
       });
-      return running;
+      return {
+        ...running,
+        // a task actor stopped at once (in a state that takes no stop event, such as `lost`)
+        // still finishes its cleanup and its record before the node stops what they use
+        stop: async () => {
+          await running.stop();
+          await owned?.settled();
+        },
+      };
     },
   };
 }

@@ -42,9 +42,12 @@ export interface TaskRecorderInit {
   roles: readonly string[];
   diff?: Partial<DiffLimits>;
   tree?: Partial<TreeLimits>;
-  /** How long capturing the diff, and then the tree, may take each (default 60 s). */
+  /**
+   * How long capturing the diff, and then the tree, may take each (default 20 s). With the
+   * record's time, it stays within the 60 s a task actor has to stop.
+   */
   captureTimeoutMs?: number;
-  /** How long writing the transcript and publishing the names may take (default 30 s). */
+  /** How long writing the transcript and publishing the names may take (default 15 s). */
   recordTimeoutMs?: number;
 }
 
@@ -123,7 +126,7 @@ export class TaskRecorder {
   async record(end: TaskEndFacts): Promise<void> {
     const { logger, metrics } = this.#c;
     try {
-      const published = await this.#bounded(this.#init.recordTimeoutMs ?? 30_000, () => this.#record(end));
+      const published = await this.#bounded(this.#init.recordTimeoutMs ?? 15_000, () => this.#record(end));
       metrics?.recorded?.('recorded');
       logger.info({ task: end.key, outcome: end.outcome, ...published }, 'task recorded');
     } catch (error) {
@@ -187,7 +190,7 @@ export class TaskRecorder {
 
   async #step<T>(key: string, artifact: 'diff' | 'tree', run: () => Promise<T>): Promise<T | null> {
     try {
-      return await this.#bounded(this.#init.captureTimeoutMs ?? 60_000, run);
+      return await this.#bounded(this.#init.captureTimeoutMs ?? 20_000, run);
     } catch (error) {
       this.#c.metrics?.captureFailed?.(artifact);
       this.#c.logger.warn({ task: key, artifact, err: describeError(error) }, 'task artifact not captured');

@@ -24,12 +24,14 @@ export async function recordEnd({ key, deps, resources }: TaskEnv, input: Cleanu
   // a stop that came after the forge was told `done` (as `--once` does) does not undo it
   const outcome: TranscriptOutcome =
     input.outcome ?? resources.reported ?? (input.release ? 'stopped' : 'lost');
-  await recorder.record({
-    key,
-    agent: deps.agent,
-    outcome,
-    context,
-    startedAt: resources.startedAt,
-    artifacts: resources.artifacts,
-  });
+  await resources.recording(
+    recorder.record({
+      key,
+      agent: deps.agent,
+      outcome,
+      context,
+      startedAt: resources.startedAt,
+      artifacts: resources.artifacts,
+    }),
+  );
 }
