@@ -18,6 +18,8 @@
  * the name id (`owner~repo:n`) leaves out.
  */
 import { z } from 'zod';
+import { ADDRESS_SCHEME } from './address.js';
+import { taskNameId, tryParseBzzzUrl } from './bzzz-url.js';
 import { canonicalJson } from './canonical.js';
 import { InvalidNameRecordError } from './errors.js';
 import { MAX_NAME_VALUE } from './name-record.js';
@@ -29,8 +31,6 @@ export type TaskArtifact = (typeof TASK_ARTIFACTS)[number];
 
 /** The first segment of every task name's path. */
 export const TASK_NAMES_SEGMENT = 'tasks';
-
-const NAME_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}~[A-Za-z0-9][A-Za-z0-9._-]{0,99}:[1-9][0-9]{0,15}$/;
 
 /** What a task's name record points at, and who made it. */
 export const taskNameValueSchema = z
@@ -52,9 +52,10 @@ export const taskNameValueSchema = z
 
 export type TaskNameValue = z.infer<typeof taskNameValueSchema>;
 
-/** `true` for `<owner>~<repo>:<number>`. */
+/** `true` for `<owner>~<repo>:<number>` in its one spelling (the grammar of bzzz-url.ts). */
 export function isTaskNameId(text: string): boolean {
-  return NAME_ID.test(text);
+  const parsed = tryParseBzzzUrl(`${ADDRESS_SCHEME}*:*@${text}/log`);
+  return parsed?.kind === 'name' && taskNameId(parsed) === text;
 }
 
 /** The path of a task's artifact among the publishing node's names. */
