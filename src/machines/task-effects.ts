@@ -72,13 +72,21 @@ export function finalState(outcome: 'done' | 'escalated' | 'failed' | 'skipped')
   };
 }
 
-/** A state that releases what the task holds, then ends in `target`. */
-export function releasing(target: string, reason: (context: TaskContext) => string) {
+/** A state that releases what the task holds, then ends in `target` (the outcome it tells the cleanup). */
+export function releasing(
+  target: `#task.${'done' | 'escalated' | 'failed'}`,
+  reason: (context: TaskContext) => string,
+) {
+  const outcome = target.slice('#task.'.length) as 'done' | 'escalated' | 'failed';
   return {
     on: { 'bzzz.stop': { actions: 'stopRequested' as const } },
     invoke: {
       src: 'cleanup' as const,
-      input: ({ context }: { context: TaskContext }) => ({ release: true, reason: reason(context) }),
+      input: ({ context }: { context: TaskContext }) => ({
+        release: true,
+        reason: reason(context),
+        outcome,
+      }),
       onDone: target,
       onError: target,
     },
@@ -130,6 +138,11 @@ export const taskEffects = {
   reportFailure: fromPromise<void, { reason: string; lastError: TaskError | null }>(
     notProvided('reportFailure'),
   ),
-  /** Destroys the sandbox and releases the lease (when still held) with the reason. */
-  cleanup: fromPromise<void, { release: boolean; reason: string }>(notProvided('cleanup')),
+  /**
+   * Destroys the sandbox and releases the lease (when still held) with the reason; `outcome`
+   * says how the task ended when a releasing state asks (none: stopping, or lost).
+   */
+  cleanup: fromPromise<void, { release: boolean; reason: string; outcome?: 'done' | 'escalated' | 'failed' }>(
+    notProvided('cleanup'),
+  ),
 };

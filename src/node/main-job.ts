@@ -20,6 +20,7 @@ import type { McpHooks } from './mcp.js';
 import { serviceChildren } from './services.js';
 import { fetcherFromRepairSource } from '../adapters/resolver/index.js';
 import { createPipeline, type Pipeline, type PipelineOptions } from './pipeline.js';
+import { nodeTaskNames } from './task-names.js';
 
 export interface MainJob {
   node: BzzzNode;
@@ -47,14 +48,16 @@ export async function startMainJob(
   const components = { clock: options.clock, logger: options.logger };
   const bus = busKind(config);
   const connector = bus === 'nats' ? createConnector(config, nodeName, components) : undefined;
+  const metrics = new NodeMetrics({ node: nodeName, cluster: config.cluster });
+  // the node's task names: the table in the data dir, the KV bucket with NATS, the DHT with libp2p
+  const names = nodeTaskNames(config, { ...components, identity, nodeName, connector, metrics });
   const medium =
     connector !== undefined
       ? natsMedium(config, connector)
       : bus === 'libp2p'
-        ? p2pMedium(config, createP2PNode(config, identity, options.logger), identity)
+        ? p2pMedium(config, createP2PNode(config, identity, options.logger), identity, names)
         : undefined;
   const leadership = new Leadership(identity.nodeId, medium === undefined);
-  const metrics = new NodeMetrics({ node: nodeName, cluster: config.cluster });
   const repairs = new RepairRelay();
   const pipeline = createPipeline({
     casRepair: repairs.repair,
@@ -64,6 +67,7 @@ export async function startMainJob(
     nodeId: identity.nodeId,
     agents,
     connector,
+    names,
     pollerActive: () => leadership.isLeader(),
   });
   const load = () => ({ tasks: runningTasks(pipeline, agents), maxTasks: config.max_tasks * agents.length });

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { serviceSpec } from '../actors/service.js';
 import {
   DEFAULT_LISTEN,
+  DhtTaskNames,
   InvalidMultiaddrError,
   NameService,
   P2PNode,
@@ -25,6 +26,7 @@ import type { Logger } from '../lib/log.js';
 import type { Identity } from '../protocol/index.js';
 import type { ClusterMedium } from './cluster.js';
 import type { HealthCheck } from './health.js';
+import type { NodeTaskNames } from './task-names.js';
 
 /** True for an address only this host can reach. */
 function loopbackOnly(address: string): boolean {
@@ -90,7 +92,12 @@ export function createP2PNode(config: Config, identity: Identity, logger: Logger
  * (`bzzz_p2p_peers`, `bzzz_dht_routing_table_size`), its health checks, and its peers on
  * `GET /api/v1/p2p/peers`.
  */
-export function p2pMedium(config: Config, p2p: P2PNode, identity: Identity): ClusterMedium {
+export function p2pMedium(
+  config: Config,
+  p2p: P2PNode,
+  identity: Identity,
+  taskNames?: NodeTaskNames,
+): ClusterMedium {
   return {
     infra: serviceSpec('p2p', () => p2p.open(), { shutdown: 10_000 }),
     blobs: { kind: 'libp2p', p2p },
@@ -109,10 +116,29 @@ export function p2pMedium(config: Config, p2p: P2PNode, identity: Identity): Clu
       serviceSpec('p2p-status', () =>
         Promise.resolve(openStatusService(p2p, { status: () => node.status(), logger: node.logger })),
       ),
-      // every node serves and holds bzzz:// name records (/bzzz/name/1.0.0), its own and others'
+      // every node serves and holds bzzz:// name records (/bzzz/name/1.0.0), its own and others';
+      // task names publish through it and find each task's publishers in the DHT
       serviceSpec('names', () => {
-        const names = new NameService({ identity }, { node: p2p, clock: node.clock, logger: node.logger });
-        return Promise.resolve({ stop: () => names.close() });
+        const names = new NameService(
+          { identity },
+          {
+            node: p2p,
+            clock: node.clock,
+            logger: node.logger,
+            ...(taskNames === undefined
+              ? {}
+              : { rejected: taskNames.peerRejected, learned: (record) => taskNames.names.learn(record) }),
+          },
+        );
+        const dht = taskNames && new DhtTaskNames({}, { names, p2p, logger: node.logger });
+        const detach = dht && taskNames?.names.attach(dht);
+        return Promise.resolve({
+          stop: async () => {
+            detach?.();
+            dht?.close();
+            await names.close();
+          },
+        });
       }),
     ],
     observe: (node) => {

@@ -38,6 +38,7 @@ import type { Logger } from '../lib/log.js';
 import type { ChildSpec } from '../supervisor/child.js';
 import { countedClaims } from './counted-claims.js';
 import { reasonerInit } from './reasoner-init.js';
+import { taskRecording, type NodeTaskNames } from './task-names.js';
 import { forgeTestSwitches } from './test-switches.js';
 import type { NodeMetrics } from './metrics.js';
 import { SandboxService } from './sandboxes.js';
@@ -66,6 +67,8 @@ export interface PipelineOptions {
   connector?: NatsConnector | undefined;
   /** The node's metrics: the tasks' claims, commands and progress are counted into them. */
   metrics?: NodeMetrics;
+  /** The node's task names: its tasks are recorded and named (issue 16). */
+  names?: NodeTaskNames;
 }
 
 export interface Pipeline {
@@ -88,6 +91,8 @@ export interface Pipeline {
   readonly checks: HealthCheck[];
   /** Children of `work`: the read model's and the metrics' feeders, the advisor, the poller and the agents. */
   readonly work: ChildSpec[];
+  /** The node's task names (the resolver looks names up in `names.index`), when it has them. */
+  readonly names: NodeTaskNames | undefined;
 }
 
 /** The forge the configuration names, with the two settings GitHub cannot do without. */
@@ -139,6 +144,7 @@ interface Ports {
   whoosh: WhooshTracker | undefined;
   threads: TaskThreads;
   outcomes: UsageStore;
+  recorder: TaskDeps['recorder'];
 }
 
 export function createPipeline(options: PipelineOptions): Pipeline {
@@ -159,6 +165,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     { scratchDir: join(config.data_dir, 'scratch'), warm: config.warm_workspaces },
     { forge, sandboxes, clock, logger },
   );
+  const view = createClusterView(() => clock.now());
   const cas = contentStoreService(config, {
     logger,
     clock,
@@ -167,6 +174,9 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   });
   // a node of a thread another node wrote comes from a replica, as a repair does
   const fetchBlob = options.casRepair;
+  const names = options.names;
+  const recording =
+    names && taskRecording(config, names, { store: cas.store, nodeId: options.nodeId, clock, logger });
   const ports: Ports = {
     forge,
     // the tasks' claims are counted; the election's (on `pipeline.claims`) are not task leases
@@ -180,8 +190,8 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     whoosh: whooshTracker(config, components),
     threads: createTaskThreads({}, { store: cas.store, ...components, ...(fetchBlob ? { fetchBlob } : {}) }),
     outcomes: usage.store,
+    recorder: recording?.recorder,
   };
-  const view = createClusterView(() => clock.now());
   return {
     forge,
     claims,
@@ -199,9 +209,11 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       }),
       serviceSpec('sandboxes', () => sandbox.open(), { openTimeoutMs: 120_000 }),
     ],
+    names,
     storage: [
       ...cas.children,
       ...usage.children,
+      ...(recording === undefined ? [] : [recording.child]),
       serviceSpec('workspaces', async () => {
         await workspaces.start();
         return { stop: () => workspaces.stop() };

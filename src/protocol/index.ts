@@ -21,5 +21,8 @@ export * from './signing.js';
 export * from './subjects.js';
 export * from './task-key.js';
 export * from './thread-node.js';
+export * from './task-names.js';
 export * from './token.js';
 export * from './topics.js';
+export * from './transcript.js';
+export * from './tree-manifest.js';

@@ -13,6 +13,7 @@ import type { Clock } from '../../lib/clock.js';
 import type { Logger } from '../../lib/log.js';
 import type { ActorSystem } from '../system.js';
 import type { WhooshTracker } from '../whoosh.js';
+import type { TaskRecorder } from './artifacts/recorder.js';
 
 export interface TaskDeps {
   /** The agent working on tasks: its name is the claim holder and is shown on the forge. */
@@ -50,4 +51,6 @@ export interface TaskDeps {
   planReviewMs?: number;
   clock: Clock;
   logger: Logger;
+  /** Keeps what the task did (transcript, diff, result tree) in the content store, named (issue 16). */
+  recorder?: TaskRecorder | undefined;
 }

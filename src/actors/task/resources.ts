@@ -12,6 +12,8 @@ import type { Fenced } from '../../adapters/forge/index.js';
 import type { Workspace } from '../../adapters/workspace/index.js';
 import { createReasonerGuard, type GuardedReasoner } from '../../adapters/llm/index.js';
 import { describeError } from '../../lib/errors.js';
+import type { TaskContext } from '../../machines/task.js';
+import type { CapturedArtifacts } from './artifacts/recorder.js';
 import type { TaskDeps } from './deps.js';
 
 export class TaskResources {
@@ -27,7 +29,17 @@ export class TaskResources {
    */
   expectedHead: string | null | undefined;
   workspace: Workspace | undefined;
+  /** The diff and result tree captured right before the workspace went (issue 16). */
+  artifacts: CapturedArtifacts | undefined;
+  /** The outcome the forge was told, once it was (a stop after it does not undo it). */
+  reported: 'done' | undefined;
+  /** The task machine's context now, once its actor runs (the recording reads it at the end). */
+  context: (() => TaskContext) | undefined;
   #cleaning: Promise<void> | undefined;
+  /** The record of the task's end being written, which a stop waits for. */
+  #recording: Promise<void> = Promise.resolve();
+  /** A crashed instance hands its work over: its workspace goes without a capture. */
+  #handingOver = false;
   /** The latest release of the sandbox and scratch dirs, which later ones wait for. */
   #workspace: Promise<void> = Promise.resolve();
 
@@ -107,6 +119,7 @@ export class TaskResources {
    * (undefined when neither, or when its cleanup had already begun: that released it).
    */
   async handOver(reason: string): Promise<Lease | undefined> {
+    this.#handingOver = true;
     if (this.closed) {
       await this.cleanup(false, reason);
       return undefined;
@@ -114,6 +127,17 @@ export class TaskResources {
     const lease = this.lease;
     await this.cleanup(false, reason);
     return lease ?? (await this.predecessor);
+  }
+
+  /** Keeps `recording` (the task's record being written) for {@link settled} to wait for. */
+  recording(recording: Promise<void>): Promise<void> {
+    this.#recording = recording;
+    return recording;
+  }
+
+  /** Resolves once the cleanup begun and the record being written are done (never rejects). */
+  async settled(): Promise<void> {
+    await Promise.allSettled([this.#cleaning, this.#recording]);
   }
 
   /** Destroys the workspace and (when `release`) gives the lease up. */
@@ -125,6 +149,8 @@ export class TaskResources {
   /**
    * Destroys the workspace held now, keeping the lease: once the work
    * is published they are no longer needed, and this can run beside the report. Never throws.
+   * With a recorder, the diff and the result tree are captured first (once: the workspace is
+   * gone after), unless a crashed instance hands its work over.
    */
   releaseWorkspace(): Promise<void> {
     this.#workspace = this.#workspace.then(() => this.#dropWorkspace());
@@ -134,7 +160,11 @@ export class TaskResources {
   async #dropWorkspace(): Promise<void> {
     const workspace = this.workspace;
     this.workspace = undefined;
-    if (workspace !== undefined) await this.deps.workspaces.destroy(workspace);
+    if (workspace === undefined) return;
+    const recorder = this.deps.recorder;
+    if (recorder !== undefined && !this.#handingOver)
+      this.artifacts = await recorder.capture(this.key, workspace);
+    await this.deps.workspaces.destroy(workspace);
   }
 
   async #cleanup(release: boolean, reason: string): Promise<void> {

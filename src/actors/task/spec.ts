@@ -56,6 +56,8 @@ export function taskSpec(task: TaskAnnouncement, deps: TaskDeps): ChildSpec {
         const snapshot = actor.getSnapshot();
         return { output: snapshot.output, steps: snapshot.context.steps };
       };
+      // the recording at the task's end reads what the machine learned (its history, its PR)
+      if (resources !== undefined) resources.context = () => actor.getSnapshot().context;
     },
   });
   return {
@@ -77,7 +79,15 @@ export function taskSpec(task: TaskAnnouncement, deps: TaskDeps): ChildSpec {
           deps.system.send(deps.agentPath, taskEnded(task.task, how.output?.state ?? 'stopped'));
         });
       });
-      return running;
+      return {
+        ...running,
+        // a task actor stopped at once (in a state that takes no stop event, such as `lost`)
+        // still finishes its cleanup and its record before the node stops what they use
+        stop: async () => {
+          await running.stop();
+          await owned?.settled();
+        },
+      };
     },
   };
 }

@@ -4,10 +4,10 @@
  * manifest holds. The recorder publishes them; the resolver, the MCP server and `bzzz resolve`
  * look them up.
  */
-import type { NodeId } from '../../protocol/node-id.js';
+import type { NameRecord, NameRecordProblem, NodeId, TaskArtifact } from '../../protocol/index.js';
 
 /** What a task's name records point at, besides the files of its result tree. */
-export type TaskArtifactPath = 'log' | 'diff' | 'thread' | 'pr' | 'audit' | 'tree';
+export type TaskArtifactPath = TaskArtifact;
 
 /** One node-signed record that answers a semantic name (its signature already checked). */
 export interface TaskNameMatch {
@@ -46,11 +46,43 @@ export interface TaskNameIndex {
 }
 
 /** The result tree's manifest (the blob the `tree` record names): file path → blob. */
-export interface TreeManifest {
-  v: 1;
-  /** Paths relative to the clone's root, `/`-separated, regular files only. */
-  files: Record<string, { hash: string; size: number; mode: number }>;
-}
+export type { TreeManifest } from '../../protocol/index.js';
 
 /** Fetches a blob from a live holder, verified; undefined when none has it. */
 export type BlobFetcher = (hash: string) => Promise<Uint8Array | undefined>;
+
+/** Where a record came from, for the rejection counter. */
+export type TaskNameSource = 'table' | 'kv' | 'dht' | 'peer';
+
+/** A record as some place handed it over, not checked yet: the index checks every one. */
+export interface FoundNameRecord {
+  /** The record's wire bytes (a `Uint8Array`), or the object a peer sent. */
+  record: unknown;
+  /** The node the place says the record belongs to (a KV key's node, a DHT provider). */
+  node?: string;
+}
+
+/**
+ * Where records travel between nodes: the NATS KV bucket `bzzz-<cluster>-names` or the DHT.
+ * Nothing it returns is trusted: the index checks every record.
+ */
+export interface TaskNameNetwork {
+  readonly source: 'kv' | 'dht';
+  /** Publishes a record this node signed. */
+  publish(record: NameRecord): Promise<void>;
+  /** Every record of `artifact` of the task named `nameId` (`owner~repo:n`) it can find. */
+  find(nameId: string, artifact: TaskArtifactPath, signal: AbortSignal): Promise<FoundNameRecord[]>;
+}
+
+/** One artifact to publish: a blob (its hash, and its size when known) or a URL (the pull request). */
+export type TaskArtifactEntry =
+  | { path: TaskArtifactPath; hash: string; size?: number | undefined }
+  | { path: TaskArtifactPath; url: string };
+
+/** Counters of the names parts (the node's /metrics); every method optional. */
+export interface TaskNameMetrics {
+  /** A record refused, by where it came from and why. */
+  rejected?(source: TaskNameSource, reason: NameRecordProblem): void;
+  /** A publication to a network that failed. */
+  publishFailed?(network: 'kv' | 'dht'): void;
+}

@@ -43,3 +43,4 @@ export {
   RAW_CODEC,
   SHA2_256_MULTIHASH,
 } from './blob-cid.js';
+export { DhtTaskNames, taskProviderKey, type DhtTaskNamesInit } from './task-names.js';

@@ -20,6 +20,8 @@ export interface NameServing {
   logger: Logger;
   /** The pushed record once checked, or `undefined` (refused and counted). */
   trust(record: unknown): NameRecord | undefined;
+  /** Told of a pushed record once kept (newer than what was held). */
+  kept?(record: NameRecord): void;
   /** Counts and logs an unreadable request. */
   refuse(detail: string): void;
 }
@@ -45,7 +47,8 @@ export async function serveNameStream(stream: Stream, peer: string, serving: Nam
       await lp.write(encodeNameFrame(record === undefined ? {} : { record }), { signal });
     } else {
       const record = serving.trust(request.record);
-      if (record !== undefined) store.offer(storeKey(record.node, record.path), record, false);
+      if (record !== undefined && store.offer(storeKey(record.node, record.path), record, false))
+        serving.kept?.(record);
       const answer = record === undefined ? { ok: false, error: 'refused' } : { ok: true };
       await lp.write(encodeNameFrame(answer), { signal });
     }

@@ -19,9 +19,8 @@
  * `peerTimeoutMs` to answer or to ask, and the walk `walkTimeoutMs`.
  */
 import type { Connection, PeerId, Stream } from '@libp2p/interface';
-import type { Clock } from '../../lib/clock.js';
 import { describeError } from '../../lib/errors.js';
-import { RateLimitedLog, type Logger } from '../../lib/log.js';
+import { RateLimitedLog } from '../../lib/log.js';
 import {
   checkNameRecord,
   decodeNameRecord,
@@ -33,7 +32,6 @@ import {
   signNameRecord,
   type Identity,
   type NameRecord,
-  type NameRecordProblem,
   type NameRef,
 } from '../../protocol/index.js';
 import { NameNotFoundError, P2PStartError } from './errors.js';
@@ -42,54 +40,17 @@ import { askNamePeer, pushNameRecord } from './name-client.js';
 import { serveNameStream } from './name-server.js';
 import { keyText, NameStore, newest, storeKey } from './name-store.js';
 import { encodeNameFrame } from './name-wire.js';
-import type { P2PNode } from './node.js';
 import type { Libp2pNode, P2PNodeListener } from './types.js';
+import type {
+  NameRejectReason,
+  NamesComponents,
+  NamesInit,
+  NameSource,
+  PublishedName,
+  ResolvedName,
+} from './name-types.js';
 
-/** Why a peer's frame or record was refused. */
-export type NameRejectReason = NameRecordProblem | 'bad_frame';
-
-/** Options of the names service. */
-export interface NamesInit {
-  /** The node's identity (its node id is the P2P node's). */
-  identity: Identity;
-  /** Records held, own and learned (default 10,000). */
-  maxRecords?: number;
-  /** How long a peer may take to answer, or to send its request (default 2 s). */
-  peerTimeoutMs?: number;
-  /** How long a DHT walk or put may take (default 15 s). */
-  walkTimeoutMs?: number;
-}
-
-/** What the names service gets injected. */
-export interface NamesComponents {
-  node: P2PNode;
-  clock: Clock;
-  logger: Logger;
-  /** Counts a refused frame or record. */
-  rejected?: (reason: NameRejectReason) => void;
-}
-
-/** Where a resolved record came from. */
-export type NameSource = 'local' | 'peer' | 'dht';
-
-/** A resolved name. */
-export interface ResolvedName {
-  name: string;
-  value: string;
-  seq: number;
-  source: NameSource;
-  record: NameRecord;
-}
-
-/** A publication and how far it went. */
-export interface PublishedName {
-  name: string;
-  record: NameRecord;
-  /** Connected peers that took the pushed record. */
-  peers: number;
-  /** Peers that took it through the DHT put. */
-  dhtPeers: number;
-}
+export type { NameRejectReason, NamesComponents, NamesInit, NameSource, PublishedName, ResolvedName };
 
 const MAX_INBOUND_STREAMS = 32;
 /** Connected peers asked at most, in parallel. */
@@ -160,18 +121,24 @@ export class NameService implements P2PNodeListener {
 
   /** Signs and publishes `bzzz://<this node>/<path>` → `value`; resolves once pushed and put. */
   async publish(path: readonly string[], value: string): Promise<PublishedName> {
-    const node = this.#running();
     const name: NameRef = { node: this.nodeId, path };
-    const key = keyText(name);
-    const seq = nextNameSeq(this.#components.clock.now(), this.#store.get(key)?.seq ?? 0);
-    const record = signNameRecord(name, value, seq, this.#init.identity.privateKey);
-    this.#store.offer(key, record, true);
+    const seq = nextNameSeq(this.#components.clock.now(), this.#store.get(keyText(name))?.seq ?? 0);
+    return this.publishRecord(signNameRecord(name, value, seq, this.#init.identity.privateKey));
+  }
+
+  /** Publishes a record this node signed elsewhere (the task names' publisher); as `publish`. */
+  async publishRecord(signed: NameRecord): Promise<PublishedName> {
+    const node = this.#running();
+    const record = checkNameRecord(signed);
+    if (record.node !== this.nodeId)
+      throw new InvalidNameRecordError('wrong_key', `a record of ${record.node}, not of this node`);
+    this.#store.offer(storeKey(record.node, record.path), record, true);
     const signal = this.#attached.signal;
     const [peers, dhtPeers] = await Promise.all([
       this.#push(node, record, signal),
       this.#put(node, record, signal),
     ]);
-    return { name: formatName(name), record, peers, dhtPeers };
+    return { name: `bzzz://${record.node}/${record.path}`, record, peers, dhtPeers };
   }
 
   /**
@@ -275,6 +242,7 @@ export class NameService implements P2PNodeListener {
       store: this.#store,
       logger: this.#components.logger,
       trust: (record) => this.#trust(() => checkNameRecord(record), undefined, peer),
+      kept: (record) => this.#components.learned?.(record),
       refuse: (detail) => this.#refuse('bad_frame', peer, detail),
     });
   }

@@ -17,6 +17,7 @@ import { reviewPlan } from './plan.js';
 import { prepare } from './prepare.js';
 import { broadcastProgress } from './progress.js';
 import { publish } from './publish.js';
+import { recordEnd, type CleanupInput } from './record.js';
 import { report, reportFailure } from './report.js';
 import { execute, reason } from './step.js';
 
@@ -39,9 +40,10 @@ export function provideTaskMachine(key: string, deps: TaskDeps, resources: TaskR
       report: report(env),
       escalate: escalate(env),
       reportFailure: reportFailure(env),
-      cleanup: fromPromise<void, { release: boolean; reason: string }>(({ input }) =>
-        resources.cleanup(input.release, input.reason),
-      ),
+      cleanup: fromPromise<void, CleanupInput>(async ({ input }) => {
+        await resources.cleanup(input.release, input.reason);
+        await recordEnd(env, input);
+      }),
     },
     actions: {
       progress: ({ context }, { state }) => {

@@ -37,6 +37,7 @@ export function report(env: TaskEnv) {
         pr: input.pr?.url ?? null,
         summary: input.summary,
       });
+      resources.reported = 'done';
       await released;
       const data: TaskComplete = {
         agent: deps.agent,
