@@ -100,6 +100,7 @@ export async function startMainJob(
           nodeId: identity.nodeId,
           pipeline,
           fetcher: fetcherFromRepairSource(repairs.repair),
+          names: pipeline.names?.names.index,
           ...(options.mcp === undefined ? {} : { mcp: options.mcp }),
         },
         context,

@@ -20,26 +20,20 @@ import type { ContentStore, RepairSource } from '../adapters/cas/index.js';
 import { contentStoreService } from './content-store.js';
 import type { HealthCheck } from './health.js';
 import { serviceSpec } from '../actors/service.js';
-import {
-  ForgeClaimStore,
-  JetStreamClaimStore,
-  MemoryClaimStore,
-  type ClaimStore,
-} from '../adapters/claims/index.js';
+import type { ClaimStore } from '../adapters/claims/index.js';
 import { createEscalationNotifier } from '../adapters/escalation/index.js';
-import { createForge, type FencedEffect, type Forge, type ForgeInit } from '../adapters/forge/index.js';
+import { createForge, type FencedEffect, type Forge } from '../adapters/forge/index.js';
 import { createReasoner, type Reasoner } from '../adapters/llm/index.js';
 import { createTaskThreads, type TaskThreads } from '../adapters/threads/index.js';
 import type { NatsConnector } from '../adapters/nats/index.js';
-import { forgeDir, planReviewMs, type Config } from '../config/index.js';
+import { planReviewMs, type Config } from '../config/index.js';
 import type { Clock } from '../lib/clock.js';
-import { NonRetryableError } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
 import type { ChildSpec } from '../supervisor/child.js';
 import { countedClaims } from './counted-claims.js';
 import { reasonerInit } from './reasoner-init.js';
 import { taskRecording, type NodeTaskNames } from './task-names.js';
-import { forgeTestSwitches } from './test-switches.js';
+import { claimStore, forgeInit } from './pipeline-ports.js';
 import type { NodeMetrics } from './metrics.js';
 import { SandboxService } from './sandboxes.js';
 import { taskMetricsSpec } from './task-metrics.js';
@@ -49,6 +43,7 @@ import { timedSandboxes } from './timed-sandboxes.js';
 import { createClusterView, viewSpec, type ClusterView } from './view.js';
 
 export { reasonerInit } from './reasoner-init.js';
+export { claimStore } from './pipeline-ports.js';
 
 export interface PipelineOptions {
   config: Config;
@@ -69,6 +64,8 @@ export interface PipelineOptions {
   metrics?: NodeMetrics;
   /** The node's task names: its tasks are recorded and named (issue 16). */
   names?: NodeTaskNames;
+  /** The blob of a task's audit entries, named `audit` when its recording is made. */
+  auditBlob?: (task: string) => Promise<string | undefined>;
 }
 
 export interface Pipeline {
@@ -93,45 +90,6 @@ export interface Pipeline {
   readonly work: ChildSpec[];
   /** The node's task names (the resolver looks names up in `names.index`), when it has them. */
   readonly names: NodeTaskNames | undefined;
-}
-
-/** The forge the configuration names, with the two settings GitHub cannot do without. */
-function forgeInit(config: Config, logger: Logger): ForgeInit {
-  if (config.forge === 'local') {
-    return { kind: 'local', dir: forgeDir(config), ...forgeTestSwitches(process.env, logger) };
-  }
-  if (config.github_token === undefined) {
-    throw new NonRetryableError('BZZZ_FORGE=github needs BZZZ_GITHUB_TOKEN or BZZZ_GITHUB_TOKEN_FILE');
-  }
-  if (config.repos.length === 0 && config.whoosh_url === undefined) {
-    throw new NonRetryableError('BZZZ_FORGE=github needs BZZZ_REPOS (OWNER/NAME,...) or BZZZ_WHOOSH_URL');
-  }
-  return {
-    kind: 'github',
-    token: config.github_token,
-    repos: config.repos,
-    ...(config.github_api_url ? { apiUrl: config.github_api_url } : {}),
-  };
-}
-
-/**
- * The claim store `BZZZ_CLAIMS` names, by default: JetStream KV on the node's connection in a
- * NATS cluster; else the lease table in the local forge's directory, which every process of
- * the host that shares the forge shares too; else (GitHub, one process) the in-process table.
- */
-export function claimStore(
-  config: Config,
-  connector: NatsConnector | undefined,
-  components: { logger: Logger; clock: Clock },
-): ClaimStore {
-  const kind = config.claims ?? (connector ? 'jetstream' : config.forge === 'local' ? 'forge' : 'memory');
-  if (kind === 'jetstream') {
-    if (connector === undefined) throw new NonRetryableError('BZZZ_CLAIMS=jetstream needs BZZZ_NATS_URL');
-    return new JetStreamClaimStore({ cluster: config.cluster }, { ...components, connector });
-  }
-  if (kind === 'forge')
-    return new ForgeClaimStore({ dir: forgeDir(config), cluster: config.cluster }, components);
-  return new MemoryClaimStore(components);
 }
 
 /** The ports a task uses, besides the ones that are children of the tree. */
@@ -174,9 +132,21 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   });
   // a node of a thread another node wrote comes from a replica, as a repair does
   const fetchBlob = options.casRepair;
+  const threads = createTaskThreads(
+    {},
+    { store: cas.store, ...components, ...(fetchBlob ? { fetchBlob } : {}) },
+  );
   const names = options.names;
   const recording =
-    names && taskRecording(config, names, { store: cas.store, nodeId: options.nodeId, clock, logger });
+    names &&
+    taskRecording(config, names, {
+      store: cas.store,
+      nodeId: options.nodeId,
+      clock,
+      logger,
+      threadHead: (task) => threads.head(task),
+      ...(options.auditBlob === undefined ? {} : { auditBlob: options.auditBlob }),
+    });
   const ports: Ports = {
     forge,
     // the tasks' claims are counted; the election's (on `pipeline.claims`) are not task leases
@@ -188,7 +158,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       components,
     ),
     whoosh: whooshTracker(config, components),
-    threads: createTaskThreads({}, { store: cas.store, ...components, ...(fetchBlob ? { fetchBlob } : {}) }),
+    threads,
     outcomes: usage.store,
     recorder: recording?.recorder,
   };

@@ -77,7 +77,15 @@ export function nodeTaskNames(config: Config, init: NodeTaskNamesInit): NodeTask
 export function taskRecording(
   config: Config,
   parts: NodeTaskNames,
-  components: { store: ContentStore; nodeId: string; clock: Clock; logger: Logger },
+  components: {
+    store: ContentStore;
+    nodeId: string;
+    clock: Clock;
+    logger: Logger;
+    /** The head of a task's HMMM thread (its `thread` name) and its audit entries' blob (`audit`). */
+    threadHead?: (task: string) => string | undefined;
+    auditBlob?: (task: string) => Promise<string | undefined>;
+  },
 ): { child: ChildSpec; recorder: TaskRecorder } {
   const series = parts.metrics;
   const recorder = new TaskRecorder(
@@ -85,6 +93,8 @@ export function taskRecording(
     {
       store: components.store,
       publisher: parts.names.publisher,
+      threadHead: components.threadHead,
+      auditBlob: components.auditBlob,
       clock: components.clock,
       logger: components.logger,
       metrics: {

@@ -141,7 +141,11 @@ export async function startPlanRun(reviewers: Reviewer[], windowMs = WINDOW): Pr
     logger: silentLogger(),
   } as unknown as TaskDeps;
   const fence = () => Promise.resolve();
-  const resources = { fence, fenced: () => ({ token: 7, holder: 'n1', fence }) } as unknown as TaskResources;
+  const resources = {
+    fence,
+    fenced: () => ({ token: 7, holder: 'n1', fence }),
+    reasoner: agentReasoner,
+  } as unknown as TaskResources;
   const env = { key: TASK, deps, resources };
   const logic = taskMachine.provide({
     actors: {

@@ -4,16 +4,17 @@
  * and a port already taken stops the node with an error that names BZZZ_RESOLVER_PORT.
  */
 import { createServer, type Server } from 'node:net';
+import { Writable } from 'node:stream';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createContentStore, type ContentStore } from '../../src/adapters/cas/index.js';
 import { loadConfig } from '../../src/config/index.js';
-import { SimulatedClock, silentLogger, systemClock } from '../../src/lib/index.js';
+import { createLogger, SimulatedClock, silentLogger, systemClock } from '../../src/lib/index.js';
 import { BzzzNode } from '../../src/node/node.js';
 import { NodeMetrics } from '../../src/node/metrics.js';
-import { resolverService, resolverSpec } from '../../src/node/resolver.js';
+import { resolverService } from '../../src/node/resolver.js';
 import { startRedisServer, type RedisServerHandle } from '../helpers/redis-server.js';
 import { curl } from './curl.js';
 import { MemoryNameIndex, record } from './support.js';
@@ -76,14 +77,30 @@ describe('the resolver service', () => {
     expect(text).toMatch(/bzzz_resolver_cache_total\{layer="memory",outcome="hit"[^}]*\} [1-9]/);
   });
 
-  it('stops the node with an error naming BZZZ_RESOLVER_PORT when the port is taken', async () => {
+  it('runs the node without a resolver, saying why, when the port is taken', async () => {
     const blocker: Server = createServer();
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
     const port = (blocker.address() as { port: number }).port;
+    const lines: string[] = [];
+    const destination = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(chunk.toString('utf8'));
+        done();
+      },
+    });
     try {
       const cfg = config({ BZZZ_RESOLVER_PORT: String(port) });
-      const spec = resolverSpec({ config: cfg, store }, { logger: silentLogger(), clock: systemClock });
-      await expect(BzzzNode.start(cfg, { work: [spec] })).rejects.toThrow(/BZZZ_RESOLVER_PORT/);
+      const service = resolverService(
+        { config: cfg, store },
+        { logger: createLogger({ destination }), clock: systemClock },
+      );
+      const node = await BzzzNode.start(cfg, { work: [service.spec] });
+      try {
+        expect(service.url()).toBeUndefined();
+        expect(lines.join('')).toMatch(/BZZZ_RESOLVER_PORT.*this node runs without a resolver/);
+      } finally {
+        await node.stop();
+      }
     } finally {
       await new Promise((r) => blocker.close(r));
     }

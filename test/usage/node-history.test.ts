@@ -50,6 +50,8 @@ async function setup(llm: FakeLlmServer, extra: Record<string, string>) {
     BZZZ_MODEL: 'fake-model',
     BZZZ_POLL_INTERVAL_MS: '100',
     BZZZ_NODE_NAME: 'historian',
+    // no plan review: the fake model's queued replies are the steps' own
+    BZZZ_PLAN_REVIEW_MS: '0',
     ...extra,
   };
   const config = loadConfig({ env, cwd: dir });
