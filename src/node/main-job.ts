@@ -41,10 +41,7 @@ export async function startMainJob(
   await mkdir(config.data_dir, { recursive: true });
   const identity = await loadOrCreateIdentity(config.data_dir);
   const nodeName = config.node_name ?? hostname();
-  const agents =
-    options.agents === 1
-      ? [nodeName]
-      : Array.from({ length: options.agents }, (_, i) => `${nodeName}-${i + 1}`);
+  const agents = agentNames(nodeName, options.agents);
   const components = { clock: options.clock, logger: options.logger };
   const bus = busKind(config);
   const connector = bus === 'nats' ? createConnector(config, nodeName, components) : undefined;
@@ -112,6 +109,11 @@ export async function startMainJob(
     },
   });
   return { node, pipeline, stop: () => node.stop(), stuck: () => node.stuck() };
+}
+
+/** The names of a node's agents: the node's own for one, numbered after it for several. */
+function agentNames(nodeName: string, count: number): string[] {
+  return count === 1 ? [nodeName] : Array.from({ length: count }, (_, i) => `${nodeName}-${i + 1}`);
 }
 
 /**

@@ -130,23 +130,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     metrics,
     ...(options.casRepair === undefined ? {} : { repair: options.casRepair }),
   });
-  // a node of a thread another node wrote comes from a replica, as a repair does
-  const fetchBlob = options.casRepair;
-  const threads = createTaskThreads(
-    {},
-    { store: cas.store, ...components, ...(fetchBlob ? { fetchBlob } : {}) },
-  );
-  const names = options.names;
-  const recording =
-    names &&
-    taskRecording(config, names, {
-      store: cas.store,
-      nodeId: options.nodeId,
-      clock,
-      logger,
-      threadHead: (task) => threads.head(task),
-      ...(options.auditBlob === undefined ? {} : { auditBlob: options.auditBlob }),
-    });
+  const { threads, recording } = threadsAndRecording(options, cas.store);
   const ports: Ports = {
     forge,
     // the tasks' claims are counted; the election's (on `pipeline.claims`) are not task leases
@@ -179,7 +163,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       }),
       serviceSpec('sandboxes', () => sandbox.open(), { openTimeoutMs: 120_000 }),
     ],
-    names,
+    names: options.names,
     storage: [
       ...cas.children,
       ...usage.children,
@@ -195,6 +179,26 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       ...workChildren(options, ports),
     ],
   };
+}
+
+/** The tasks' HMMM threads, and (with task names) the recorder of every task's end. */
+function threadsAndRecording(options: PipelineOptions, store: ContentStore) {
+  const { config, logger, clock } = options;
+  // a node of a thread another node wrote comes from a replica, as a repair does
+  const fetchBlob = options.casRepair;
+  const threads = createTaskThreads({}, { store, logger, clock, ...(fetchBlob ? { fetchBlob } : {}) });
+  const names = options.names;
+  const recording =
+    names &&
+    taskRecording(config, names, {
+      store,
+      nodeId: options.nodeId,
+      clock,
+      logger,
+      threadHead: (task) => threads.head(task),
+      ...(options.auditBlob === undefined ? {} : { auditBlob: options.auditBlob }),
+    });
+  return { threads, recording };
 }
 
 function whooshTracker(
