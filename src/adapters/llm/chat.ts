@@ -101,7 +101,7 @@ export class ChatReasoner implements Reasoner {
       ];
       let completion: ChatCompletion;
       try {
-        completion = await this.#complete(messages, mode, input.signal);
+        completion = await this.#complete(messages, { mode, signal: input.signal, task: input.task.key });
       } catch (error) {
         if (isBrokenReply(error)) {
           lastError = error;
@@ -150,12 +150,12 @@ export class ChatReasoner implements Reasoner {
     return this.#contextTokens;
   }
 
-  #complete(messages: readonly ChatMessage[], mode: ReplyMode, signal: AbortSignal | undefined) {
-    return retryWithBackoff(() => this.chat.complete(messages, { mode, signal }), {
+  #complete(messages: readonly ChatMessage[], options: CallOptions) {
+    return retryWithBackoff(() => this.chat.complete(messages, options), {
       clock: this.#clock,
       policy: this.options.retry,
       classify: classifyTransport,
-      signal,
+      signal: options.signal,
       onRetry: (error, attempt, delayMs) =>
         this.#logger.warn(
           { attempt, delayMs, err: describeError(error) },
