@@ -17,6 +17,7 @@ import { NonRetryableError } from '../lib/errors.js';
 import { Leadership } from './leadership.js';
 import { NodeMetrics } from './metrics.js';
 import { createPipeline, type Pipeline, type PipelineOptions } from './pipeline.js';
+import { proxySpec } from './proxy.js';
 
 export interface MainJob {
   node: BzzzNode;
@@ -64,7 +65,13 @@ export async function startMainJob(
     ...components,
     metrics,
     view: pipeline.view,
-    infra: pipeline.infra,
+    infra: [
+      ...pipeline.infra,
+      // the OpenAI-compatible proxy, when it has an upstream; its series join the node's metrics
+      ...(config.proxy_upstream_url === undefined
+        ? []
+        : [proxySpec(config, { ...components, registry: metrics.registry })]),
+    ],
     storage: pipeline.storage,
     checks: pipeline.checks,
     work: pipeline.work,

@@ -60,6 +60,11 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import('./p2p.js')).p2pCommand,
   },
   {
+    name: 'proxy',
+    summary: 'the OpenAI-compatible proxy: run it, add virtual keys, show usage',
+    load: async () => (await import('./proxy.js')).proxyCommand,
+  },
+  {
     name: 'config',
     summary: 'print the effective configuration (secrets redacted)',
     load: async () => (await import('./config.js')).configCommand,
