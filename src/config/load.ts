@@ -89,6 +89,9 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     const file = config[key];
     if (file !== undefined) config[key] = resolve(cwd, file);
   }
+  if (config.proxy_keys_file !== undefined) config.proxy_keys_file = resolve(cwd, config.proxy_keys_file);
+  if (config.proxy_prices_file !== undefined)
+    config.proxy_prices_file = resolve(cwd, config.proxy_prices_file);
   readSecretFiles(config, cwd);
   return config;
 }
@@ -121,10 +124,11 @@ function readYaml(path: string, label: string): Record<string, unknown> {
 }
 
 function readSecretFiles(config: Config, cwd: string): void {
-  const pairs: [ConfigKey, 'github_token_file' | 'whoosh_api_key_file' | 'openai_api_key_file'][] = [
+  const pairs: [ConfigKey, ConfigKey & `${string}_file`][] = [
     ['github_token', 'github_token_file'],
     ['whoosh_api_key', 'whoosh_api_key_file'],
     ['openai_api_key', 'openai_api_key_file'],
+    ['proxy_upstream_key', 'proxy_upstream_key_file'],
   ];
   for (const [key, fileKey] of pairs) {
     const file = config[fileKey];
@@ -160,6 +164,11 @@ export function redactConfig(config: Config): Record<string, unknown> {
 /** The forge directory: `forge_dir`, else `<data dir>/forge`. */
 export function forgeDir(config: Config): string {
   return config.forge_dir ?? resolve(config.data_dir, 'forge');
+}
+
+/** The proxy's keys file: `proxy_keys_file`, else `<data dir>/proxy-keys.yaml`. */
+export function proxyKeysFile(config: Config): string {
+  return config.proxy_keys_file ?? resolve(config.data_dir, 'proxy-keys.yaml');
 }
 
 /** The NATS connection options of the configuration (the bus and the claim store share them). */

@@ -70,6 +70,17 @@ export const configSchema = z.strictObject({
   /** A file holding the MCP server's read-only bearer token (its clients see no write tool). */
   mcp_readonly_token_file: z.string().min(1).optional(),
   proxy_port: port.default(3002),
+  /** The address the OpenAI-compatible proxy listens on (like `http_host`). */
+  proxy_host: z.string().min(1).default('127.0.0.1'),
+  /** The OpenAI-compatible server the proxy forwards to, up to and including `/v1`. */
+  proxy_upstream_url: url.optional(),
+  /** The upstream's API key: it never leaves the proxy (prefer the `_file` form). */
+  proxy_upstream_key: z.string().min(1).optional(),
+  proxy_upstream_key_file: z.string().min(1).optional(),
+  /** The proxy's virtual keys, limits and budgets (default `<data_dir>/proxy-keys.yaml`). */
+  proxy_keys_file: z.string().min(1).optional(),
+  /** Prices per model (YAML or JSON, USD per million tokens) over the built-in table. */
+  proxy_prices_file: z.string().min(1).optional(),
   resolver_port: port.default(3003),
   /** `nats` (default with `nats_url`), `libp2p`, or `local` (a cluster of one). */
   bus: z.enum(['nats', 'libp2p', 'local']).optional(),
@@ -166,6 +177,7 @@ export const SECRET_KEYS: readonly ConfigKey[] = [
   'github_token',
   'whoosh_api_key',
   'openai_api_key',
+  'proxy_upstream_key',
   'nats_password',
   'nats_token',
 ];

@@ -21,6 +21,7 @@ import { serviceChildren } from './services.js';
 import { fetcherFromRepairSource } from '../adapters/resolver/index.js';
 import { createPipeline, type Pipeline, type PipelineOptions } from './pipeline.js';
 import { nodeTaskNames } from './task-names.js';
+import { proxySpec } from './proxy.js';
 
 export interface MainJob {
   node: BzzzNode;
@@ -72,7 +73,13 @@ export async function startMainJob(
     ...components,
     metrics,
     view: pipeline.view,
-    infra: pipeline.infra,
+    infra: [
+      ...pipeline.infra,
+      // the OpenAI-compatible proxy, when it has an upstream; its series join the node's metrics
+      ...(config.proxy_upstream_url === undefined
+        ? []
+        : [proxySpec(config, { ...components, registry: metrics.registry })]),
+    ],
     storage: pipeline.storage,
     checks: pipeline.checks,
     work: pipeline.work,

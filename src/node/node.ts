@@ -3,7 +3,7 @@
  *
  * ```
  * root (rest_for_one)
- * ├── infra (one_for_one): nats, claims, sandboxes, health, http
+ * ├── infra (one_for_one): nats, claims, sandboxes, proxy, health, http
  * ├── cluster (one_for_one): remote, membership, broadcaster, election, micro | p2p-status + names
  * ├── storage (one_for_one): cas, cas-gc, usage-store, workspaces, and on a medium blob-transfer, cas-replicator
  * └── work (one_for_one): view, task-metrics, advisor, poller, agents

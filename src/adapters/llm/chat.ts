@@ -115,7 +115,7 @@ export class ChatReasoner implements Reasoner {
       ];
       let completion: ChatCompletion;
       try {
-        completion = await this.#complete(messages, mode, input.signal);
+        completion = await this.#complete(messages, { mode, signal: input.signal, task: input.task.key });
       } catch (error) {
         if (isBrokenReply(error)) {
           lastError = error;
@@ -171,7 +171,10 @@ export class ChatReasoner implements Reasoner {
     let text = '';
     for (let attempt = 1; attempt <= attempts; attempt++) {
       if (signal?.aborted === true) throw new ReasonerAbortedError({ cause: signal.reason });
-      const completion = await this.#complete(asked, 'text', signal);
+      const completion = await this.#complete(asked, {
+        mode: 'text',
+        ...(signal === undefined ? {} : { signal }),
+      });
       text = completion.text;
       const reading = read(text);
       if (reading.ok) return reading.value;
@@ -205,12 +208,12 @@ export class ChatReasoner implements Reasoner {
     return this.#contextTokens;
   }
 
-  #complete(messages: readonly ChatMessage[], mode: ReplyMode, signal: AbortSignal | undefined) {
-    return retryWithBackoff(() => this.chat.complete(messages, { mode, signal }), {
+  #complete(messages: readonly ChatMessage[], options: CallOptions) {
+    return retryWithBackoff(() => this.chat.complete(messages, options), {
       clock: this.#clock,
       policy: this.options.retry,
       classify: classifyTransport,
-      signal,
+      signal: options.signal,
       onRetry: (error, attempt, delayMs) =>
         this.#logger.warn(
           { attempt, delayMs, err: describeError(error) },

@@ -52,6 +52,8 @@ export interface ChatCompletion {
 export interface CallOptions {
   mode: ReplyMode;
   signal?: AbortSignal | undefined;
+  /** The task the call is for: sent as `x-bzzz-task`, which the bzzz proxy charges it to. */
+  task?: string | undefined;
 }
 
 /** The tools every model-backed reasoner offers (names are part of the prompt and the corpus). */

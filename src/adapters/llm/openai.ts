@@ -113,6 +113,9 @@ export class OpenAiChatBackend {
     };
     if (this.init.apiKey !== undefined && this.init.apiKey !== '')
       headers.authorization = `Bearer ${this.init.apiKey}`;
+    // the task a call is for, which the bzzz proxy charges it to (a key it could not carry: none)
+    if (options.task !== undefined && /^[\x21-\x7e]{1,200}$/.test(options.task))
+      headers['x-bzzz-task'] = options.task;
     const body = {
       model: this.init.model,
       messages: toOpenAiMessages(messages),

@@ -70,6 +70,11 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import('./mcp.js')).mcpCommand,
   },
   {
+    name: 'proxy',
+    summary: 'the OpenAI-compatible proxy: run it, add virtual keys, show usage',
+    load: async () => (await import('./proxy.js')).proxyCommand,
+  },
+  {
     name: 'config',
     summary: 'print the effective configuration (secrets redacted)',
     load: async () => (await import('./config.js')).configCommand,
