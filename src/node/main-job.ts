@@ -17,11 +17,10 @@ import { NonRetryableError } from '../lib/errors.js';
 import { Leadership } from './leadership.js';
 import { NodeMetrics } from './metrics.js';
 import type { McpHooks } from './mcp.js';
-import { serviceChildren } from './services.js';
+import { proxyChildren, serviceChildren } from './services.js';
 import { fetcherFromRepairSource } from '../adapters/resolver/index.js';
 import { createPipeline, type Pipeline, type PipelineOptions } from './pipeline.js';
 import { nodeTaskNames } from './task-names.js';
-import { proxySpec } from './proxy.js';
 
 export interface MainJob {
   node: BzzzNode;
@@ -73,13 +72,7 @@ export async function startMainJob(
     ...components,
     metrics,
     view: pipeline.view,
-    infra: [
-      ...pipeline.infra,
-      // the OpenAI-compatible proxy, when it has an upstream; its series join the node's metrics
-      ...(config.proxy_upstream_url === undefined
-        ? []
-        : [proxySpec(config, { ...components, registry: metrics.registry })]),
-    ],
+    infra: [...pipeline.infra, ...proxyChildren(config, { ...components, registry: metrics.registry })],
     storage: pipeline.storage,
     checks: pipeline.checks,
     work: pipeline.work,

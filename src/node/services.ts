@@ -15,6 +15,7 @@ import type { ChildSpec } from '../supervisor/child.js';
 import { mcpSpec, type McpHooks } from './mcp.js';
 import type { NodeMetrics } from './metrics.js';
 import type { Pipeline } from './pipeline.js';
+import { proxySpec } from './proxy.js';
 import { resolverService } from './resolver.js';
 import type { NodeContext } from './types.js';
 
@@ -73,6 +74,11 @@ export function serviceChildren(
     ...(onListening === undefined ? {} : { onListening }),
   });
   return { first: [resolver.spec], last: [mcp] };
+}
+
+/** The OpenAI-compatible proxy, when it has an upstream (its series join the node's metrics). */
+export function proxyChildren(config: Config, components: Parameters<typeof proxySpec>[1]): ChildSpec[] {
+  return config.proxy_upstream_url === undefined ? [] : [proxySpec(config, components)];
 }
 
 /** A bzzz:// resource's text: the newest blob its name resolves to; undefined when none. */
