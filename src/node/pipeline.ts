@@ -18,6 +18,8 @@ import { createWorkspaces, type Workspaces } from '../adapters/workspace/index.j
 import type { ActorSystem } from '../actors/system.js';
 import type { ContentStore, RepairSource } from '../adapters/cas/index.js';
 import { contentStoreService } from './content-store.js';
+import { auditService, type AuditService } from './audit-service.js';
+import type { KeyObject } from 'node:crypto';
 import type { HealthCheck } from './health.js';
 import { serviceSpec } from '../actors/service.js';
 import {
@@ -48,6 +50,8 @@ export interface PipelineOptions {
   /** Where the content store fetches a good copy of a corrupt blob (the CAS replicator, when running). */
   casRepair?: RepairSource;
   nodeId: string;
+  /** The node's key: it signs the audit log. */
+  privateKey: KeyObject;
   /** Agent names; one agent actor subtree each. */
   agents: string[];
   logger: Logger;
@@ -72,8 +76,10 @@ export interface Pipeline {
   readonly infra: ChildSpec[];
   /** The node's content store (a child of `storage`; the CAS replicator builds on it). */
   readonly contentStore: ContentStore;
-  /** Children of `storage`: the content store and its gc, then the warm workspaces. */
+  /** Children of `storage`: the content store and its gc, the audit log, then the warm workspaces. */
   readonly storage: ChildSpec[];
+  /** The node's audit log and witness book (the cluster gossips its head). */
+  readonly audit: AuditService;
   /** Health checks of the pipeline's parts (the content store's cache). */
   readonly checks: HealthCheck[];
   /** Children of `work`: the read model's and the metrics' feeders, the advisor, the poller and the agents. */
@@ -151,6 +157,7 @@ interface Ports {
   workspaces: Workspaces;
   escalation: ReturnType<typeof createEscalationNotifier>;
   whoosh: WhooshTracker | undefined;
+  audit: AuditService['record'];
 }
 
 export function createPipeline(options: PipelineOptions): Pipeline {
@@ -170,10 +177,19 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     { scratchDir: join(config.data_dir, 'scratch'), warm: config.warm_workspaces },
     { forge, sandboxes, clock, logger },
   );
+  const cas = contentStoreService(config, {
+    logger,
+    clock,
+    metrics,
+    ...(options.casRepair === undefined ? {} : { repair: options.casRepair }),
+  });
+  const { nodeId, privateKey } = options;
+  const audit = auditService(config, { store: cas.store, nodeId, privateKey, clock, logger, metrics });
   const ports: Ports = {
-    forge,
-    // the tasks' claims are counted; the election's (on `pipeline.claims`) are not task leases
-    claims: metrics ? countedClaims(claims, metrics, () => clock.now()) : claims,
+    forge: audit.wrapForge(forge),
+    // the tasks' claims are counted and audited; the election's (on `pipeline.claims`) are not task leases
+    claims: audit.wrapClaims(metrics ? countedClaims(claims, metrics, () => clock.now()) : claims),
+    audit: audit.record,
     reasoner: createReasoner(reasonerInit(config), components),
     workspaces,
     escalation: createEscalationNotifier(
@@ -183,17 +199,12 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     whoosh: whooshTracker(config, components),
   };
   const view = createClusterView(() => clock.now());
-  const cas = contentStoreService(config, {
-    logger,
-    clock,
-    metrics,
-    ...(options.casRepair === undefined ? {} : { repair: options.casRepair }),
-  });
   return {
     forge,
     claims,
     contentStore: cas.store,
-    checks: cas.checks,
+    checks: [...cas.checks, ...audit.checks],
+    audit,
     view,
     sandbox,
     reasoner: ports.reasoner,
@@ -206,6 +217,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     ],
     storage: [
       ...cas.children,
+      ...audit.children,
       serviceSpec('workspaces', async () => {
         await workspaces.start();
         return { stop: () => workspaces.stop() };

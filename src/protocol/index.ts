@@ -4,6 +4,7 @@
  * addresses, signed name records, task keys, and the names of subjects, topics and buckets (SPEC §7, §8).
  */
 export * from './address.js';
+export * from './audit.js';
 export * from './canonical.js';
 export * from './decode.js';
 export * from './envelope.js';

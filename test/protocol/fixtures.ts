@@ -59,6 +59,10 @@ export function sampleData(node: string): { [T in MessageType]: MessageData<T> }
     escalation_trigger: { task, node, reason: 'repeated_failure', detail: 'npm test exits 1 three times' },
     election_heartbeat: { node, term: 4, revision: 17, ttlMs: 10_000 },
     blob_announce: { hash: 'af'.repeat(32), size: 1024, name: 'log.txt' },
+    audit_head: {
+      head: { node, seq: 12, hash: 'be'.repeat(32), at: '2024-01-01T00:00:00.000Z', sig: `${'A'.repeat(86)}==` },
+      witnessed: [],
+    },
     actor_message: {
       to: actor,
       type: 'task.step',

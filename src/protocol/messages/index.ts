@@ -10,6 +10,7 @@
 import { z } from 'zod';
 import { MAX_LIST } from '../limits.js';
 import { actorMessageSchema, actorReplySchema, deadLetterSchema, topicMessageSchema } from './actors.js';
+import { auditHeadMessageSchema } from './audit.js';
 import {
   availabilityBroadcastSchema,
   blobAnnounceSchema,
@@ -28,6 +29,7 @@ import {
 import { taskAnnouncementSchema, taskClaimSchema, taskCompleteSchema, taskProgressSchema } from './tasks.js';
 
 export * from './actors.js';
+export * from './audit.js';
 export * from './cluster.js';
 export * from './hmmm.js';
 export * from './tasks.js';
@@ -49,6 +51,7 @@ const singleSchemas = {
   escalation_trigger: escalationTriggerSchema,
   election_heartbeat: electionHeartbeatSchema,
   blob_announce: blobAnnounceSchema,
+  audit_head: auditHeadMessageSchema,
   actor_message: actorMessageSchema,
   topic_message: topicMessageSchema,
 } as const satisfies Record<string, z.ZodType>;
