@@ -27,8 +27,8 @@ export interface Pending {
 /** One entry of a batch, signed. */
 export interface Built {
   pending: Pending;
-  /** The entry's blob (a view of the batch's frames). */
-  bytes: Buffer;
+  /** Bytes of the entry's blob (framed in the batch's frames). */
+  size: number;
   hash: string;
   seq: number;
 }
@@ -56,7 +56,7 @@ const TYPICAL = 512;
 export class BatchBuilder {
   #frames: Buffer;
   #length = 0;
-  readonly #entries: { pending: Pending; offset: number; size: number; hash: string; seq: number }[] = [];
+  readonly #entries: Built[] = [];
 
   constructor(
     private readonly signer: Signer,
@@ -92,7 +92,7 @@ export class BatchBuilder {
         const hash = signer.hash(this.#frames.subarray(offset + FRAME_HEADER, offset + FRAME_HEADER + size));
         after.seq += 1;
         after.last = hash;
-        this.#entries.push({ pending, offset, size, hash, seq: after.seq });
+        this.#entries.push({ pending, size, hash, seq: after.seq });
         this.#length += FRAME_HEADER + size;
       } catch (error) {
         refuse(pending, toError(error));
@@ -105,12 +105,7 @@ export class BatchBuilder {
     const end = this.#entries.at(-1);
     if (end === undefined) return undefined;
     const frames = this.#frames.subarray(0, this.#length);
-    const built = this.#entries.map(({ pending, offset, size, hash, seq }) => ({
-      pending,
-      bytes: frames.subarray(offset + FRAME_HEADER, offset + FRAME_HEADER + size),
-      hash,
-      seq,
-    }));
+    const built = this.#entries;
     const { signer, at } = this;
     const head = signAuditHead({ at, hash: end.hash, node: signer.nodeId, seq: end.seq }, signer.privateKey);
     return { epoch: this.epoch, at, built, frames, head };

@@ -16,7 +16,7 @@ import { AuditClosedError, AuditIoError, AuditUnavailableError } from './errors.
 import { auditPaths, type AuditPaths } from './files.js';
 import { blake3, OffsetTable, type Blake3 } from './hasher.js';
 import { headOnDisk, writeHeadFile } from './head-file.js';
-import { framedSize, type JournalWriter } from './journal.js';
+import { FRAME_HEADER, type JournalWriter } from './journal.js';
 import { CasPublisher } from './publisher.js';
 import { openChain } from './recovery.js';
 import { takeOwnership } from './owner.js';
@@ -241,7 +241,7 @@ export class FsAuditLog implements T.AuditLog {
     let offset = this.#length;
     for (const b of built) {
       this.#offsets.push(offset);
-      offset += framedSize(b.bytes);
+      offset += FRAME_HEADER + b.size;
     }
     const end = built.at(-1)!;
     this.#seq = end.seq;
