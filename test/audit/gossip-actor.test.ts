@@ -163,4 +163,15 @@ describe('the audit gossip actor', () => {
       `${peer} witnessed seq 5 of this node, whose chain ends at seq 3`,
     ]);
   });
+
+  it('keeps its book bounded against nodes a peer makes up', async () => {
+    const { book } = await setup();
+    const relay = generateIdentity().nodeId;
+    const made = Array.from({ length: 1030 }, () => generateIdentity());
+    const taken = made.map((id) => book.observe(headOf(id, 1, 'ab'.repeat(32), 1_000), relay));
+    expect(taken.filter((o) => o === 'new')).toHaveLength(1024);
+    // a node's own head still counts: it came from that node
+    const direct = generateIdentity();
+    expect(book.observe(headOf(direct, 1, 'ab'.repeat(32), 1_000), direct.nodeId)).toBe('new');
+  });
 });

@@ -95,6 +95,7 @@ export class EntryChecker {
   }
 
   async close(): Promise<void> {
+    // taken out first: their exits are no failure
     const workers = this.#workers.splice(0);
     await Promise.all(workers.map((w) => w.terminate()));
   }
@@ -119,9 +120,16 @@ export class EntryChecker {
         },
       });
       worker.on('message', (m: { id: number; hashes: Uint8Array; ok: Uint8Array }) => this.#done(m));
-      worker.on('error', (error: Error) => {
+      // a worker that fails takes the pending batches with it and is replaced by the next check
+      const fail = (error: Error) => {
+        const at = this.#workers.indexOf(worker);
+        if (at >= 0) this.#workers.splice(at, 1);
         for (const job of this.#jobs.values()) job.reject(error);
         this.#jobs.clear();
+      };
+      worker.on('error', fail);
+      worker.on('exit', (code) => {
+        if (this.#workers.includes(worker)) fail(new Error(`an entry checker thread exited (${code})`));
       });
       this.#workers.push(worker);
       return worker;

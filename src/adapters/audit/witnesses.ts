@@ -27,6 +27,9 @@ import {
 export type Observation = 'new' | 'advanced' | 'same' | 'stale' | 'fork';
 
 const SAVE_DELAY_MS = 1_000;
+/** Most nodes the book holds, and most it takes on another node's word (a relayed head). */
+const MAX_NODES = 4096;
+const MAX_RELAYED_NODES = 1024;
 
 export class WitnessBook {
   #file: WitnessFile = emptyWitnessFile();
@@ -76,6 +79,9 @@ export class WitnessBook {
   observe(head: SignedAuditHead, from: string): Observation {
     const witness = this.#file.nodes[head.node];
     if (witness === undefined) {
+      // a peer can make up nodes (any fresh key signs a head): the book stays bounded
+      const known = Object.keys(this.#file.nodes).length;
+      if (known >= MAX_NODES || (from !== head.node && known >= MAX_RELAYED_NODES)) return 'stale';
       this.#file.nodes[head.node] = { latest: head, checkpoints: [] };
       this.#changed();
       return 'new';
