@@ -16,11 +16,14 @@ import {
   signAuditEntry,
   signAuditHead,
   verifyAuditEntryBytes,
+  type JsonValue,
 } from '../../src/protocol/index.js';
 
 const node = generateIdentity();
 const other = generateIdentity();
-const data = fc.dictionary(fc.string({ maxLength: 12 }), fc.jsonValue({ maxDepth: 4 }), { maxKeys: 6 });
+const data = fc.dictionary(fc.string({ maxLength: 12 }), fc.jsonValue({ maxDepth: 4 }), {
+  maxKeys: 6,
+}) as fc.Arbitrary<Record<string, JsonValue>>;
 
 describe('an audit entry', () => {
   it('is the canonical JSON of the signed entry, decodes back, and verifies as its node only', () => {
