@@ -23,6 +23,7 @@ import { createPeersView, statusNodes } from '../actors/peers-view.js';
 import type { HealthCheck } from './health.js';
 import type { NodeContext, NodeParts, P2PPeersDocument } from './types.js';
 import { casParts, type BlobTransferMedium, type CasPartsInit } from './cas-parts.js';
+import { auditGossipSpec, type AuditPartsInit } from './audit-parts.js';
 
 /** The path of the elector's mailbox: received heartbeats are sent there. */
 export const ELECTION_PATH = 'root/cluster/election';
@@ -91,6 +92,8 @@ export interface ClusterInit {
   load: () => { tasks: string[]; maxTasks: number };
   /** The node's content store and its repair relay: replicated when given. */
   cas?: Pick<CasPartsInit, 'store' | 'repairs'>;
+  /** The node's audit log and witness book: its head gossiped, others' witnessed, when given. */
+  audit?: AuditPartsInit;
 }
 
 /** The cluster's children and read models, built from the node's own parts. */
@@ -123,7 +126,11 @@ export function clusterParts(init: ClusterInit, node: NodeContext): NodeParts {
       election(init, bus, node),
       ...init.medium.services(node),
     ],
-    ...(cas === undefined ? {} : { storage: cas.storage, casBlob: cas.casBlob }),
+    storage: [
+      ...(cas?.storage ?? []),
+      ...(init.audit === undefined ? [] : [auditGossipSpec(init.audit, bus, node)]),
+    ],
+    ...(cas === undefined ? {} : { casBlob: cas.casBlob }),
     checks: init.medium.observe?.(node) ?? [],
     ...(init.medium.p2pPeers === undefined ? {} : { p2pPeers: init.medium.p2pPeers }),
     notReady: () => (bus.connected() ? [] : ['bus disconnected']),

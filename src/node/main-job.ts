@@ -6,7 +6,9 @@
 import { mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import type { ForgeRepo, TaskRecord } from '../adapters/forge/index.js';
-import { loadOrCreateIdentity } from '../protocol/identity.js';
+import { loadOrCreateIdentity, type Identity } from '../protocol/identity.js';
+import type { NatsConnector } from '../adapters/nats/index.js';
+import type { Logger } from '../lib/log.js';
 import type { Config } from '../config/index.js';
 import type { Clock } from '../lib/clock.js';
 import { BzzzNode } from './node.js';
@@ -20,7 +22,7 @@ import type { McpHooks } from './mcp.js';
 import { proxyChildren, serviceChildren } from './services.js';
 import { fetcherFromRepairSource } from '../adapters/resolver/index.js';
 import { createPipeline, type Pipeline, type PipelineOptions } from './pipeline.js';
-import { nodeTaskNames } from './task-names.js';
+import { nodeTaskNames, type NodeTaskNames } from './task-names.js';
 
 export interface MainJob {
   node: BzzzNode;
@@ -48,12 +50,7 @@ export async function startMainJob(
   const metrics = new NodeMetrics({ node: nodeName, cluster: config.cluster });
   // the node's task names: the table in the data dir, the KV bucket with NATS, the DHT with libp2p
   const names = nodeTaskNames(config, { ...components, identity, nodeName, connector, metrics });
-  const medium =
-    connector !== undefined
-      ? natsMedium(config, connector)
-      : bus === 'libp2p'
-        ? p2pMedium(config, createP2PNode(config, identity, options.logger), identity, names)
-        : undefined;
+  const medium = mediumOf(config, bus, connector, identity, names, options.logger);
   const leadership = new Leadership(identity.nodeId, medium === undefined);
   const repairs = new RepairRelay();
   const pipeline = createPipeline({
@@ -62,6 +59,7 @@ export async function startMainJob(
     metrics,
     config,
     nodeId: identity.nodeId,
+    privateKey: identity.privateKey,
     agents,
     connector,
     names,
@@ -88,6 +86,7 @@ export async function startMainJob(
                 leadership,
                 load,
                 cas: { store: pipeline.contentStore, repairs },
+                audit: pipeline.audit,
               },
               context,
             );
@@ -109,6 +108,21 @@ export async function startMainJob(
     },
   });
   return { node, pipeline, stop: () => node.stop(), stuck: () => node.stuck() };
+}
+
+/** What carries the cluster's messages: NATS, libp2p, or nothing (a cluster of one). */
+function mediumOf(
+  config: Config,
+  bus: 'nats' | 'libp2p' | 'local',
+  connector: NatsConnector | undefined,
+  identity: Identity,
+  names: NodeTaskNames,
+  logger: Logger,
+) {
+  if (connector !== undefined) return natsMedium(config, connector);
+  return bus === 'libp2p'
+    ? p2pMedium(config, createP2PNode(config, identity, logger), identity, names)
+    : undefined;
 }
 
 /** The names of a node's agents: the node's own for one, numbered after it for several. */

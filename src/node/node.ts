@@ -5,7 +5,8 @@
  * root (rest_for_one)
  * ├── infra (one_for_one): nats, claims, sandboxes, proxy, health, http
  * ├── cluster (one_for_one): remote, membership, broadcaster, election, micro | p2p-status + names
- * ├── storage (one_for_one): cas, cas-gc, usage-store, workspaces, and on a medium blob-transfer, cas-replicator
+ * ├── storage (one_for_one): cas, cas-gc, audit, usage-store, names, workspaces, and on a medium
+ * │   blob-transfer, cas-replicator, audit-gossip
  * └── work (one_for_one): view, task-metrics, advisor, poller, agents
  * ```
  * Every resource is a child: infrastructure starts first and stops last; a subtree that keeps

@@ -18,6 +18,8 @@ import { createWorkspaces, type Workspaces } from '../adapters/workspace/index.j
 import type { ActorSystem } from '../actors/system.js';
 import type { ContentStore, RepairSource } from '../adapters/cas/index.js';
 import { contentStoreService } from './content-store.js';
+import { auditService, type AuditService } from './audit-service.js';
+import type { KeyObject } from 'node:crypto';
 import type { HealthCheck } from './health.js';
 import { serviceSpec } from '../actors/service.js';
 import type { ClaimStore } from '../adapters/claims/index.js';
@@ -34,6 +36,7 @@ import { countedClaims } from './counted-claims.js';
 import { reasonerInit } from './reasoner-init.js';
 import { taskRecording, type NodeTaskNames } from './task-names.js';
 import { claimStore, forgeInit } from './pipeline-ports.js';
+import { auditBlobOf } from './audit-blob.js';
 import type { NodeMetrics } from './metrics.js';
 import { SandboxService } from './sandboxes.js';
 import { taskMetricsSpec } from './task-metrics.js';
@@ -50,6 +53,8 @@ export interface PipelineOptions {
   /** Where the content store fetches a good copy of a corrupt blob (the CAS replicator, when running). */
   casRepair?: RepairSource;
   nodeId: string;
+  /** The node's key: it signs the audit log. */
+  privateKey: KeyObject;
   /** Agent names; one agent actor subtree each. */
   agents: string[];
   logger: Logger;
@@ -64,8 +69,6 @@ export interface PipelineOptions {
   metrics?: NodeMetrics;
   /** The node's task names: its tasks are recorded and named (issue 16). */
   names?: NodeTaskNames;
-  /** The blob of a task's audit entries, named `audit` when its recording is made. */
-  auditBlob?: (task: string) => Promise<string | undefined>;
 }
 
 export interface Pipeline {
@@ -82,9 +85,11 @@ export interface Pipeline {
   readonly threads: TaskThreads;
   /** Usage records and task history (PostgreSQL or `<data_dir>/history.db`), a child of `storage`. */
   readonly usage: UsageStore;
-  /** Children of `storage`: the content store and its gc, the usage store, the warm workspaces. */
+  /** Children of `storage`: the content store and its gc, the audit log, the usage store, the name table, the warm workspaces. */
   readonly storage: ChildSpec[];
-  /** Health checks of the pipeline's parts (the content store's cache, the usage store). */
+  /** The node's audit log and witness book (the cluster gossips its head). */
+  readonly audit: AuditService;
+  /** Health checks of the pipeline's parts (the content store's cache, the usage store, the audit log). */
   readonly checks: HealthCheck[];
   /** Children of `work`: the read model's and the metrics' feeders, the advisor, the poller and the agents. */
   readonly work: ChildSpec[];
@@ -103,6 +108,7 @@ interface Ports {
   threads: TaskThreads;
   outcomes: UsageStore;
   recorder: TaskDeps['recorder'];
+  audit: AuditService['record'];
 }
 
 export function createPipeline(options: PipelineOptions): Pipeline {
@@ -110,19 +116,10 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   const components = { logger, clock };
   const usage = usageStoreService(config, components);
   // the local forge's `onFencedRejection` hook (issue 13) counts the stale effects it refuses
-  const forgeComponents = {
-    ...components,
-    onFencedRejection: (effect: FencedEffect) => metrics?.fencedRejection(effect),
-  };
-  const forge = createForge(forgeInit(config, logger), forgeComponents);
+  const onFencedRejection = (effect: FencedEffect) => metrics?.fencedRejection(effect);
+  const forge = createForge(forgeInit(config, logger), { ...components, onFencedRejection });
   const claims = claimStore(config, options.connector, components);
-  const sandbox = new SandboxService(config, { nodeId: options.nodeId, logger, clock });
-  const provider = options.wrapSandboxes ? options.wrapSandboxes(sandbox.provider) : sandbox.provider;
-  const sandboxes = metrics ? timedSandboxes(provider, metrics) : provider;
-  const workspaces = createWorkspaces(
-    { scratchDir: join(config.data_dir, 'scratch'), warm: config.warm_workspaces },
-    { forge, sandboxes, clock, logger },
-  );
+  const { sandbox, workspaces } = sandboxParts(options, forge);
   const view = createClusterView(() => clock.now());
   const cas = contentStoreService(config, {
     logger,
@@ -130,11 +127,18 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     metrics,
     ...(options.casRepair === undefined ? {} : { repair: options.casRepair }),
   });
-  const { threads, recording } = threadsAndRecording(options, cas.store);
+  const { nodeId, privateKey } = options;
+  const audit = auditService(config, { store: cas.store, nodeId, privateKey, clock, logger, metrics });
+  const { threads, recording } = threadsAndRecording(
+    options,
+    cas.store,
+    auditBlobOf(config.data_dir, nodeId, cas.store),
+  );
   const ports: Ports = {
-    forge,
-    // the tasks' claims are counted; the election's (on `pipeline.claims`) are not task leases
-    claims: metrics ? countedClaims(claims, metrics, () => clock.now()) : claims,
+    forge: audit.wrapForge(forge),
+    // the tasks' claims are counted and audited; the election's (on `pipeline.claims`) are not task leases
+    claims: audit.wrapClaims(metrics ? countedClaims(claims, metrics, () => clock.now()) : claims),
+    audit: audit.record,
     reasoner: createReasoner(reasonerInit(config), components),
     workspaces,
     escalation: createEscalationNotifier(
@@ -151,8 +155,9 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     claims,
     contentStore: cas.store,
     threads: ports.threads,
-    checks: [...cas.checks, ...usage.checks],
+    checks: [...cas.checks, ...usage.checks, ...audit.checks],
     usage: usage.store,
+    audit,
     view,
     sandbox,
     reasoner: ports.reasoner,
@@ -166,6 +171,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     names: options.names,
     storage: [
       ...cas.children,
+      ...audit.children,
       ...usage.children,
       ...(recording === undefined ? [] : [recording.child]),
       serviceSpec('workspaces', async () => {
@@ -181,8 +187,25 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   };
 }
 
+/** The sandbox service and the tasks' workspaces in its sandboxes (timed into the metrics). */
+function sandboxParts(options: PipelineOptions, forge: Forge) {
+  const { config, logger, clock, metrics } = options;
+  const sandbox = new SandboxService(config, { nodeId: options.nodeId, logger, clock });
+  const provider = options.wrapSandboxes ? options.wrapSandboxes(sandbox.provider) : sandbox.provider;
+  const sandboxes = metrics ? timedSandboxes(provider, metrics) : provider;
+  const workspaces = createWorkspaces(
+    { scratchDir: join(config.data_dir, 'scratch'), warm: config.warm_workspaces },
+    { forge, sandboxes, clock, logger },
+  );
+  return { sandbox, workspaces };
+}
+
 /** The tasks' HMMM threads, and (with task names) the recorder of every task's end. */
-function threadsAndRecording(options: PipelineOptions, store: ContentStore) {
+function threadsAndRecording(
+  options: PipelineOptions,
+  store: ContentStore,
+  auditBlob: (task: string) => Promise<string | undefined>,
+) {
   const { config, logger, clock } = options;
   // a node of a thread another node wrote comes from a replica, as a repair does
   const fetchBlob = options.casRepair;
@@ -196,7 +219,7 @@ function threadsAndRecording(options: PipelineOptions, store: ContentStore) {
       clock,
       logger,
       threadHead: (task) => threads.head(task),
-      ...(options.auditBlob === undefined ? {} : { auditBlob: options.auditBlob }),
+      auditBlob,
     });
   return { threads, recording };
 }

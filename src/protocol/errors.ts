@@ -96,3 +96,18 @@ export class InvalidNameRecordError extends BzzzError {
     super(`invalid name record (${problem}): ${detail}`, { ...options, retryable: false });
   }
 }
+
+/** What is wrong with an audit entry or head (issue 16). */
+export type AuditRecordProblem = 'malformed' | 'too_large' | 'bad_signature';
+
+/** An audit entry or chain head that cannot be trusted: malformed, too large, or not signed by its node. */
+export class InvalidAuditRecordError extends BzzzError {
+  override readonly name = 'InvalidAuditRecordError';
+  constructor(
+    readonly problem: AuditRecordProblem,
+    readonly detail: string,
+    options: { cause?: unknown } = {},
+  ) {
+    super(`invalid audit record (${problem}): ${detail}`, { ...options, retryable: false });
+  }
+}

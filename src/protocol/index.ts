@@ -5,6 +5,7 @@
  */
 export * from './address.js';
 export * from './bzzz-url.js';
+export * from './audit.js';
 export * from './canonical.js';
 export * from './decode.js';
 export * from './envelope.js';

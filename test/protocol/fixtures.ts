@@ -78,6 +78,16 @@ export function sampleData(node: string): { [T in MessageType]: MessageData<T> }
       reason: 'run the test three times first',
       thread: 'bf'.repeat(32),
     },
+    audit_head: {
+      head: {
+        node,
+        seq: 12,
+        hash: 'be'.repeat(32),
+        at: '2024-01-01T00:00:00.000Z',
+        sig: `${'A'.repeat(86)}==`,
+      },
+      witnessed: [],
+    },
     actor_message: {
       to: actor,
       type: 'task.step',

@@ -2,6 +2,7 @@
  * What a task actor needs from the node: the ports it acts through and the agent it works
  * for. Nothing here is shared mutable state: each port is an interface the actor calls.
  */
+import type { AuditRecorder } from '../../adapters/audit/index.js';
 import type { ClaimStore } from '../../adapters/claims/index.js';
 import type { EscalationNotifier } from '../../adapters/escalation/index.js';
 import type { Forge } from '../../adapters/forge/index.js';
@@ -49,6 +50,8 @@ export interface TaskDeps {
    * absent: its plan is not posted and it goes on alone.
    */
   planReviewMs?: number;
+  /** Records the task's escalation and outcome in the node's audit log (never throws). */
+  audit?: AuditRecorder;
   clock: Clock;
   logger: Logger;
   /** Keeps what the task did (transcript, diff, result tree) in the content store, named (issue 16). */

@@ -55,6 +55,11 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import('./resolve.js')).resolveCommand,
   },
   {
+    name: 'audit',
+    summary: "verify this node's signed audit chain; show a task's entries",
+    load: async () => (await import('./audit.js')).auditCommand,
+  },
+  {
     name: 'machines',
     summary: 'export every state machine (JSON or mermaid)',
     load: async () => (await import('./machines.js')).machinesCommand,

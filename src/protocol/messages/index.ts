@@ -10,6 +10,7 @@
 import { z } from 'zod';
 import { MAX_LIST } from '../limits.js';
 import { actorMessageSchema, actorReplySchema, deadLetterSchema, topicMessageSchema } from './actors.js';
+import { auditHeadMessageSchema } from './audit.js';
 import {
   availabilityBroadcastSchema,
   blobAnnounceSchema,
@@ -29,6 +30,7 @@ import { planProposalSchema, planReviewSchema } from './plan.js';
 import { taskAnnouncementSchema, taskClaimSchema, taskCompleteSchema, taskProgressSchema } from './tasks.js';
 
 export * from './actors.js';
+export * from './audit.js';
 export * from './cluster.js';
 export * from './hmmm.js';
 export * from './plan.js';
@@ -53,6 +55,7 @@ const singleSchemas = {
   blob_announce: blobAnnounceSchema,
   plan_proposal: planProposalSchema,
   plan_review: planReviewSchema,
+  audit_head: auditHeadMessageSchema,
   actor_message: actorMessageSchema,
   topic_message: topicMessageSchema,
 } as const satisfies Record<string, z.ZodType>;

@@ -48,6 +48,12 @@ export function escalate(env: TaskEnv) {
         task: key,
       };
       deps.system.publish(TOPICS.coordination, { type: 'escalation_trigger', data });
+      deps.audit?.({
+        kind: 'escalation',
+        task: key,
+        token: resources.lease?.token ?? null,
+        data: { agent: deps.agent, reason: data.reason, detail: input.reason.slice(0, 1024) },
+      });
       await deps.escalation?.escalate({
         taskKey: key,
         taskTitle: input.task.title,

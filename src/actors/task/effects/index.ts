@@ -7,6 +7,7 @@
  */
 import { fromPromise } from 'xstate';
 import { taskMachine, type TaskFacts } from '../../../machines/task.js';
+import { TASK_OUTCOMES } from '../../../protocol/fields.js';
 import type { TaskDeps } from '../deps.js';
 import type { TaskResources } from '../resources.js';
 import { claimLease, markClaimed, renewLease } from './claim.js';
@@ -49,6 +50,13 @@ export function provideTaskMachine(key: string, deps: TaskDeps, resources: TaskR
       progress: ({ context }, { state }) => {
         // `skipped` is this actor's outcome, no lifecycle state: the winner reports the task
         if (state === 'skipped') return;
+        if ((TASK_OUTCOMES as readonly string[]).includes(state))
+          deps.audit?.({
+            kind: 'outcome',
+            task: key,
+            token: context.token,
+            data: { state, pr: context.pr?.url ?? null, reason: context.reason?.slice(0, 1024) ?? null },
+          });
         broadcastProgress(env, state, {
           branch: context.branch ?? undefined,
           pullRequest: context.pr?.url,
