@@ -1,13 +1,14 @@
 /**
- * Issue 16's key test: a task's `log` and `diff` resolve from another node after the node that
+ * Issue 16's key test: a task's `log`, `diff` and `thread` resolve from another node after the node that
  * worked on it is killed with SIGKILL. Three `bzzz agent` processes on one nats-server share a
  * local forge; one of them does a scripted task, records it (blobs pinned, names in the KV
  * bucket), and the CAS replicator copies the blobs to the others. Once the copies are there
  * the worker is killed -9; a survivor's index (its own name table and the KV bucket) still
- * names the task's log and diff, and the survivor's store holds both, verified.
- * (The `thread` name comes with the HMMM threads; its case is the integrator's.)
+ * names the task's log, diff and thread (the head of its HMMM thread: a scripted task records
+ * its plan there), and the survivor's store holds all three, verified.
  */
 import { join } from 'node:path';
+import { decodeThreadNode } from '../../src/protocol/thread-node.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createContentStore, type ContentStore } from '../../src/adapters/cas/index.js';
 import { LocalForge } from '../../src/adapters/forge/index.js';
@@ -76,7 +77,7 @@ async function survivorIndex(agent: AgentProcess) {
 
 describe('a task recorded on a NATS cluster', () => {
   it(
-    'resolves its log and diff on a survivor after its node is killed -9',
+    'resolves its log, diff and thread on a survivor after its node is killed -9',
     { timeout: 400_000 },
     async () => {
       const dir = clusterDir('bzzz-artifacts-kill-');
@@ -119,10 +120,11 @@ describe('a task recorded on a NATS cluster', () => {
 
       // the worker named its log and diff in the KV bucket
       const index = await survivorIndex(survivors[0]!);
-      const named = async (path: 'log' | 'diff') =>
+      const named = async (path: 'log' | 'diff' | 'thread') =>
         eventually(async () => (await index.lookup(query(path)))[0], DEADLINE_MS, `${path} named`, explain);
       const log = await named('log');
       const diff = await named('diff');
+      const thread = await named('thread');
       expect(log).toMatchObject({
         node: worker.nodeId(),
         nodeName: worker.name,
@@ -134,9 +136,12 @@ describe('a task recorded on a NATS cluster', () => {
       const stores = await Promise.all(survivors.map(openStore));
       for (const [i, store] of stores.entries())
         await eventually(
-          async () => ((await store.has(log.value)) && (await store.has(diff.value)) ? true : undefined),
+          async () =>
+            (await store.has(log.value)) && (await store.has(diff.value)) && (await store.has(thread.value))
+              ? true
+              : undefined,
           DEADLINE_MS,
-          `${survivors[i]!.name} holds the log and the diff`,
+          `${survivors[i]!.name} holds the log, the diff and the thread head`,
           explain,
         );
 
@@ -148,6 +153,11 @@ describe('a task recorded on a NATS cluster', () => {
         const [foundDiff] = await atSurvivor.lookup(query('diff'));
         expect(foundLog?.value, survivor.name).toBe(log.value);
         expect(foundDiff?.value, survivor.name).toBe(diff.value);
+        const [foundThread] = await atSurvivor.lookup(query('thread'));
+        expect(foundThread?.value, survivor.name).toBe(thread.value);
+        const head = decodeThreadNode(await stores[i]!.get(thread.value));
+        expect(head).toMatchObject({ task: key });
+        expect(['plan_proposal', 'plan_outcome']).toContain(head.kind);
         const transcript = transcriptSchema.parse(
           JSON.parse(Buffer.from(await stores[i]!.get(log.value)).toString()),
         );
