@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { Registry } from 'prom-client';
 import { serviceSpec } from '../actors/service.js';
 import { LocalUsageSink, openProxy, type ProxyInit, type UsageSink } from '../adapters/proxy/index.js';
+import { openUsageStore } from '../adapters/usage/index.js';
 import { proxyKeysFile, type Config } from '../config/index.js';
 import type { Clock } from '../lib/clock.js';
 import { NonRetryableError } from '../lib/errors.js';
@@ -52,7 +53,7 @@ export function proxySpec(config: Config, deps: ProxyServiceDeps, onOpen?: (url:
     'proxy',
     async () => {
       const init = proxyInit(config);
-      const owned = deps.sink === undefined ? new LocalUsageSink(localUsagePath(config)) : undefined;
+      const owned = deps.sink === undefined ? await ownSink(config, deps) : undefined;
       const sink = deps.sink ?? owned!;
       try {
         const server = await openProxy(init, {
@@ -67,14 +68,27 @@ export function proxySpec(config: Config, deps: ProxyServiceDeps, onOpen?: (url:
           stop: () => server.stop().finally(() => owned?.close()),
           kill: () => {
             server.kill();
-            owned?.close();
+            void Promise.resolve(owned?.close()).catch(() => undefined);
           },
         };
       } catch (error) {
-        owned?.close();
+        await owned?.close();
         throw error;
       }
     },
     { shutdown: 10_000 },
   );
+}
+
+/**
+ * The proxy's own usage sink: the PostgreSQL usage store with `database_url` (shared by every
+ * node and proxy of the cluster), else `<data_dir>/usage.db`.
+ */
+export async function ownSink(
+  config: Config,
+  components: { logger: Logger; clock: Clock },
+): Promise<UsageSink & { close(): void | Promise<void> }> {
+  if (config.database_url === undefined) return new LocalUsageSink(localUsagePath(config));
+  const store = await openUsageStore(config, components);
+  return Object.assign(store, { close: () => store.stop() });
 }

@@ -6,13 +6,14 @@
 import {
   DuplicateKeyNameError,
   KEY_NAME,
-  LocalUsageSink,
   ProxyConfigError,
   addVirtualKey,
   type UsageSummary,
 } from '../../adapters/proxy/index.js';
 import { loadConfig, proxyKeysFile, type Config } from '../../config/index.js';
-import { localUsagePath } from '../../node/proxy.js';
+import { ownSink } from '../../node/proxy.js';
+import { systemClock } from '../../lib/clock.js';
+import { silentLogger } from '../../lib/log.js';
 import { UsageError, writeLine, type CommandIO } from '../command.js';
 import { parseFlags } from '../flags.js';
 
@@ -90,12 +91,12 @@ export async function proxyUsage(io: CommandIO, argv: string[]): Promise<number>
   const by = values.by ?? 'key';
   if (by !== 'key' && by !== 'task' && by !== 'model')
     throw new UsageError('--by must be key, task or model');
-  const sink = new LocalUsageSink(localUsagePath(configOf(io, values)));
+  const sink = await ownSink(configOf(io, values), { logger: silentLogger(), clock: systemClock });
   let summary: UsageSummary;
   try {
     summary = await sink.summary(by);
   } finally {
-    sink.close();
+    await sink.close();
   }
   if (values.json === true) {
     writeLine(io.stdout, JSON.stringify(summary));
