@@ -4,9 +4,13 @@ import { defineConfig } from 'vitest/config';
  * Two groups, one after the other. Most files are waits on real servers, processes and
  * timers, not CPU: they run several at a time even on 2 cores (`BZZZ_TEST_WORKERS`, default 3).
  * The chaos suites, which judge leases against real time under injected pauses, run last and
- * one at a time, with the machine to themselves.
+ * one at a time, with the machine to themselves; so do the docker sandbox's own suites, whose
+ * container was found stopped under them twice when other files ran beside them (the cause is
+ * not known yet; alone they have passed every run).
  */
 const SERIAL = [
+  'test/sandbox/docker.test.ts',
+  'test/sandbox/orphan.test.ts',
   'test/cluster/pipeline-chaos.test.ts',
   'test/claims/chaos.test.ts',
   'test/claims/forge-chaos.test.ts',
