@@ -22,7 +22,10 @@ vi.setConfig({ testTimeout: 600_000 });
 const CHILD = fileURLToPath(new URL('./append-child.ts', import.meta.url));
 const TSX = import.meta.resolve('tsx');
 let dir: string | undefined;
-afterAll(() => (dir === undefined ? undefined : rm(dir, { recursive: true, force: true })));
+// a put the log's copier had begun may still leave a temp file as the store closes: retry
+afterAll(() =>
+  dir === undefined ? undefined : rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 }),
+);
 
 /** Starts the child, waits for `commits` acknowledged commits (0: only its start), kills it. */
 async function appendThenKill(dataDir: string, commits: number): Promise<number> {
