@@ -6,57 +6,13 @@
  * `src/adapters/usage/`. `test/compliance/usage-sink.ts` is the suite every sink passes.
  */
 
-/** One proxied request, as charged. */
-export interface UsageRecord {
-  /** Unique per request (a UUID). */
-  id: string;
-  /** When the request arrived, ms since the epoch. */
-  at: number;
-  /** The virtual key's name. */
-  key: string;
-  /** The node the request is attributed to (`x-bzzz-node`, else the proxy's node). */
-  node: string;
-  /** The task (`x-bzzz-task`), null when the caller named none. */
-  task: string | null;
-  /** The model the request asked for. */
-  model: string;
-  promptTokens: number;
-  completionTokens: number;
-  costUsd: number;
-  /** The HTTP status the client got. */
-  status: number;
-  latencyMs: number;
-  stream: boolean;
-}
+// one definition of the records and the sink, the usage port's (PostgreSQL and the embedded
+// database implement it there; the proxy's own sinks here)
+import type { UsageRecord, UsageSink, UsageSummary, UsageSummaryGroup } from '../usage/index.js';
 
-export interface UsageSummaryGroup {
-  /** The key name, the task (`(none)` for requests without one) or the model. */
-  group: string;
-  requests: number;
-  prompt_tokens: number;
-  completion_tokens: number;
-  cost_usd: number;
-}
-
-/** `bzzz proxy usage --json`: totals, and per group when asked, ordered by group name. */
-export interface UsageSummary {
-  requests: number;
-  prompt_tokens: number;
-  completion_tokens: number;
-  cost_usd: number;
-  /** Empty unless `summary(by)` was given a grouping. */
-  groups: UsageSummaryGroup[];
-}
+export type { UsageRecord, UsageSink, UsageSummary, UsageSummaryGroup } from '../usage/index.js';
 
 export type UsageGrouping = 'key' | 'task' | 'model';
-
-export interface UsageSink {
-  /** Stores one record; a record with an id already stored is ignored. */
-  record(r: UsageRecord): Promise<void>;
-  summary(by?: UsageGrouping): Promise<UsageSummary>;
-  /** USD charged so far to a key, a task, or both together (every record when neither). */
-  spent(filter: { key?: string; task?: string }): Promise<number> /* USD */;
-}
 
 /** The group of requests that named no task. */
 export const NO_TASK_GROUP = '(none)';

@@ -1,8 +1,8 @@
 /**
  * The usage port's types: the proxy's usage records (one per proxied model request) and the
  * history of task outcomes, kept in PostgreSQL when `database_url` is set, else in the node's
- * embedded database. `UsageRecord`, `UsageSummary` and `UsageSink` are the ones the proxy
- * declares in `src/adapters/proxy/usage-sink.ts`, member for member.
+ * embedded database. `UsageRecord`, `UsageSummary` and `UsageSink` are defined here only: the
+ * proxy (`src/adapters/proxy/usage-sink.ts`) re-exports them for its own sinks.
  */
 import type { Clock } from '../../lib/clock.js';
 import type { Logger } from '../../lib/log.js';
