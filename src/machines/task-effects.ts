@@ -24,6 +24,11 @@ export function errorText(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
+/** True for the forge's `TaskFinishedError`: a claim marker refused, the task got its outcome meanwhile. */
+export function finishedMeanwhile(error: unknown): boolean {
+  return error instanceof Error && error.name === 'TaskFinishedError';
+}
+
 /** What the context keeps of a failed effect's error (a `retryable: false` says retrying cannot help). */
 export function taskError(error: unknown): TaskError {
   return {
@@ -72,12 +77,12 @@ export function finalState(outcome: 'done' | 'escalated' | 'failed' | 'skipped')
   };
 }
 
+/** The outcomes a releasing state ends in (`skipped`: the task was found finished once claimed). */
+export type ReleasedOutcome = 'done' | 'escalated' | 'failed' | 'skipped';
+
 /** A state that releases what the task holds, then ends in `target` (the outcome it tells the cleanup). */
-export function releasing(
-  target: `#task.${'done' | 'escalated' | 'failed'}`,
-  reason: (context: TaskContext) => string,
-) {
-  const outcome = target.slice('#task.'.length) as 'done' | 'escalated' | 'failed';
+export function releasing(target: `#task.${ReleasedOutcome}`, reason: (context: TaskContext) => string) {
+  const outcome = target.slice('#task.'.length) as ReleasedOutcome;
   return {
     on: { 'bzzz.stop': { actions: 'stopRequested' as const } },
     invoke: {
@@ -142,7 +147,7 @@ export const taskEffects = {
    * Destroys the sandbox and releases the lease (when still held) with the reason; `outcome`
    * says how the task ended when a releasing state asks (none: stopping, or lost).
    */
-  cleanup: fromPromise<void, { release: boolean; reason: string; outcome?: 'done' | 'escalated' | 'failed' }>(
+  cleanup: fromPromise<void, { release: boolean; reason: string; outcome?: ReleasedOutcome }>(
     notProvided('cleanup'),
   ),
 };

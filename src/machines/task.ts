@@ -12,7 +12,7 @@
  * at once and every running effect is stopped.
  */
 import { assign } from 'xstate';
-import { errorText, failing, facts, finalState, releasing } from './task-effects.js';
+import { errorText, failing, facts, finalState, finishedMeanwhile, releasing } from './task-effects.js';
 import { taskSetup } from './task-setup.js';
 import { planningState, workingState } from './task-states.js';
 
@@ -76,7 +76,14 @@ export const taskMachine = taskSetup.createMachine({
               target: 'preparing',
               actions: assign(({ event }) => ({ ...event.output })),
             },
-            onError: failing,
+            onError: [
+              {
+                // the forge refused the marker: the task got its outcome after the lease was won
+                guard: ({ event }) => finishedMeanwhile(event.error),
+                target: '#task.releasingSkipped',
+              },
+              failing,
+            ],
           },
         },
         preparing: {
@@ -136,6 +143,7 @@ export const taskMachine = taskSetup.createMachine({
     finishing: releasing('#task.done', () => 'done'),
     releasingEscalated: releasing('#task.escalated', (context) => `escalated: ${context.reason ?? ''}`),
     releasingFailed: releasing('#task.failed', (context) => `failed: ${context.reason ?? ''}`),
+    releasingSkipped: releasing('#task.skipped', () => 'task already finished'),
     stopping: {
       invoke: {
         src: 'cleanup',

@@ -11,6 +11,7 @@ import {
   ForbiddenBranchError,
   StalePushError,
   StaleTokenError,
+  TaskFinishedError,
   TaskNotFoundError,
   taskBranch,
   type Fence,
@@ -326,6 +327,24 @@ export function forgeCompliance(name: string, factory: ForgeFactory, capabilitie
       ).rejects.toBeInstanceOf(FakeLeaseLost);
       expect(await h.comments(key)).toEqual([]);
       expect((await h.forge.listOpenTasks()).map((t) => t.key)).toEqual([key]);
+    });
+
+    it('refuses to mark a finished task claimed: its outcome stays, its labels and comments too', async () => {
+      const key = await h.addTask({ repo: REPO, title: 't' });
+      await h.forge.markClaimed(key, { agent: 'agent-1', ...T, fence: held });
+      await h.forge.reportComplete(key, { agent: 'agent-1', summary: 'done early', ...T, fence: held });
+      const comments = (await h.comments(key)).length;
+      const labels = (await h.forge.getTask(key)).labels;
+      // the next holder's lease came after the outcome: its token is higher, the task is still finished
+      const next = { token: T.token + 1, holder: 'agent-2' };
+      await expect(
+        h.forge.markClaimed(key, { agent: 'agent-2', ...next, fence: held }),
+      ).rejects.toBeInstanceOf(TaskFinishedError);
+      expect((await h.comments(key)).length).toBe(comments);
+      expect((await h.forge.getTask(key)).labels).toEqual(labels);
+      expect((await h.forge.getTask(key)).labels).not.toContain('in-progress');
+      expect(await h.forge.listOpenTasks()).toEqual([]);
+      expect((await h.forge.taskRecord(key)).state).toBe('done');
     });
 
     it('prs shows every pull request ever opened for the task', async () => {

@@ -17,7 +17,15 @@ import {
 
 const input = { key: 'local:demo/app#1', title: 'T', body: '', labels: [], repo: 'demo/app', agent: 'a1' };
 
-function run(options: { token?: number | null; decisions?: StepDecision[]; loseLeaseOn?: 'execute' } = {}) {
+interface RunOptions {
+  token?: number | null;
+  decisions?: StepDecision[];
+  loseLeaseOn?: 'execute';
+  /** An error the claim marker throws. */
+  markError?: Error;
+}
+
+function run(options: RunOptions = {}) {
   const effects: string[] = [];
   const states: TaskState[] = [];
   const reasonedAbout: { files: string[]; network: boolean | null }[] = [];
@@ -38,6 +46,7 @@ function run(options: { token?: number | null; decisions?: StepDecision[]; loseL
       }),
       markClaimed: fromPromise<ClaimedIssue, { token: number }>(async () => {
         effects.push('markClaimed');
+        if (options.markError !== undefined) throw options.markError;
         return { title: 'T', body: '', labels: [] };
       }),
       prepare: fromPromise<PreparedWorkspace>(async () => {
@@ -82,9 +91,13 @@ function run(options: { token?: number | null; decisions?: StepDecision[]; loseL
       reportFailure: fromPromise<void, { reason: string; lastError: TaskError | null }>(async () => {
         effects.push('reportFailure');
       }),
-      cleanup: fromPromise<void, { release: boolean; reason: string }>(async ({ input: i }) => {
-        effects.push(`cleanup release=${i.release}`);
-      }),
+      cleanup: fromPromise<void, { release: boolean; reason: string; outcome?: string }>(
+        async ({ input: i }) => {
+          effects.push(
+            `cleanup release=${i.release}${i.outcome === undefined ? '' : ` outcome=${i.outcome}`}`,
+          );
+        },
+      ),
     },
     actions: { progress: (_, params) => void states.push(params.state) },
   });
@@ -117,7 +130,7 @@ describe('task machine', () => {
       'execute make',
       'publish',
       'report',
-      'cleanup release=true',
+      'cleanup release=true outcome=done',
     ]);
   });
 
@@ -125,6 +138,19 @@ describe('task machine', () => {
     const { done, effects } = run({ token: null });
     await expect(done).resolves.toMatchObject({ state: 'skipped' });
     expect(effects).toEqual([]);
+  });
+
+  it('gives the lease back and ends skipped, reporting nothing, when the forge finds the task finished', async () => {
+    const finished = Object.assign(new Error('task local:demo/app#1 is already finished'), {
+      name: 'TaskFinishedError',
+    });
+    const { done, effects } = run({ markError: finished });
+    await expect(done).resolves.toMatchObject({ state: 'skipped' });
+    expect(effects).toEqual(['markClaimed', 'cleanup release=true outcome=skipped']);
+    // any other refusal of the marker is a failure, reported as such
+    const other = run({ markError: new Error('forge down') });
+    await expect(other.done).resolves.toMatchObject({ state: 'failed' });
+    expect(other.effects).toEqual(['markClaimed', 'reportFailure', 'cleanup release=true outcome=failed']);
   });
 
   it('stops every effect when the lease is lost, and does not release what it no longer holds', async () => {
@@ -138,10 +164,10 @@ describe('task machine', () => {
     const escalated = run({ decisions: [{ kind: 'escalate', reason: 'budget' }] });
     await expect(escalated.done).resolves.toMatchObject({ state: 'escalated', reason: 'budget' });
     expect(escalated.effects).toContain('escalate');
-    expect(escalated.effects.at(-1)).toBe('cleanup release=true');
+    expect(escalated.effects.at(-1)).toBe('cleanup release=true outcome=escalated');
     const failed = run({ decisions: [{ kind: 'fail', reason: 'step 1 exited 2' }] });
     await expect(failed.done).resolves.toMatchObject({ state: 'failed', reason: 'step 1 exited 2' });
     expect(failed.effects).not.toContain('publish');
-    expect(failed.effects.at(-1)).toBe('cleanup release=true');
+    expect(failed.effects.at(-1)).toBe('cleanup release=true outcome=failed');
   });
 });

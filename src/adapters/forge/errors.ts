@@ -63,6 +63,18 @@ export class TaskNotFoundError extends ForgeError {
   }
 }
 
+/**
+ * A claim marker for a task that got its outcome meanwhile: the last holder reported after the
+ * new lease was won (its token was still the highest the forge had seen). The new holder gives
+ * the lease back; a finished task is never marked in progress again. Not retryable.
+ */
+export class TaskFinishedError extends ForgeError {
+  override readonly name = 'TaskFinishedError';
+  constructor(readonly key: string) {
+    super(`task ${key} is already finished: not marked as claimed`, { retryable: false });
+  }
+}
+
 /** A pull request was asked for a branch the remote does not have. */
 export class BranchNotFoundError extends ForgeError {
   override readonly name = 'BranchNotFoundError';

@@ -5,10 +5,10 @@
  */
 import type { Logger } from '../../lib/log.js';
 import type { TaskKey } from '../../protocol/task-key.js';
-import { GitHubApiError } from './errors.js';
+import { GitHubApiError, TaskFinishedError } from './errors.js';
 import type { GitHubClient } from './github-client.js';
-import { AnyObject } from './github-schemas.js';
-import { IN_PROGRESS_LABEL, OUTCOME_LABELS, claimMarker } from './names.js';
+import { AnyObject, labelNames, type Issue } from './github-schemas.js';
+import { IN_PROGRESS_LABEL, OUTCOME_LABELS, claimMarker, isOpenTask } from './names.js';
 import type * as port from './types.js';
 
 /** The route parameters of one issue. */
@@ -21,17 +21,21 @@ export interface IssueTarget {
 export interface ClaimTarget {
   readonly key: TaskKey;
   readonly target: IssueTarget;
+  /** The issue as read just before. */
+  readonly issue: Issue;
   /** Who to assign; null for nobody. */
   readonly login: string | null;
 }
 
-/** Marks an issue claimed by `options.agent`. */
+/** Marks an issue claimed by `options.agent`; a finished one refuses ({@link TaskFinishedError}). */
 export async function markIssueClaimed(
   client: GitHubClient,
   logger: Logger,
-  { key, target, login }: ClaimTarget,
+  { key, target, issue, login }: ClaimTarget,
   options: port.MarkClaimedOptions,
 ): Promise<void> {
+  // GitHub checks no token: the issue read just now narrows the window a late outcome has
+  if (!isOpenTask(issue.state === 'closed', labelNames(issue))) throw new TaskFinishedError(key);
   if (login !== null) {
     await options.fence();
     await client

@@ -131,12 +131,12 @@ export class GitHubForge implements port.Forge {
   }
 
   async markClaimed(key: TaskKey, options: port.MarkClaimedOptions): Promise<void> {
-    const { repo, ref } = await this.#issue(key);
+    const { repo, ref, issue } = await this.#issue(key);
     const target = { ...params(repo), issue_number: ref.number };
     await markIssueClaimed(
       this.#client,
       this.#logger,
-      { key, target, login: await this.#assignee() },
+      { key, target, issue, login: await this.#assignee() },
       options,
     );
   }

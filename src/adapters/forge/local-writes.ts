@@ -4,13 +4,20 @@
  * marker), the pull request (found, never a second one), and the outcome (a comment, the
  * outcome label, the issue closed when done without a pull request).
  */
-import { BranchNotFoundError, TaskNotFoundError } from './errors.js';
+import { BranchNotFoundError, TaskFinishedError, TaskNotFoundError } from './errors.js';
 import { branchCommit } from './git.js';
 import { repoLock, type EffectLog, type TaskSlot } from './local-effects.js';
 import { comment, toPull } from './local-mapping.js';
 import { defaultBranch } from './local-repos.js';
 import type { LocalStore, PullFile, TaskFile } from './local-store.js';
-import { IN_PROGRESS_LABEL, OUTCOME_LABELS, claimMarker, pickPull, type FencedEffect } from './names.js';
+import {
+  IN_PROGRESS_LABEL,
+  OUTCOME_LABELS,
+  claimMarker,
+  isOpenTask,
+  pickPull,
+  type FencedEffect,
+} from './names.js';
 import type * as port from './types.js';
 
 /** The forge's files and its effect log. */
@@ -37,9 +44,11 @@ export async function updateTask(
   });
 }
 
-/** The claim's change of a task file. */
-export function claimChange(options: port.MarkClaimedOptions): (task: TaskFile) => void {
+/** The claim's change of a task file; a finished task refuses it ({@link TaskFinishedError}). */
+export function claimChange(key: string, options: port.MarkClaimedOptions): (task: TaskFile) => void {
   return (task) => {
+    // under the repository lock: an outcome reported since the lease was won wins
+    if (!isOpenTask(task.state === 'closed', task.labels)) throw new TaskFinishedError(key);
     task.assignees = [...new Set([...task.assignees, options.agent])];
     task.labels = [...new Set([...task.labels, IN_PROGRESS_LABEL])];
     const marker = claimMarker(options.agent, options.token);

@@ -174,7 +174,7 @@ export class LocalForge implements port.Forge {
   }
 
   async markClaimed(key: TaskKey, options: port.MarkClaimedOptions): Promise<void> {
-    await updateTask(this.#writer, await this.#slot(key), 'claim', options, claimChange(options));
+    await updateTask(this.#writer, await this.#slot(key), 'claim', options, claimChange(key, options));
   }
 
   async pushBranch(options: port.PushBranchOptions): Promise<port.PushResult> {

@@ -6,6 +6,7 @@
  * task this agent held is recorded (an actor that never won the lease has nothing to tell), and
  * the recorder bounds its time and never throws.
  */
+import type { ReleasedOutcome } from '../../../machines/task-effects.js';
 import type { TranscriptOutcome } from '../../../protocol/index.js';
 import type { TaskEnv } from './env.js';
 
@@ -13,7 +14,7 @@ import type { TaskEnv } from './env.js';
 export interface CleanupInput {
   release: boolean;
   reason: string;
-  outcome?: 'done' | 'escalated' | 'failed';
+  outcome?: ReleasedOutcome;
 }
 
 /** Records the task's end, when it held the task and the node records tasks. */
@@ -21,6 +22,8 @@ export async function recordEnd({ key, deps, resources }: TaskEnv, input: Cleanu
   const recorder = deps.recorder;
   const context = resources.context?.();
   if (recorder === undefined || context === undefined || context.token === null) return;
+  // a lease given back at once (the task was finished meanwhile): nothing was done to tell
+  if (input.outcome === 'skipped') return;
   // a stop that came after the forge was told `done` (as `--once` does) does not undo it
   const outcome: TranscriptOutcome =
     input.outcome ?? resources.reported ?? (input.release ? 'stopped' : 'lost');
