@@ -44,13 +44,17 @@ it('records claims, fenced effects with their tokens, outcomes and releases of a
   try {
     records = await waitForOutcomes(job.pipeline, systemClock, AbortSignal.timeout(150_000));
     expect(records.map((r) => r.state)).toEqual(['done', 'done', 'done']);
-    // the release follows the outcome on the forge
+    // the forge hears the outcome first; the audit's release and outcome entries come as each
+    // task actor ends (the release, the task's record, then its final state)
     const metrics = async () => (await fetch(`${job.node.httpUrl!}/metrics`)).text();
     await eventually(
-      async () =>
-        value(await metrics(), 'bzzz_audit_entries_total', { kind: 'release' }) === 3 ? true : undefined,
+      async () => {
+        const text = await metrics();
+        const count = (kind: string) => value(text, 'bzzz_audit_entries_total', { kind });
+        return count('release') === 3 && count('outcome') === 3 ? true : undefined;
+      },
       60_000,
-      'three releases recorded',
+      'three releases and three outcomes recorded',
     );
     const text = await metrics();
     expect(value(text, 'bzzz_audit_entries_total', { kind: 'claim' })).toBe(3);

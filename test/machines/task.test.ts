@@ -14,6 +14,7 @@ import {
   type TaskHistoryEntry,
   type TaskState,
 } from '../../src/machines/task.js';
+import type { ReleasedOutcome } from '../../src/machines/task-effects.js';
 
 const input = { key: 'local:demo/app#1', title: 'T', body: '', labels: [], repo: 'demo/app', agent: 'a1' };
 
@@ -91,7 +92,7 @@ function run(options: RunOptions = {}) {
       reportFailure: fromPromise<void, { reason: string; lastError: TaskError | null }>(async () => {
         effects.push('reportFailure');
       }),
-      cleanup: fromPromise<void, { release: boolean; reason: string; outcome?: string }>(
+      cleanup: fromPromise<void, { release: boolean; reason: string; outcome?: ReleasedOutcome }>(
         async ({ input: i }) => {
           effects.push(
             `cleanup release=${i.release}${i.outcome === undefined ? '' : ` outcome=${i.outcome}`}`,
