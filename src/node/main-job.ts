@@ -18,7 +18,7 @@ import { createP2PNode, p2pMedium } from './p2p-medium.js';
 import { NonRetryableError } from '../lib/errors.js';
 import { Leadership } from './leadership.js';
 import { NodeMetrics } from './metrics.js';
-import type { McpHooks } from './mcp.js';
+import type { McpOptions } from './mcp.js';
 import { proxyChildren, serviceChildren } from './services.js';
 import { fetcherFromRepairSource } from '../adapters/resolver/index.js';
 import { createPipeline, type Pipeline, type PipelineOptions } from './pipeline.js';
@@ -36,8 +36,8 @@ export async function startMainJob(
   config: Config,
   options: Pick<PipelineOptions, 'logger' | 'clock' | 'wrapSandboxes'> & {
     agents: number;
-    /** The MCP server's hooks (issue 16's resolver, names and threads) and where it listens. */
-    mcp?: McpHooks & { onListening?: (url: string) => void };
+    /** The MCP server's hooks (issue 16's resolver, names and threads), where it listens, or stdio. */
+    mcp?: McpOptions;
   },
 ): Promise<MainJob> {
   await mkdir(config.data_dir, { recursive: true });

@@ -11,7 +11,10 @@ import {
   HelpDesk,
   McpPortInUseError,
   startMcpHttpServer,
+  startStdioMcpServer,
+  type McpBackend,
   type McpHttpServer,
+  type StdioMcpInit,
 } from '../adapters/mcp/index.js';
 import { serviceSpec, type Resource } from '../actors/service.js';
 import type { MailboxMessage } from '../actors/message.js';
@@ -26,6 +29,15 @@ import type { ClusterView } from './view.js';
 
 export type { McpHooks } from './mcp-backend.js';
 
+/** The MCP server on this process's stdio instead of HTTP (`bzzz mcp --alone`). */
+export interface McpStdio extends StdioMcpInit {
+  /** The client is gone: the command stops the node. */
+  onEnded: () => void;
+}
+
+/** What a node's starter may say of its MCP server: the hooks, where it listens, or stdio. */
+export type McpOptions = McpHooks & { onListening?: (url: string) => void; stdio?: McpStdio };
+
 export interface McpSpecOptions {
   config: Config;
   nodeId: string;
@@ -36,6 +48,8 @@ export interface McpSpecOptions {
   hooks?: McpHooks;
   /** Told the server's URL once it listens (tests and `bzzz up` show it). */
   onListening?: (url: string) => void;
+  /** Serve the one client on stdio, not HTTP. */
+  stdio?: McpStdio;
 }
 
 /** The `mcp` child: the help desk's inbox and the MCP server. */
@@ -68,6 +82,7 @@ async function openMcp(options: McpSpecOptions, ctx: StartContext): Promise<Reso
     now: () => clock.now(),
     hooks: options.hooks ?? {},
   });
+  if (options.stdio !== undefined) return openStdio(options.stdio, backend, logger, close);
   let server: McpHttpServer;
   try {
     server = await startMcpHttpServer(
@@ -94,6 +109,25 @@ async function openMcp(options: McpSpecOptions, ctx: StartContext): Promise<Reso
     stop: () => server.stop().finally(close),
     kill: () => {
       server.kill();
+      close();
+    },
+  };
+}
+
+/** The one stdio client's server; its end is told, so the command stops the node. */
+async function openStdio(
+  stdio: McpStdio,
+  backend: McpBackend,
+  logger: Logger,
+  close: () => void,
+): Promise<Resource> {
+  const server = await startStdioMcpServer(stdio, { backend, logger });
+  void server.ended.then(() => stdio.onEnded());
+  logger.info({ access: stdio.access }, 'MCP serving on stdio');
+  return {
+    stop: () => server.stop().finally(close),
+    kill: () => {
+      void server.stop();
       close();
     },
   };

@@ -12,7 +12,7 @@ import type { Clock } from '../lib/clock.js';
 import { describeError } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
 import type { ChildSpec } from '../supervisor/child.js';
-import { mcpSpec, type McpHooks } from './mcp.js';
+import { mcpSpec, type McpHooks, type McpOptions } from './mcp.js';
 import type { NodeMetrics } from './metrics.js';
 import type { Pipeline } from './pipeline.js';
 import { proxySpec } from './proxy.js';
@@ -28,7 +28,7 @@ export interface ServicesInit {
   pipeline: Pipeline;
   names?: TaskNameIndex | undefined;
   fetcher?: BlobFetcher | undefined;
-  mcp?: McpHooks & { onListening?: (url: string) => void };
+  mcp?: McpOptions;
 }
 
 /** The resolver (before the cluster's work children) and the MCP server (after them). */
@@ -42,7 +42,7 @@ export function serviceChildren(
     { config, store: pipeline.contentStore, names: init.names, fetcher: init.fetcher },
     components,
   );
-  const { onListening, ...given } = init.mcp ?? {};
+  const { onListening, stdio, ...given } = init.mcp ?? {};
   const hooks: McpHooks = {
     resolve: (address) => resolver.resolver.resolve(address),
     readName: (uri) => readName(resolver.resolver, uri),
@@ -72,6 +72,7 @@ export function serviceChildren(
     status: () => context.status(),
     hooks,
     ...(onListening === undefined ? {} : { onListening }),
+    ...(stdio === undefined ? {} : { stdio }),
   });
   return { first: [resolver.spec], last: [mcp] };
 }

@@ -52,7 +52,16 @@ export function startAgent(
     launchedAt = logs.length;
     const c = spawnCli(
       ['agent'],
-      { BZZZ_DATA_DIR: dataDir, BZZZ_NODE_NAME: name, BZZZ_HTTP_PORT: '0', BZZZ_LOG_LEVEL: 'info', ...env },
+      {
+        BZZZ_DATA_DIR: dataDir,
+        BZZZ_NODE_NAME: name,
+        BZZZ_LOG_LEVEL: 'info',
+        // free ports: agents of one test, and other tests beside it, never contend for 3001/3003
+        BZZZ_HTTP_PORT: '0',
+        BZZZ_MCP_PORT: '0',
+        BZZZ_RESOLVER_PORT: '0',
+        ...env,
+      },
       undefined,
       true,
       options.netns,

@@ -46,12 +46,14 @@ export interface ChaosRunResult {
 export const REPO = 'chaos/repo';
 
 /**
- * A task's scripted steps: most take 2–3 s; every fifth takes 30 s, so the run outlasts the
+ * A task's scripted steps: most take 2–3 s; every tenth takes 25 s, so the run outlasts the
  * nemesis's plan however fast the machine is (with room for every task at once, the short
- * ones would all be done before the plan's later faults).
+ * ones would all be done before the plan's later faults; the plan's third fault, the server
+ * restart, comes about 17 s after the start on an idle machine). Only two are long: a kill that
+ * hits a long task costs the run its whole length again.
  */
 function stepsOf(i: number): string {
-  const seconds = i % 5 === 0 ? '30' : `2.$((${i} % 7 + 2))`;
+  const seconds = i % 10 === 0 ? '25' : `2.$((${i} % 7 + 2))`;
   return `\`\`\`bzzz-steps\necho ${i} > c${i}.txt\nsleep ${seconds}\necho done >> c${i}.txt\n\`\`\`\n`;
 }
 

@@ -111,6 +111,25 @@ export function forgeCompliance(name: string, factory: ForgeFactory, capabilitie
       expect(await h.forge.getTask(b)).toMatchObject({ title: 'Fix a typo', repo: 'acme/other' });
     });
 
+    it('creates a task: an open issue with the task label and the labels asked for', async () => {
+      expect(typeof h.forge.createTask).toBe('function');
+      const key = await h.forge.createTask!({
+        title: 'Made here',
+        body: 'from a tool',
+        repo: REPO,
+        labels: ['docs'],
+      });
+      expect(key).toMatch(new RegExp(`^${h.forge.kind}:acme/widgets#[0-9]+$`));
+      const task = await h.forge.getTask(key);
+      expect(task).toMatchObject({ key, title: 'Made here', body: 'from a tool' });
+      expect(task.labels).toEqual(expect.arrayContaining(['bzzz-task', 'docs']));
+      expect((await h.forge.listOpenTasks(REPO)).map((t) => t.key)).toContain(key);
+      // each call is a new issue, numbered on
+      const next = await h.forge.createTask!({ title: 'Another', repo: REPO });
+      expect(next).not.toBe(key);
+      expect((await h.forge.getTask(next)).body).toBe('');
+    });
+
     it('says which task is unknown', async () => {
       const key = await h.addTask({ repo: REPO, title: 't' });
       const missing = key.replace(/#\d+$/, '#999');

@@ -1,6 +1,6 @@
 /**
  * A loopback server that speaks the GitHub REST shapes of the endpoints bzzz uses (repos,
- * issues with labels, assignees and comments, pulls list and create, the token's user), with
+ * issues (listed, read, created) with labels, assignees and comments, pulls list and create, the token's user), with
  * rate-limit headers, ETag / `If-None-Match` (a 304 costs no quota, as on GitHub), fault
  * injection (secondary and primary rate limits, 429, 500, malformed JSON, wrong shapes) and a
  * real git remote over HTTP under `/git/`. Object shapes start from `@octokit/fixtures`
@@ -289,6 +289,8 @@ export class FakeGitHub {
         items.map((i) => this.#issueJson(repo, i)),
       );
     }
+    if (rest[0] === 'issues' && rest.length === 1 && method === 'POST')
+      return [...this.#createIssue(repo, body)];
     if (rest[0] === 'issues' && rest.length >= 2) {
       const issue = repo.issues.get(Number(rest[1]));
       if (issue === undefined) return [404, notFound()];
@@ -353,6 +355,35 @@ export class FakeGitHub {
       return [201, this.#comment(body.body, issue.comments.length)];
     }
     return [404, notFound()];
+  }
+
+  /** `POST /repos/{owner}/{repo}/issues`: a title is required; labels are taken as given. */
+  #createIssue(repo: FakeRepo, body: Json): [number, unknown] {
+    if (typeof body.title !== 'string' || body.title === '')
+      return [
+        422,
+        {
+          message: 'Validation Failed',
+          errors: [{ resource: 'Issue', code: 'missing_field', field: 'title' }],
+          documentation_url: 'https://docs.github.com/rest/issues/issues#create-an-issue',
+        },
+      ];
+    const labels = Array.isArray(body.labels)
+      ? body.labels.filter((l): l is string => typeof l === 'string')
+      : [];
+    const number = repo.next++;
+    const issue: FakeIssue = {
+      number,
+      title: body.title,
+      body: typeof body.body === 'string' ? body.body : '',
+      state: 'open',
+      stateReason: null,
+      labels: [...new Set(labels)],
+      assignees: [],
+      comments: [],
+    };
+    repo.issues.set(number, issue);
+    return [201, this.#issueJson(repo, issue)];
   }
 
   async #createPull(repo: FakeRepo, body: Json): Promise<[number, unknown]> {

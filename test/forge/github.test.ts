@@ -1,4 +1,5 @@
 /** The forge compliance suite against the github forge talking to the GitHub-shaped loopback server. */
+import { describe, expect, it } from 'vitest';
 import { GitHubForge } from '../../src/adapters/forge/index.js';
 import { silentLogger, systemClock } from '../../src/lib/index.js';
 import { parseTaskKey } from '../../src/protocol/task-key.js';
@@ -39,3 +40,31 @@ forgeCompliance(
   },
   { checksTokens: false },
 );
+
+describe('github forge: create_task', () => {
+  it('creates issues only in watched repositories, and says which to name when it watches several', async () => {
+    const fake = await FakeGitHub.start({ token: TOKEN });
+    try {
+      for (const r of ['acme/widgets', 'acme/other', 'acme/unwatched']) await fake.createRepo(r);
+      const make = (repos: string[]) =>
+        new GitHubForge(
+          { token: TOKEN, apiUrl: fake.url, repos, writeIntervalMs: 0, retryBaseMs: 1 },
+          { logger: silentLogger(), clock: systemClock },
+        );
+      const two = make(['acme/widgets', 'acme/other']);
+      await expect(two.createTask({ title: 't' })).rejects.toThrow(
+        'name the repository: this node watches acme/widgets, acme/other',
+      );
+      await expect(two.createTask({ title: 't', repo: 'acme/unwatched' })).rejects.toThrow(
+        'acme/unwatched is not a repository this node watches',
+      );
+      expect(() => fake.issue('acme/unwatched', 1)).toThrow('no issue');
+      // one watched repository: the one a task without a repository goes to
+      const key = await make(['acme/other']).createTask({ title: 'Only one', labels: ['docs'] });
+      expect(key).toBe('github:acme/other#1');
+      expect(fake.issue('acme/other', 1)).toMatchObject({ title: 'Only one', labels: ['bzzz-task', 'docs'] });
+    } finally {
+      await fake.stop();
+    }
+  });
+});

@@ -4,11 +4,19 @@
  * removed, the issue closed when done without a pull request). Each write waits for the fence.
  */
 import type { Logger } from '../../lib/log.js';
-import type { TaskKey } from '../../protocol/task-key.js';
-import { GitHubApiError, TaskFinishedError } from './errors.js';
+import { formatTaskKey, type TaskKey } from '../../protocol/task-key.js';
+import { ForgeError, GitHubApiError, TaskFinishedError } from './errors.js';
 import type { GitHubClient } from './github-client.js';
-import { AnyObject, labelNames, type Issue } from './github-schemas.js';
-import { IN_PROGRESS_LABEL, OUTCOME_LABELS, claimMarker, isOpenTask } from './names.js';
+import { AnyObject, Issue, labelNames } from './github-schemas.js';
+import {
+  IN_PROGRESS_LABEL,
+  OUTCOME_LABELS,
+  TASK_LABEL,
+  claimMarker,
+  isOpenTask,
+  parseRepoName,
+  type RepoName,
+} from './names.js';
 import type * as port from './types.js';
 
 /** The route parameters of one issue. */
@@ -103,4 +111,37 @@ export async function reportIssueOutcome(
       AnyObject,
     );
   }
+}
+
+/**
+ * The repository a new task goes to: the one named, which must be a watched one (a task
+ * elsewhere would never be worked), else the only one watched.
+ */
+export function newTaskRepo(watched: readonly string[], asked: string | undefined): RepoName {
+  if (asked !== undefined) {
+    const repo = parseRepoName(asked);
+    if (!watched.some((w) => w.toLowerCase() === `${repo.owner}/${repo.name}`.toLowerCase()))
+      throw new ForgeError(
+        `${repo.owner}/${repo.name} is not a repository this node watches (BZZZ_GITHUB_REPOS: ${watched.join(', ')})`,
+        { retryable: false },
+      );
+    return repo;
+  }
+  if (watched.length === 1) return parseRepoName(watched[0]!);
+  throw new ForgeError(`name the repository: this node watches ${watched.join(', ')}`, { retryable: false });
+}
+
+/** Opens an issue with the task label (and the labels asked for); its task key. */
+export async function createTaskIssue(
+  client: GitHubClient,
+  repo: RepoName,
+  input: { title: string; body?: string; labels?: string[] },
+): Promise<TaskKey> {
+  const labels = [...new Set([TASK_LABEL, ...(input.labels ?? [])])];
+  const issue = await client.send(
+    'POST /repos/{owner}/{repo}/issues',
+    { owner: repo.owner, repo: repo.name, title: input.title, body: input.body ?? '', labels },
+    Issue,
+  );
+  return formatTaskKey({ forge: 'github', owner: repo.owner, repo: repo.name, number: issue.number });
 }

@@ -10,7 +10,7 @@ import { parseTaskKey, type TaskKey, type TaskRef } from '../../protocol/task-ke
 import { GitHubApiError, RepoNotFoundError, StalePushError, TaskNotFoundError } from './errors.js';
 import { authHeaderEnv, pushFrom, remoteHead } from './git.js';
 import { GitHubClient } from './github-client.js';
-import { markIssueClaimed, reportIssueOutcome } from './github-issue-writes.js';
+import { createTaskIssue, markIssueClaimed, newTaskRepo, reportIssueOutcome } from './github-issue-writes.js';
 import { isClaimedIssue, params, toPull, toRecord, toTask } from './github-mapping.js';
 import { Comment, Issue, Pull, Repo, User, labelNames } from './github-schemas.js';
 import type * as port from './types.js';
@@ -128,6 +128,10 @@ export class GitHubForge implements port.Forge {
   async taskRecord(key: TaskKey): Promise<port.TaskRecord> {
     const { repo, issue } = await this.#issue(key);
     return this.#record(repo, issue, await this.#pullsOf(repo, taskBranch(key)));
+  }
+
+  async createTask(input: port.NewTaskInput): Promise<TaskKey> {
+    return createTaskIssue(this.#client, newTaskRepo(this.#init.repos, input.repo), input);
   }
 
   async markClaimed(key: TaskKey, options: port.MarkClaimedOptions): Promise<void> {

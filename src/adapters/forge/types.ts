@@ -88,6 +88,14 @@ export interface PushResult {
   commit: string;
 }
 
+/** A task to open (`createTask`): the repository is the forge's default when left out. */
+export interface NewTaskInput {
+  title: string;
+  body?: string;
+  repo?: string;
+  labels?: string[];
+}
+
 export interface MarkClaimedOptions extends Fenced {
   /** The agent (node name or id) holding the lease, as shown on the forge. */
   agent: string;
@@ -141,7 +149,7 @@ export interface Forge {
    * Opens an issue with the task label (`bzzz task add`, MCP `create_task`); a repository the
    * local forge does not know is created. Forges that cannot leave it out.
    */
-  createTask?(input: { title: string; body?: string; repo?: string; labels?: string[] }): Promise<TaskKey>;
+  createTask?(input: NewTaskInput): Promise<TaskKey>;
   /** Rows for `bzzz task list`, open and finished tasks alike. */
   taskRecords(repo?: string): Promise<TaskRecord[]>;
   taskRecord(key: TaskKey): Promise<TaskRecord>;
