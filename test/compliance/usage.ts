@@ -133,7 +133,7 @@ export function usageStoreCompliance(name: string, factory: () => Promise<UsageH
       expect(byKey.groups[0]?.cost_usd).toBe(0.3);
       const byTask = await store.summary('task');
       expect(byTask.groups.map((g) => [g.group, g.requests, g.cost_usd])).toEqual([
-        ['-', 2, 0.000123456],
+        ['(none)', 2, 0.000123456],
         ['local:demo/app#1', 3, 1.600000001],
         ['local:demo/app#2', 1, 0.2],
       ]);

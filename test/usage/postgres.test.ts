@@ -1,6 +1,6 @@
 /**
- * The usage store in a real PostgreSQL server started by this file: the compliance suite (a
- * fresh database per test), migrations applied once and recorded, five stores starting at
+ * The usage store in a real PostgreSQL server started by this file: the compliance suites of
+ * the usage store and of the proxy's usage sink (a fresh database per test), migrations applied once and recorded, five stores starting at
  * once on a fresh database, a database already migrated by a newer node, and a wrong password
  * refused without the password showing anywhere.
  */
@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUsageStore, SCHEMA_VERSION, type UsageStore } from '../../src/adapters/usage/index.js';
 import { createLogger, silentLogger, systemClock } from '../../src/lib/index.js';
 import { usageRecord, usageStoreCompliance } from '../compliance/usage.js';
+import { usageSinkCompliance } from '../compliance/usage-sink.js';
 import { startPostgresServer, type PostgresServerHandle } from '../helpers/postgres-server.js';
 
 let server: PostgresServerHandle;
@@ -42,6 +43,25 @@ usageStoreCompliance('postgres', async () => {
   const url = server.url(await server.createDatabase());
   const store = await open(url);
   return { store, reopen: () => open(url), close: () => store.stop() };
+});
+
+// the proxy's sink suite too: the same summaries (and group names) as its own sinks
+const sinkUrls = new Map<UsageStore, string>();
+usageSinkCompliance('postgres', {
+  open: async () => {
+    const url = server.url(await server.createDatabase());
+    const store = await open(url);
+    sinkUrls.set(store, url);
+    return store;
+  },
+  close: (sink) => (sink as UsageStore).stop(),
+  reopen: async (sink) => {
+    const store = sink as UsageStore;
+    await store.stop();
+    const again = await open(sinkUrls.get(store)!);
+    sinkUrls.set(again, sinkUrls.get(store)!);
+    return again;
+  },
 });
 
 describe('usage store: postgres migrations', () => {

@@ -8,14 +8,18 @@
 
 // one definition of the records and the sink, the usage port's (PostgreSQL and the embedded
 // database implement it there; the proxy's own sinks here)
-import type { UsageRecord, UsageSink, UsageSummary, UsageSummaryGroup } from '../usage/index.js';
+import {
+  NO_TASK_GROUP,
+  type UsageRecord,
+  type UsageSink,
+  type UsageSummary,
+  type UsageSummaryGroup,
+} from '../usage/index.js';
 
 export type { UsageRecord, UsageSink, UsageSummary, UsageSummaryGroup } from '../usage/index.js';
+export { NO_TASK_GROUP } from '../usage/index.js';
 
 export type UsageGrouping = 'key' | 'task' | 'model';
-
-/** The group of requests that named no task. */
-export const NO_TASK_GROUP = '(none)';
 
 /** The group a record falls in. */
 export function groupOf(r: UsageRecord, by: UsageGrouping): string {

@@ -21,6 +21,7 @@ export {
   UsageStoreUnavailableError,
 } from './errors.js';
 export { MIGRATIONS, MIGRATIONS_TABLE, SCHEMA_VERSION } from './migrations.js';
+export { NO_TASK_GROUP } from './records.js';
 export { PostgresUsageStore } from './postgres.js';
 export { SqliteUsageStore } from './sqlite.js';
 

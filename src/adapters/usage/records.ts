@@ -115,5 +115,5 @@ export function pendingSpent(
   return nano;
 }
 
-/** The group of a summary for requests without a task. */
-export const NO_TASK_GROUP = '-';
+/** The group of a summary for requests without a task (one name, whichever store summarizes). */
+export const NO_TASK_GROUP = '(none)';
