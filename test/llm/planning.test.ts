@@ -49,6 +49,8 @@ describe('a model reviewing plans', () => {
     expect(body.tools).toBeUndefined();
     expect(body.messages[0]?.content).toContain('write your plan');
     expect(body.messages[1]?.content).toContain('npm test fails one run in ten.');
+    // charged to its task by the bzzz proxy
+    expect(server!.requests[0]!.headers['x-bzzz-task']).toBe(TASK.key);
   });
 
   it('reviews a plan, and is asked again when its reply is no verdict', async () => {
@@ -62,6 +64,8 @@ describe('a model reviewing plans', () => {
     expect(sent(0).messages[1]?.content).toContain('The plan:\n1. edit the test');
     // the correction names what to answer
     expect(sent(1).messages.at(-1)?.content).toContain('APPROVE:');
+    // a review is charged to the task whose plan it reads, the correction too
+    expect(server!.requests.map((r) => r.headers['x-bzzz-task'])).toEqual([TASK.key, TASK.key]);
   });
 
   it('merges suggestions, or says they conflict', async () => {

@@ -142,29 +142,26 @@ export class ChatReasoner implements Reasoner {
   }
 
   plan(input: PlanInput): Promise<string> {
-    return this.#ask(planMessages(input.task), readPlan, input.signal);
+    return this.#ask(planMessages(input.task), readPlan, input);
   }
 
   review(input: ReviewInput): Promise<ReviewResult> {
-    return this.#ask(reviewMessages(input.task, input.plan), readReview, input.signal);
+    return this.#ask(reviewMessages(input.task, input.plan), readReview, input);
   }
 
   reconcile(input: ReconcileInput): Promise<string | null> {
-    return this.#ask(
-      reconcileMessages(input.task, input.plan, input.suggestions),
-      readReconciled,
-      input.signal,
-    );
+    return this.#ask(reconcileMessages(input.task, input.plan, input.suggestions), readReconciled, input);
   }
 
   /**
    * One plain-text question (plan review: no tools, whatever the model's reply mode), with the
-   * transport retries, asked again with a correction while the reply does not answer it.
+   * transport retries, asked again with a correction while the reply does not answer it. It is
+   * charged to the task it is about (`x-bzzz-task`: a review to the task whose plan it reads).
    */
   async #ask<T>(
     messages: readonly ChatMessage[],
     read: (text: string) => Reading<T>,
-    signal: AbortSignal | undefined,
+    { task, signal }: { task: { key: string }; signal?: AbortSignal | undefined },
   ): Promise<T> {
     const attempts = (this.options.maxBadReplies ?? 2) + 1;
     let asked = [...messages];
@@ -173,6 +170,7 @@ export class ChatReasoner implements Reasoner {
       if (signal?.aborted === true) throw new ReasonerAbortedError({ cause: signal.reason });
       const completion = await this.#complete(asked, {
         mode: 'text',
+        task: task.key,
         ...(signal === undefined ? {} : { signal }),
       });
       text = completion.text;
