@@ -6,8 +6,10 @@
  */
 import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
+import { BudgetExceededError, createReasoner } from '../../src/adapters/llm/index.js';
 import { MemoryRateLimiter } from '../../src/adapters/proxy/index.js';
-import { SimulatedClock } from '../../src/lib/clock.js';
+import { SimulatedClock, systemClock } from '../../src/lib/clock.js';
+import { silentLogger } from '../../src/lib/log.js';
 import { eventually } from '../helpers/cli.js';
 import { startProxyHarness, type ProxyHarness } from './harness.js';
 
@@ -102,6 +104,25 @@ describe('budgets', () => {
     expect(refused.code).toBe('task_budget_exceeded');
     expect(await ask(onTask(b, 'local:demo/app#2'))).not.toBeInstanceOf(Error);
     expect(h.upstream.requests).toHaveLength(2);
+  });
+
+  it("is the task's cost budget to a bzzz reasoner: it stops with BudgetExceededError, so the task escalates", async () => {
+    h = await startProxyHarness({ policy: 'task_budget_usd: 0.00001\n' });
+    const key = await h.key({ name: 'agent' });
+    const reasoner = createReasoner(
+      { backend: 'openai', baseUrl: `${h.proxy.url}/v1`, apiKey: key, model: 'gpt-4o-mini', stream: false },
+      { clock: systemClock, logger: silentLogger() },
+    );
+    const task = { key: 'local:demo/app#9', title: 'List the files', body: 'Run ls.' };
+    h.upstream.script({ kind: 'reply' });
+    await reasoner.next({ task, history: [] });
+    await eventually(async () => ((await h!.sink.spent({ task: task.key })) > 0 ? true : undefined));
+    const refused = await reasoner.next({ task, history: [] }).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(BudgetExceededError);
+    expect(refused).toMatchObject({ limit: 'cost', max: 0.00001, retryable: false });
+    expect((refused as BudgetExceededError).used).toBeGreaterThan(0.00001);
+    // refused before the upstream: one request went there
+    expect(h.upstream.requests).toHaveLength(1);
   });
 });
 

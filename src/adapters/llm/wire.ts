@@ -7,6 +7,7 @@ import type { Clock } from '../../lib/clock.js';
 import { BzzzError, describeError } from '../../lib/errors.js';
 import { parseRetryAfter } from '../../lib/backoff.js';
 import {
+  BudgetExceededError,
   LlmHttpError,
   LlmProtocolError,
   LlmReplyLimitError,
@@ -115,21 +116,40 @@ export async function readCappedText(
   return text + decoder.decode();
 }
 
-/** Builds the error for a non-2xx answer, with the server's own message when it gave one. */
+/**
+ * Builds the error for a non-2xx answer, with the server's own message when it gave one. The
+ * bzzz proxy's 402 for a task whose budget is spent (`task_budget_exceeded`, with the figures)
+ * is the task's cost budget reached: a `BudgetExceededError`, so the task escalates (SPEC §10).
+ */
 export async function httpErrorFrom(
   response: Response,
   scope: CallScope,
   clock: Clock,
-): Promise<LlmHttpError> {
+): Promise<LlmHttpError | BudgetExceededError> {
   const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), clock.now());
   let message = response.statusText;
   try {
     const text = await readCappedText(response, 64 * 1024, scope);
+    const spent = response.status === 402 ? taskBudgetSpent(text) : undefined;
+    if (spent !== undefined) return new BudgetExceededError('cost', spent.spent_usd, spent.budget_usd);
     message = serverMessage(text) ?? (text.trim().slice(0, 300) || message);
   } catch {
     // The status is what matters; an unreadable body does not change it.
   }
   return new LlmHttpError(response.status, message, retryAfterMs);
+}
+
+/** The figures of the bzzz proxy's `task_budget_exceeded` answer, else undefined. */
+function taskBudgetSpent(text: string): { spent_usd: number; budget_usd: number } | undefined {
+  try {
+    const error = (JSON.parse(text) as { error?: Record<string, unknown> }).error;
+    const { code, spent_usd, budget_usd } = error ?? {};
+    if (code !== 'task_budget_exceeded' || typeof spent_usd !== 'number' || typeof budget_usd !== 'number')
+      return undefined;
+    return { spent_usd, budget_usd };
+  } catch {
+    return undefined;
+  }
 }
 
 /** The message of `{"error":"..."}` (Ollama) or `{"error":{"message":"..."}}` (OpenAI). */

@@ -101,6 +101,11 @@ export class BudgetExceededError extends ProxyRequestError {
       `the budget of ${scope} ${subject} is spent: $${spentUsd.toFixed(6)} of $${budgetUsd.toFixed(2)}`,
     );
   }
+
+  /** The OpenAI error object, with the figures beside it (a bzzz reasoner escalates on them). */
+  override body(): { error: OpenAiErrorObject & { spent_usd: number; budget_usd: number } } {
+    return { error: { ...super.body().error, spent_usd: this.spentUsd, budget_usd: this.budgetUsd } };
+  }
 }
 
 /** 502/504: the upstream could not be reached or sent something that is not a reply. */
