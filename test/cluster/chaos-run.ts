@@ -30,6 +30,8 @@ export interface ChaosRunOptions {
   checkTokens: boolean;
   stopOnStale: boolean;
   deadlineMs: number;
+  /** The agents' sandbox backend (docker by default). */
+  sandbox?: 'docker' | 'bwrap';
 }
 
 export interface ChaosRunResult {
@@ -94,6 +96,18 @@ export function containers(agents: readonly AgentProcess[]): string[] {
     .filter((line) => nodes.has(line.split(' ')[0]!));
 }
 
+/**
+ * The bwrap sandbox processes the given agents left (their command lines name the agent's data
+ * dir, where each sandbox's directory lives), as `pid command` lines.
+ */
+export function sandboxProcesses(agents: readonly AgentProcess[]): string[] {
+  const out = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' });
+  return out
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => /\bbwrap\b/.test(line) && agents.some((a) => line.includes(a.dataDir)));
+}
+
 export async function chaosRun(options: ChaosRunOptions): Promise<ChaosRunResult> {
   const dir = clusterDir('bzzz-chaos-');
   const forgeDir = join(dir, 'forge');
@@ -103,7 +117,7 @@ export async function chaosRun(options: ChaosRunOptions): Promise<ChaosRunResult
   const env: Record<string, string> = {
     BZZZ_NATS_URL: options.nats.url,
     BZZZ_FORGE_DIR: forgeDir,
-    BZZZ_SANDBOX: 'docker',
+    BZZZ_SANDBOX: options.sandbox ?? 'docker',
     BZZZ_LEASE_TTL_MS: String(options.ttlMs),
     BZZZ_POLL_INTERVAL_MS: '300',
     // room for every task at once: a paused agent's tasks are taken over as soon as they expire
