@@ -63,6 +63,12 @@ describe('github forge: create_task', () => {
       const key = await make(['acme/other']).createTask({ title: 'Only one', labels: ['docs'] });
       expect(key).toBe('github:acme/other#1');
       expect(fake.issue('acme/other', 1)).toMatchObject({ title: 'Only one', labels: ['bzzz-task', 'docs'] });
+      // none watched of its own (WHOOSH lists the repositories): the one named, which must be named
+      const none = make([]);
+      await expect(none.createTask({ title: 't' })).rejects.toThrow('name the repository (OWNER/NAME)');
+      expect(await none.createTask({ title: 'Named', repo: 'acme/unwatched' })).toBe(
+        'github:acme/unwatched#1',
+      );
     } finally {
       await fake.stop();
     }

@@ -115,20 +115,30 @@ export async function reportIssueOutcome(
 
 /**
  * The repository a new task goes to: the one named, which must be a watched one (a task
- * elsewhere would never be worked), else the only one watched.
+ * elsewhere would never be worked), else the only one watched. A node that watches none of its
+ * own (WHOOSH lists its repositories) takes the one named.
  */
 export function newTaskRepo(watched: readonly string[], asked: string | undefined): RepoName {
+  const list = watched.join(', ');
   if (asked !== undefined) {
     const repo = parseRepoName(asked);
-    if (!watched.some((w) => w.toLowerCase() === `${repo.owner}/${repo.name}`.toLowerCase()))
+    const full = `${repo.owner}/${repo.name}`.toLowerCase();
+    if (watched.length > 0 && !watched.some((w) => w.toLowerCase() === full))
       throw new ForgeError(
-        `${repo.owner}/${repo.name} is not a repository this node watches (BZZZ_GITHUB_REPOS: ${watched.join(', ')})`,
-        { retryable: false },
+        `${repo.owner}/${repo.name} is not a repository this node watches (BZZZ_REPOS: ${list})`,
+        {
+          retryable: false,
+        },
       );
     return repo;
   }
   if (watched.length === 1) return parseRepoName(watched[0]!);
-  throw new ForgeError(`name the repository: this node watches ${watched.join(', ')}`, { retryable: false });
+  throw new ForgeError(
+    watched.length === 0
+      ? 'name the repository (OWNER/NAME)'
+      : `name the repository: this node watches ${list}`,
+    { retryable: false },
+  );
 }
 
 /** Opens an issue with the task label (and the labels asked for); its task key. */
