@@ -21,25 +21,16 @@ import {
 } from './errors.js';
 import { migratePostgres } from './postgres-migrate.js';
 import { insertTasks, insertUsage } from './postgres-sql.js';
+import type { PendingWrite } from './records.js';
 import {
-  checkHistoryQuery,
-  checkSpentFilter,
-  checkTaskOutcome,
-  checkUsageRecord,
-  pendingSpent,
-  type PendingWrite,
-} from './records.js';
-import {
-  groupExpression,
-  historyWhere,
-  num,
-  spentWhere,
-  summaryColumns,
-  toSummary,
-  toTaskOutcome,
-  type SummaryRow,
-  type TaskRow,
-} from './rows.js';
+  bufferHealth,
+  readSpent,
+  readSummary,
+  readTasks,
+  submitTask,
+  submitUsage,
+  type SqlReader,
+} from './sql-reads.js';
 import type * as T from './types.js';
 import { bufferOptions } from './options.js';
 import { WriteBuffer } from './write-buffer.js';
@@ -57,6 +48,12 @@ export class PostgresUsageStore implements T.UsageStore {
   #pool: pg.Pool | undefined;
   #schema: Promise<void> | undefined;
   #stopped = false;
+  readonly #reader: SqlReader = {
+    costNano: 'cost_usd * 1000000000',
+    taskColumns: TASK_COLUMNS,
+    placeholder: (n) => `$${n}`,
+    all: async <R>(sql: string, values: (string | number)[]) => (await this.#query(sql, values)) as R[],
+  };
 
   constructor(
     private readonly init: T.PostgresUsageStoreInit,
@@ -114,56 +111,28 @@ export class PostgresUsageStore implements T.UsageStore {
     await pool?.end().catch(() => undefined);
   }
 
-  async record(r: T.UsageRecord): Promise<void> {
-    await this.#buffer.submit({ kind: 'usage', record: checkUsageRecord(r) });
+  record(r: T.UsageRecord): Promise<void> {
+    return submitUsage(this.#buffer, r);
   }
 
-  async recordTask(outcome: T.TaskOutcomeRecord): Promise<void> {
-    await this.#buffer.submit({ kind: 'task', record: checkTaskOutcome(outcome) });
+  recordTask(outcome: T.TaskOutcomeRecord): Promise<void> {
+    return submitTask(this.#buffer, outcome);
   }
 
-  async summary(by?: 'key' | 'task' | 'model'): Promise<T.UsageSummary> {
-    const columns = summaryColumns('cost_usd * 1000000000');
-    const total = await this.#query<SummaryRow>(`SELECT ${columns} FROM bzzz_usage`);
-    if (by === undefined) return toSummary(total[0], []);
-    const group = groupExpression(by);
-    const groups = await this.#query<SummaryRow>(
-      `SELECT ${group} AS grp, ${columns} FROM bzzz_usage GROUP BY 1`,
-    );
-    return toSummary(total[0], groups);
+  summary(by?: 'key' | 'task' | 'model'): Promise<T.UsageSummary> {
+    return readSummary(this.#reader, by);
   }
 
-  async spent(filter: { key?: string; task?: string }): Promise<number> {
-    const checked = checkSpentFilter(filter);
-    const values: string[] = [];
-    const where = spentWhere(checked, (v) => `$${values.push(v)}`);
-    const rows = await this.#query<{ nano: string | null }>(
-      `SELECT coalesce(sum(cost_usd), 0) * 1000000000 AS nano FROM bzzz_usage ${where}`,
-      values,
-    );
-    return (Math.round(num(rows[0]?.nano)) + pendingSpent(this.#buffer.pending, checked)) / 1e9;
+  spent(filter: { key?: string; task?: string }): Promise<number> {
+    return readSpent(this.#reader, this.#buffer, filter);
   }
 
-  async tasks(query?: T.TaskHistoryQuery): Promise<T.TaskOutcomeRecord[]> {
-    const checked = checkHistoryQuery(query);
-    const values: (string | number)[] = [];
-    const where = historyWhere(checked, (v) => `$${values.push(v)}`);
-    values.push(checked.limit);
-    const rows = await this.#query<TaskRow>(
-      `SELECT ${TASK_COLUMNS} FROM bzzz_task_history ${where} ORDER BY ended_at DESC, id LIMIT $${values.length}`,
-      values,
-    );
-    return rows.map(toTaskOutcome);
+  tasks(query?: T.TaskHistoryQuery): Promise<T.TaskOutcomeRecord[]> {
+    return readTasks(this.#reader, query);
   }
 
   health(): T.UsageStoreHealth {
-    const problem = this.#buffer.problem;
-    return {
-      status: problem === undefined ? 'ok' : 'degraded',
-      ...(problem === undefined ? {} : { detail: problem }),
-      pending: this.#buffer.pending.length,
-      dropped: this.#buffer.dropped,
-    };
+    return bufferHealth(this.#buffer);
   }
 
   #openPool(): pg.Pool {

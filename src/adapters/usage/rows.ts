@@ -4,7 +4,6 @@
  * driver may hand numbers over as strings or bigints (PostgreSQL's BIGINT and NUMERIC), so
  * every number goes through one conversion.
  */
-import { NO_TASK_GROUP } from './records.js';
 import {
   TASK_HISTORY_STATES,
   type TaskHistoryState,
@@ -38,17 +37,6 @@ export interface TaskRow {
   ended_at: Cell;
   pr: Cell;
   reason: Cell;
-}
-
-/** Summary columns over the usage table; `cost` is the money column's expression in nano-dollars. */
-export function summaryColumns(cost: string): string {
-  return `count(*) AS requests, coalesce(sum(prompt_tokens), 0) AS prompt_tokens,
-    coalesce(sum(completion_tokens), 0) AS completion_tokens, coalesce(sum(${cost}), 0) AS cost_nano`;
-}
-
-/** The grouping expression of `summary(by)`. */
-export function groupExpression(by: 'key' | 'task' | 'model'): string {
-  return by === 'task' ? `coalesce(task, '${NO_TASK_GROUP}')` : by;
 }
 
 export function num(cell: Cell): number {
@@ -97,26 +85,4 @@ export function toTaskOutcome(row: TaskRow): TaskOutcomeRecord {
     pr: optionalStr(row.pr),
     reason: optionalStr(row.reason),
   };
-}
-
-/** The history query's WHERE clause over named placeholders made by `param`. */
-export function historyWhere(
-  query: { repo?: string | undefined; state?: string | undefined },
-  param: (value: string) => string,
-): string {
-  const terms: string[] = [];
-  if (query.repo !== undefined) terms.push(`repo = ${param(query.repo)}`);
-  if (query.state !== undefined) terms.push(`state = ${param(query.state)}`);
-  return terms.length === 0 ? '' : `WHERE ${terms.join(' AND ')}`;
-}
-
-/** The spent query's WHERE clause. */
-export function spentWhere(
-  filter: { key?: string | undefined; task?: string | undefined },
-  param: (value: string) => string,
-): string {
-  const terms: string[] = [];
-  if (filter.key !== undefined) terms.push(`key = ${param(filter.key)}`);
-  if (filter.task !== undefined) terms.push(`task = ${param(filter.task)}`);
-  return terms.length === 0 ? '' : `WHERE ${terms.join(' AND ')}`;
 }

@@ -10,7 +10,6 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
 import {
-  InvalidUsageRecordError,
   isRefusedData,
   safeCause,
   UsageSchemaError,
@@ -19,25 +18,16 @@ import {
 } from './errors.js';
 import { MIGRATIONS, MIGRATIONS_TABLE, SCHEMA_VERSION } from './migrations.js';
 import { bufferOptions } from './options.js';
+import type { PendingWrite } from './records.js';
 import {
-  checkHistoryQuery,
-  checkSpentFilter,
-  checkTaskOutcome,
-  checkUsageRecord,
-  pendingSpent,
-  type PendingWrite,
-} from './records.js';
-import {
-  groupExpression,
-  historyWhere,
-  num,
-  spentWhere,
-  summaryColumns,
-  toSummary,
-  toTaskOutcome,
-  type SummaryRow,
-  type TaskRow,
-} from './rows.js';
+  bufferHealth,
+  readSpent,
+  readSummary,
+  readTasks,
+  submitTask,
+  submitUsage,
+  type SqlReader,
+} from './sql-reads.js';
 import type * as T from './types.js';
 import { INSERT_TASK, INSERT_USAGE, taskRow, usageRow } from './sqlite-sql.js';
 import { WriteBuffer } from './write-buffer.js';
@@ -63,6 +53,12 @@ export class SqliteUsageStore implements T.UsageStore {
   readonly #buffer: WriteBuffer;
   #db: DatabaseSync | undefined;
   #stopped = false;
+  readonly #reader: SqlReader = {
+    costNano: 'cost_nano_usd',
+    taskColumns: TASK_COLUMNS,
+    placeholder: () => '?',
+    all: (sql, values) => this.#all(sql, values),
+  };
 
   constructor(
     private readonly init: T.SqliteUsageStoreInit,
@@ -104,60 +100,28 @@ export class SqliteUsageStore implements T.UsageStore {
     this.#db = undefined;
   }
 
-  async record(r: T.UsageRecord): Promise<void> {
-    await this.#buffer.submit({ kind: 'usage', record: checkUsageRecord(r) });
+  record(r: T.UsageRecord): Promise<void> {
+    return submitUsage(this.#buffer, r);
   }
 
-  async recordTask(outcome: T.TaskOutcomeRecord): Promise<void> {
-    await this.#buffer.submit({ kind: 'task', record: checkTaskOutcome(outcome) });
+  recordTask(outcome: T.TaskOutcomeRecord): Promise<void> {
+    return submitTask(this.#buffer, outcome);
   }
 
   summary(by?: 'key' | 'task' | 'model'): Promise<T.UsageSummary> {
-    return this.#read(() => {
-      const columns = summaryColumns('cost_nano_usd');
-      const total = this.#all<SummaryRow>(`SELECT ${columns} FROM bzzz_usage`);
-      if (by === undefined) return toSummary(total[0], []);
-      const groups = this.#all<SummaryRow>(
-        `SELECT ${groupExpression(by)} AS grp, ${columns} FROM bzzz_usage GROUP BY 1`,
-      );
-      return toSummary(total[0], groups);
-    });
+    return readSummary(this.#reader, by);
   }
 
   spent(filter: { key?: string; task?: string }): Promise<number> {
-    return this.#read(() => {
-      const checked = checkSpentFilter(filter);
-      const values: string[] = [];
-      const where = spentWhere(checked, (v) => (values.push(v), '?'));
-      const rows = this.#all<{ nano: number }>(
-        `SELECT coalesce(sum(cost_nano_usd), 0) AS nano FROM bzzz_usage ${where}`,
-        values,
-      );
-      return (num(rows[0]?.nano) + pendingSpent(this.#buffer.pending, checked)) / 1e9;
-    });
+    return readSpent(this.#reader, this.#buffer, filter);
   }
 
   tasks(query?: T.TaskHistoryQuery): Promise<T.TaskOutcomeRecord[]> {
-    return this.#read(() => {
-      const checked = checkHistoryQuery(query);
-      const values: SQLInputValue[] = [];
-      const where = historyWhere(checked, (v) => (values.push(v), '?'));
-      const rows = this.#all<TaskRow>(
-        `SELECT ${TASK_COLUMNS} FROM bzzz_task_history ${where} ORDER BY ended_at DESC, id LIMIT ?`,
-        [...values, checked.limit],
-      );
-      return rows.map(toTaskOutcome);
-    });
+    return readTasks(this.#reader, query);
   }
 
   health(): T.UsageStoreHealth {
-    const problem = this.#buffer.problem;
-    return {
-      status: problem === undefined ? 'ok' : 'degraded',
-      ...(problem === undefined ? {} : { detail: problem }),
-      pending: this.#buffer.pending.length,
-      dropped: this.#buffer.dropped,
-    };
+    return bufferHealth(this.#buffer);
   }
 
   /** Applies the missing migrations, each under SQLite's write lock; returns those applied. */
@@ -185,19 +149,16 @@ export class SqliteUsageStore implements T.UsageStore {
     return this.#db;
   }
 
-  #all<R>(sql: string, values: SQLInputValue[] = []): R[] {
-    return this.#open()
-      .prepare(sql)
-      .all(...values) as R[];
-  }
-
-  #read<R>(fn: () => R): Promise<R> {
+  /** One read; a database error becomes the store's own. */
+  #all<R>(sql: string, values: SQLInputValue[]): Promise<R[]> {
     try {
-      return Promise.resolve(fn());
-    } catch (error) {
-      return Promise.reject(
-        error instanceof InvalidUsageRecordError ? error : this.#wrap(error, 'query failed'),
+      return Promise.resolve(
+        this.#open()
+          .prepare(sql)
+          .all(...values) as R[],
       );
+    } catch (error) {
+      return Promise.reject(this.#wrap(error, 'query failed'));
     }
   }
 
