@@ -4,3 +4,4 @@ export * from './log.js';
 export * from './backoff.js';
 export * from './resource.js';
 export * from './redact.js';
+export * from './listen.js';

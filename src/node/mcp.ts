@@ -9,7 +9,6 @@ import type { ClaimStore } from '../adapters/claims/index.js';
 import type { Forge } from '../adapters/forge/index.js';
 import {
   HelpDesk,
-  McpPortInUseError,
   startMcpHttpServer,
   startStdioMcpServer,
   type McpBackend,
@@ -19,6 +18,7 @@ import {
 import { serviceSpec, type Resource } from '../actors/service.js';
 import type { MailboxMessage } from '../actors/message.js';
 import type { Config } from '../config/index.js';
+import { PortInUseError } from '../lib/listen.js';
 import type { Logger } from '../lib/log.js';
 import { taskHelpRequestSchema, taskHelpResponseSchema } from '../protocol/messages/hmmm.js';
 import { TOPICS } from '../protocol/topics.js';
@@ -98,7 +98,7 @@ async function openMcp(options: McpSpecOptions, ctx: StartContext): Promise<Reso
     );
   } catch (error) {
     close();
-    if (!(error instanceof McpPortInUseError)) throw error;
+    if (!(error instanceof PortInUseError)) throw error;
     logger.error({ port: config.mcp_port }, `${error.message}: this node runs without an MCP server`);
     return { stop: () => Promise.resolve() };
   }

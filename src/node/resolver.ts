@@ -11,7 +11,8 @@
 import { Counter } from 'prom-client';
 import { serviceSpec } from '../actors/service.js';
 import type { ContentStore } from '../adapters/cas/index.js';
-import { HttpPortInUseError, type HttpServer } from '../adapters/http/index.js';
+import type { HttpServer } from '../adapters/http/index.js';
+import { PortInUseError } from '../lib/listen.js';
 import type { BlobFetcher, TaskNameIndex } from '../adapters/names/index.js';
 import { BoundedRedis } from '../adapters/redis/index.js';
 import { Resolver, startResolverServer, type ResolverMetrics } from '../adapters/resolver/index.js';
@@ -77,7 +78,7 @@ export function resolverService(
     } catch (error) {
       redis?.stop();
       // one way in among several: a port another node of this host holds does not stop this one
-      if (!(error instanceof HttpPortInUseError)) throw error;
+      if (!(error instanceof PortInUseError)) throw error;
       logger.error({ port: config.resolver_port }, `${error.message}: this node runs without a resolver`);
       return { stop: () => Promise.resolve() };
     }

@@ -3,10 +3,4 @@
  * serves from a {@link NodeView}; it holds no state of its own.
  */
 export type * from './types.js';
-export {
-  startHttpServer,
-  serveApp,
-  HttpPortInUseError,
-  type FetchHandler,
-  type NodeBindings,
-} from './server.js';
+export { startHttpServer, serveApp, type FetchHandler, type NodeBindings } from './server.js';

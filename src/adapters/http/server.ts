@@ -2,24 +2,12 @@
  * The HTTP server on Hono and @hono/node-server: the node's routes, and {@link serveApp}, which
  * serves any web handler (the resolver's port uses it too).
  */
-import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { createAdaptorServer } from '@hono/node-server';
 import { Hono } from 'hono';
-import { NonRetryableError, describeError } from '../../lib/errors.js';
+import { describeError } from '../../lib/errors.js';
+import { listen } from '../../lib/listen.js';
 import type { HttpComponents, HttpInit, HttpServer } from './types.js';
-
-/** The port is taken: restarting cannot help. */
-export class HttpPortInUseError extends NonRetryableError {
-  override readonly name = 'HttpPortInUseError';
-  constructor(
-    readonly port: number,
-    cause: unknown,
-    setting = 'BZZZ_HTTP_PORT',
-  ) {
-    super(`HTTP port ${port} is already in use (set ${setting}, or 0 for a free port)`, { cause });
-  }
-}
 
 function routes({ view }: HttpComponents): Hono {
   const app = new Hono();
@@ -79,43 +67,42 @@ export interface NodeBindings {
 
 /**
  * Serves `fetch` on `init.host` and `init.port` (0: a free one); a port in use is a
- * {@link HttpPortInUseError} naming `init.setting` (default `BZZZ_HTTP_PORT`).
+ * `PortInUseError` naming `init.setting` (default `BZZZ_HTTP_PORT`).
  */
-export function serveApp(fetch: FetchHandler, init: HttpInit & { setting?: string }): Promise<HttpServer> {
+export async function serveApp(
+  fetch: FetchHandler,
+  init: HttpInit & { setting?: string },
+): Promise<HttpServer> {
   const server = createAdaptorServer({
     fetch: (request: Request, env: unknown) => fetch(request, env as NodeBindings),
   }) as Server;
-  return new Promise((resolve, reject) => {
-    const onStartError = (error: NodeJS.ErrnoException): void => {
-      reject(error.code === 'EADDRINUSE' ? new HttpPortInUseError(init.port, error, init.setting) : error);
-    };
-    server.once('error', onStartError);
-    server.listen(init.port, init.host, () => {
-      server.off('error', onStartError);
-      const port = (server.address() as AddressInfo).port;
-      const failures: ((error: Error) => void)[] = [];
-      server.on('error', (error) => {
-        for (const listener of failures) listener(error);
-      });
-      let closed = false;
-      const close = (): Promise<void> => {
-        if (closed) return Promise.resolve();
-        closed = true;
-        return new Promise((done) => {
-          server.close(() => done());
-          server.closeIdleConnections();
-        });
-      };
-      resolve({
-        port,
-        url: `http://${init.host.includes(':') ? `[${init.host}]` : init.host}:${port}`,
-        onFailure: (listener) => failures.push(listener),
-        stop: close,
-        kill: () => {
-          server.closeAllConnections();
-          void close();
-        },
-      });
-    });
+  const port = await listen(server, {
+    port: init.port,
+    host: init.host,
+    service: 'HTTP',
+    setting: init.setting ?? 'BZZZ_HTTP_PORT',
   });
+  const failures: ((error: Error) => void)[] = [];
+  server.on('error', (error) => {
+    for (const listener of failures) listener(error);
+  });
+  let closed = false;
+  const close = (): Promise<void> => {
+    if (closed) return Promise.resolve();
+    closed = true;
+    return new Promise((done) => {
+      server.close(() => done());
+      server.closeIdleConnections();
+    });
+  };
+  return {
+    port,
+    url: `http://${init.host.includes(':') ? `[${init.host}]` : init.host}:${port}`,
+    onFailure: (listener) => failures.push(listener),
+    stop: close,
+    kill: () => {
+      server.closeAllConnections();
+      void close();
+    },
+  };
 }

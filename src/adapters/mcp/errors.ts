@@ -1,17 +1,6 @@
 /** Named errors of the MCP server. */
 import { BzzzError, NonRetryableError } from '../../lib/errors.js';
 
-/** The MCP port is taken: restarting cannot help. */
-export class McpPortInUseError extends NonRetryableError {
-  override readonly name = 'McpPortInUseError';
-  constructor(
-    readonly port: number,
-    cause: unknown,
-  ) {
-    super(`MCP port ${port} is already in use (set BZZZ_MCP_PORT, or 0 for a free port)`, { cause });
-  }
-}
-
 /** A token file that cannot be read or holds no token. */
 export class McpTokenFileError extends NonRetryableError {
   override readonly name = 'McpTokenFileError';

@@ -11,8 +11,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import { describeError } from '../../lib/errors.js';
+import { listen } from '../../lib/listen.js';
 import { Tokens, loopbackRequest } from './auth.js';
-import { McpPortInUseError } from './errors.js';
 import { BodyNotJsonError, BodyTooLargeError, readJsonBody, replyError } from './http-replies.js';
 import { createSessionServer } from './server.js';
 import { SessionTable } from './sessions.js';
@@ -29,7 +29,7 @@ interface Edge {
   maxBodyBytes: number;
 }
 
-/** Opens the server; throws `McpPortInUseError` or `McpTokenFileError` (neither retryable). */
+/** Opens the server; throws `PortInUseError` or `McpTokenFileError` (neither retryable). */
 export async function startMcpHttpServer(init: McpInit, components: McpComponents): Promise<McpHttpServer> {
   const { logger, clock, backend } = components;
   const tokens = await Tokens.load(init);
@@ -60,21 +60,9 @@ export async function startMcpHttpServer(init: McpInit, components: McpComponent
       replyError(res, 500, -32603, 'Internal error');
     });
   });
-  await listen(server, init.port, host);
+  await listen(server, { port: init.port, host, service: 'MCP', setting: 'BZZZ_MCP_PORT' });
   const unwatch = backend.onTaskChange((key) => subscriptions.changed(key));
   return served(server, host, { sessions, unwatch });
-}
-
-function listen(server: Server, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: NodeJS.ErrnoException): void =>
-      reject(error.code === 'EADDRINUSE' ? new McpPortInUseError(port, error) : error);
-    server.once('error', onError);
-    server.listen(port, host, () => {
-      server.off('error', onError);
-      resolve();
-    });
-  });
 }
 
 function served(

@@ -7,12 +7,7 @@
  * {@link McpBackend} the node gives it; no SDK type leaves this folder.
  */
 export type * from './types.js';
-export {
-  HelpRequestNotOpenError,
-  InvalidTaskNameError,
-  McpPortInUseError,
-  McpTokenFileError,
-} from './errors.js';
+export { HelpRequestNotOpenError, InvalidTaskNameError, McpTokenFileError } from './errors.js';
 export { HelpDesk, type HelpDeskOptions } from './help-desk.js';
 export { MCP_PATH, startMcpHttpServer } from './http.js';
 export { runStdioBridge, type BridgeComponents, type BridgeInit } from './bridge.js';

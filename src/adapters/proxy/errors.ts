@@ -128,17 +128,6 @@ export class ProxyConfigError extends NonRetryableError {
   }
 }
 
-/** The proxy's port is taken: restarting cannot help. */
-export class ProxyPortInUseError extends NonRetryableError {
-  override readonly name = 'ProxyPortInUseError';
-  constructor(
-    readonly port: number,
-    cause: unknown,
-  ) {
-    super(`proxy port ${port} is already in use (set BZZZ_PROXY_PORT, or 0 for a free port)`, { cause });
-  }
-}
-
 /** `bzzz proxy key add` with a name that is taken. */
 export class DuplicateKeyNameError extends BzzzError {
   override readonly name = 'DuplicateKeyNameError';

@@ -4,12 +4,11 @@
  * node's tree (or `bzzz proxy`) holds: `stop` lets the replies in flight finish, `kill`
  * cuts them.
  */
-import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { createAdaptorServer } from '@hono/node-server';
+import { listen } from '../../lib/listen.js';
 import { Accountant } from './accountant.js';
 import { proxyApp } from './app.js';
-import { ProxyPortInUseError } from './errors.js';
 import { KeyRing } from './keys.js';
 import { MemoryRateLimiter, type RateLimiter } from './limiter.js';
 import { ProxyMetrics } from './metrics.js';
@@ -24,19 +23,6 @@ async function openLimiter(init: ProxyInit, components: ProxyComponents): Promis
   const limiter = new RedisRateLimiter({ redisUrl: init.redisUrl, prefix: init.cluster }, components);
   await limiter.start();
   return limiter;
-}
-
-function listen(server: Server, init: ProxyInit): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const onStartError = (error: NodeJS.ErrnoException): void => {
-      reject(error.code === 'EADDRINUSE' ? new ProxyPortInUseError(init.port, error) : error);
-    };
-    server.once('error', onStartError);
-    server.listen(init.port, init.host, () => {
-      server.off('error', onStartError);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
 }
 
 /** Starts the proxy; resolves once it listens. */
@@ -77,7 +63,12 @@ export async function openProxy(init: ProxyInit, components: ProxyComponents): P
   server.keepAliveTimeout = 65_000;
   let port: number;
   try {
-    port = await listen(server, init);
+    port = await listen(server, {
+      port: init.port,
+      host: init.host,
+      service: 'proxy',
+      setting: 'BZZZ_PROXY_PORT',
+    });
   } catch (error) {
     upstream.close();
     await limiter.close();
