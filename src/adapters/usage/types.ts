@@ -6,6 +6,7 @@
  */
 import type { Clock } from '../../lib/clock.js';
 import type { Logger } from '../../lib/log.js';
+import { TRANSCRIPT_OUTCOMES, type TranscriptOutcome } from '../../protocol/transcript.js';
 
 /** One proxied model request: who asked (virtual key, node, task), what it cost, how it went. */
 export interface UsageRecord {
@@ -59,9 +60,12 @@ export interface UsageSink {
   spent(filter: { key?: string; task?: string }): Promise<number>;
 }
 
-/** How a task ended on this node (`stopped`: its node stopped while it held the task). */
-export const TASK_HISTORY_STATES = ['done', 'failed', 'escalated', 'lost', 'stopped'] as const;
-export type TaskHistoryState = (typeof TASK_HISTORY_STATES)[number];
+/**
+ * How a task ended on this node (`stopped`: its node stopped while it held the task): the
+ * outcomes a task's transcript records (the migrations' CHECK lists the same five).
+ */
+export const TASK_HISTORY_STATES = TRANSCRIPT_OUTCOMES;
+export type TaskHistoryState = TranscriptOutcome;
 
 /** One task attempt's outcome: who held it, how many rounds, what it spent, its pull request. */
 export interface TaskOutcomeRecord {
